@@ -1,0 +1,1 @@
+"""Folium maps and the printable report of a run (the third stage)."""
