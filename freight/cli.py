@@ -1,0 +1,164 @@
+"""The ``freight`` command: networks, route, validate, run.
+
+Exit codes: 0 success, 2 input error (one line per problem on stderr, naming file, row or
+feature, and field), 3 a hard rule that the capacities cannot satisfy, 1 anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from networks import FreightError, InfeasibleError, InputError, InputErrors
+
+EXIT_INPUT = 2
+EXIT_INFEASIBLE = 3
+
+
+def default_scenario() -> Path:
+    """The embedded Liaocheng base-year scenario shipped in ``data/``."""
+    return Path(__file__).resolve().parents[1] / "data" / "liaocheng" / "liaocheng-2019.toml"
+
+
+def _scenario_arg(value: str | None) -> Path:
+    path = Path(value) if value else default_scenario()
+    if not path.exists():
+        raise InputError(str(path), "file", "SCENARIO", "file not found")
+    return path
+
+
+def _load(scenario_path: Path, progress):  # type: ignore[no-untyped-def]
+    from freight.run import load_network_for
+
+    return load_network_for(scenario_path, progress=progress)
+
+
+def _cmd_networks(args: argparse.Namespace) -> int:
+    from freight.progress import Progress
+    from networks.routing import summarize
+
+    progress = Progress(None if args.json else sys.stderr)
+    _, network = _load(_scenario_arg(args.scenario), progress)
+    summary = summarize(network)
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False))
+        return 0
+    print(f"{'mode':<10}{'nodes':>10}{'edges':>10}{'km':>12}{'components':>12}")
+    for mode in ("road", "rail", "pipeline"):
+        s = summary[mode]
+        print(f"{mode:<10}{s['nodes']:>10,}{s['edges']:>10,}{s['km']:>12,.0f}{s['components']:>12,}")
+    for key, value in summary.items():
+        if key not in ("road", "rail", "pipeline"):
+            print(f"{key}: {value}")
+    return 0
+
+
+def _cmd_route(args: argparse.Namespace) -> int:
+    from freight.progress import Progress
+    from networks.routing import route
+
+    progress = Progress(None if args.json else sys.stderr)
+    _, network = _load(_scenario_arg(args.scenario), progress)
+    r = route(network, args.origin, args.destination, mode=args.mode)
+    if args.json:
+        print(json.dumps({"km": round(r.km, 3), "mode": r.mode, "lines": list(r.lines)},
+                         ensure_ascii=False))
+        return 0
+    print(f"{args.origin} → {args.destination} by {r.mode}: {r.km:,.1f} km")
+    if r.lines:
+        print("lines: " + " → ".join(r.lines))
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from freight.scenario import validate
+
+    problems = validate(_scenario_arg(args.scenario))
+    if problems:
+        for p in problems:
+            print(p.line(), file=sys.stderr)
+        print(f"{len(problems)} problem(s) found", file=sys.stderr)
+        return EXIT_INPUT
+    print("scenario is valid")
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from freight.run import print_table, run
+
+    result = run(
+        _scenario_arg(args.scenario),
+        Path(args.out) if args.out else None,
+        tiles=args.tiles,
+        export_lp=Path(args.export_lp) if args.export_lp else None,
+        solver=args.solver,
+        maps=not args.no_maps,
+    )
+    print_table(result)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="freight",
+        description="Liaocheng bulk-freight road-to-rail/pipeline (公转铁) optimiser.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("networks", help="per mode: nodes, edges, km, components")
+    p.add_argument("scenario", nargs="?", help="scenario TOML (default: embedded Liaocheng)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=_cmd_networks)
+
+    p = sub.add_parser("route", help="shortest distance between two places")
+    p.add_argument("origin", help="place id, place name, or lon,lat")
+    p.add_argument("destination", help="place id, place name, or lon,lat")
+    p.add_argument("scenario", nargs="?", help="scenario TOML (default: embedded Liaocheng)")
+    p.add_argument("--mode", choices=("road", "rail", "pipeline"), default="road")
+    p.add_argument("--json", action="store_true", help='print {"km", "mode", "lines"}')
+    p.set_defaults(func=_cmd_route)
+
+    p = sub.add_parser("validate", help="list every problem in a scenario at once")
+    p.add_argument("scenario", nargs="?", help="scenario TOML (default: embedded Liaocheng)")
+    p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("run", help="optimise a scenario and write the result folder")
+    p.add_argument("scenario", nargs="?", help="scenario TOML (default: embedded Liaocheng)")
+    p.add_argument("--out", help="result folder (default: runs/<scenario name>)")
+    p.add_argument("--solver", choices=("highs", "cbc"), help="override the scenario's solver")
+    p.add_argument(
+        "--tiles",
+        default=None,
+        help="map background: none (default), OpenStreetMap, or a tile URL template "
+        "such as http://intranet/tiles/{z}/{x}/{y}.png",
+    )
+    p.add_argument("--export-lp", metavar="PATH", help="write the final LP as MPS")
+    p.add_argument("--no-maps", action="store_true", help="skip map.html and report.html")
+    p.set_defaults(func=_cmd_run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``freight`` command."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except InputErrors as exc:
+        for e in exc.errors:
+            print(e.line(), file=sys.stderr)
+        return EXIT_INPUT
+    except InputError as exc:
+        print(exc.line(), file=sys.stderr)
+        return EXIT_INPUT
+    except InfeasibleError as exc:
+        print(f"infeasible: {exc}", file=sys.stderr)
+        return EXIT_INFEASIBLE
+    except FreightError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

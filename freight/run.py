@@ -1,0 +1,174 @@
+"""One run: a pure function from a scenario file to a result folder.
+
+``run(scenario_path, out_dir)`` loads the scenario, builds the networks, solves the model
+with the rule and without it, and writes the result folder (and, unless told not to, the
+map and the report). It keeps no global state, so a job queue or a cluster sweep can call it
+once per scenario.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from freight.progress import Progress
+from networks import InfeasibleError, Network
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Where a run wrote its files, and the summary it wrote."""
+
+    out_dir: Path
+    summary: dict
+    timings: dict[str, float]
+
+
+def load_network_for(scenario_path: Path, *, progress: Progress | None = None):  # type: ignore[no-untyped-def]
+    """Load a scenario and its network (cached); returns ``(scenario, network)``."""
+    from freight.scenario import load_scenario
+    from networks import load_network
+
+    progress = progress or Progress(None)
+    with progress.step("reading scenario"):
+        scenario = load_scenario(scenario_path)
+    with progress.step("building networks (cached after the first run)"):
+        network = load_network(scenario.network)
+    return scenario, network
+
+
+def run(
+    scenario_path: Path,
+    out_dir: Path | None = None,
+    *,
+    tiles: str | None = None,
+    export_lp: Path | None = None,
+    solver: str | None = None,
+    maps: bool = True,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Optimise one scenario and write its result folder.
+
+    Parameters
+    ----------
+    scenario_path : Path
+        The scenario TOML.
+    out_dir : Path, optional
+        Result folder; default ``runs/<scenario name>`` under the current directory.
+    tiles : str, optional
+        Map background (None: no tiles; "OpenStreetMap"; or a tile URL template).
+    export_lp : Path, optional
+        Also write the final LP the solver saw, as MPS.
+    solver : {"highs", "cbc"}, optional
+        Override the scenario's solver.
+    maps : bool
+        Write ``map.html`` and ``report.html`` too.
+
+    Raises
+    ------
+    InputErrors
+        The scenario or its tables are invalid (nothing is written).
+    InfeasibleError
+        The hard rule cannot be met with the capacities given (nothing is written).
+    """
+    from freight.outputs import write_results
+    from freight.scenario import build_problem, scenario_parameters
+    from freight.solve import baseline, solve
+
+    progress = progress or Progress(sys.stderr)
+    scenario, network = load_network_for(scenario_path, progress=progress)
+    with progress.step("reading flows and checking them against the network"):
+        problem = build_problem(scenario, network)
+        if solver:
+            problem = replace(problem, solver=solver)
+    with progress.step(f"solving with the rule ({problem.policy.enforcement})"):
+        solution = solve(problem, export_lp=export_lp)
+    from freight.problem import Status
+
+    if solution.status is Status.INFEASIBLE:
+        raise InfeasibleError(
+            solution.message,
+            flows=list(solution.stats.get("short_flows", [])),  # type: ignore[arg-type]
+            constraints=list(solution.stats.get("blocking", [])),  # type: ignore[arg-type]
+        )
+    with progress.step("solving without the rule (policy cost)"):
+        off = solve(replace(problem, policy=problem.policy.off()))
+    with progress.step("baseline (every flow on its current mode)"):
+        before = baseline(problem)
+
+    out_dir = Path(out_dir) if out_dir else Path("runs") / scenario.name
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
+    try:
+        with progress.step("writing summary.json, flows.csv, links.geojson, bottlenecks.csv"):
+            summary = write_results(
+                problem,
+                solution,
+                before,
+                off,
+                tmp,
+                scenario_meta={
+                    "scenario": scenario.name,
+                    "title": scenario.title,
+                    "description": scenario.description,
+                    "path": str(scenario_path),
+                    "parameters": scenario_parameters(scenario),
+                },
+            )
+        if maps:
+            _render(tmp, network, scenario, tiles, progress)
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        tmp.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return RunResult(out_dir=out_dir, summary=summary, timings=dict(progress.timings))
+
+
+def _render(tmp: Path, network: Network, scenario, tiles: str | None, progress: Progress) -> None:  # type: ignore[no-untyped-def]
+    from maps import render_map, render_report
+
+    with progress.step("drawing map.html"):
+        render_map(tmp, network, counties=scenario.counties, tiles=tiles, out=tmp / "map.html")
+    with progress.step("writing report.html"):
+        render_report(tmp, out=tmp / "report.html")
+
+
+def print_table(result: RunResult, stream=sys.stdout) -> None:  # type: ignore[no-untyped-def]
+    """A short before/after table for the terminal."""
+    s = result.summary
+    rows = [
+        ("road tonnes (line haul)", s["tonnes"]["before"]["road"], s["tonnes"]["after"]["road"], "t"),
+        ("rail tonnes", s["tonnes"]["before"]["rail"], s["tonnes"]["after"]["rail"], "t"),
+        ("pipeline tonnes", s["tonnes"]["before"]["pipeline"], s["tonnes"]["after"]["pipeline"], "t"),
+        ("road t·km", s["tkm"]["before"]["road"], s["tkm"]["after"]["road"], "t·km"),
+        ("rail t·km", s["tkm"]["before"]["rail"], s["tkm"]["after"]["rail"], "t·km"),
+        ("CO2", s["co2_t"]["before"], s["co2_t"]["after"], "t"),
+        ("cost", s["cost_cny"]["before"], s["cost_cny"]["after"], "CNY"),
+    ]
+    print(f"\n{s.get('title') or s['scenario']}: {s['status']}", file=stream)
+    print(f"{'':<26}{'before':>18}{'after':>18}{'change':>18}", file=stream)
+    for label, b, a, unit in rows:
+        print(f"{label:<26}{b:>18,.0f}{a:>18,.0f}{a - b:>+18,.0f} {unit}", file=stream)
+    p = s["policy"]
+    print(
+        f"\nrule: ≥{p['threshold_km']:.0f} km, {', '.join(p['commodities'])}, {p['enforcement']}; "
+        f"eligible {p['eligible_flows']} flows / {p['eligible_t']:,.0f} t; "
+        f"shifted {p['shifted_t']:,.0f} t; shortfall {p['shortfall_t']:,.0f} t",
+        file=stream,
+    )
+    print(
+        f"road tonnage off the road: {s['road_tonnage_reduction_t']:,.0f} t; "
+        f"truck trips avoided: {s['truck_trips_avoided']:,.0f}",
+        file=stream,
+    )
+    if s.get("policy_cost_cny") is not None:
+        abate = s.get("co2_abatement_cny_per_t")
+        abate_txt = f"{abate:,.0f} CNY/t CO2" if abate is not None else "n/a (no CO2 abated)"
+        print(f"policy cost: {s['policy_cost_cny']:,.0f} CNY/yr; abatement cost: {abate_txt}",
+              file=stream)
+    print(f"\nresults in {result.out_dir}/", file=stream)
