@@ -49,7 +49,7 @@ class NetworkConfig:
 
     road: str
     rail: str
-    places: str
+    places: tuple[str, ...]
     pipeline: str | None = None
     rail_lines: str | None = None
     rail_line_stations: str | None = None

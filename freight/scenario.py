@@ -1,0 +1,792 @@
+"""The scenario file: TOML into frozen dataclasses, then the flows into a :class:`Problem`.
+
+``load_scenario`` reads one TOML file (and the files it ``extends``), rejects unknown keys,
+checks types and ranges, resolves paths relative to the file that states them, reads the
+commodity table (for the per-commodity rail tariffs) and fills every unstated parameter
+from :mod:`freight.defaults`, remembering where each effective value came from.
+
+``build_problem`` reads the flows and checks them against the loaded network;
+``validate`` runs every cheap check (no graphs built) for ``freight validate``.
+
+Every function gathers all problems it finds and raises them together as
+:class:`~networks.InputErrors` (``validate`` returns them instead).
+
+Precedence of cost factors, most specific first: ``[costs.<mode>.<commodity>]`` in the
+scenario, ``[costs.<mode>]`` in the scenario, the commodity's rail tariff class (rail
+only), the mode's default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+import os
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, cast
+
+from freight.defaults import (
+    DEFAULTS,
+    DISTANCES,
+    ENFORCEMENTS,
+    MODE_FIELDS,
+    RAIL_TARIFF_CLASSES,
+    SOLVERS,
+    Param,
+    rail_tariff,
+)
+from freight.problem import MODES, Costs, Flow, ModeCost, Policy, Problem
+from freight.tables import Commodity, read_commodities, read_flow_rows, read_place_ids
+from networks import InputError, InputErrors, Network, NetworkConfig
+
+# --- the schema ----------------------------------------------------------------------------
+
+_TOP_KEYS = (
+    "name",
+    "title",
+    "description",
+    "extends",
+    "network",
+    "flows",
+    "commodities",
+    "policy",
+    "costs",
+    "solver",
+)
+_SECTION_KEYS: dict[str, tuple[str, ...]] = {
+    "network": (
+        "road",
+        "rail",
+        "pipeline",
+        "rail_lines",
+        "rail_line_stations",
+        "places",
+        "counties",
+        "snap_m",
+        "link_tolerance_km",
+        "extra_lines",
+    ),
+    "network.link_tolerance_km": MODES,
+    "flows": ("file",),
+    "commodities": ("file",),
+    "policy": (
+        "commodities",
+        "threshold_km",
+        "distance",
+        "max_access_km",
+        "enforcement",
+        "penalty_cny_per_t",
+    ),
+    "costs": ("carbon_price_cny_per_t", "truck_payload_t", "handling_cny_per_t", *MODES),
+    "solver": ("name",),
+}
+#: Keys whose value is one path (str), and keys whose value is a path or a list of paths.
+_PATH_KEYS = (
+    "network.road",
+    "network.rail",
+    "network.pipeline",
+    "network.rail_lines",
+    "network.rail_line_stations",
+    "network.counties",
+    "flows.file",
+    "commodities.file",
+)
+_COST_MODE_SECTIONS = tuple(f"costs.{m}" for m in MODES)
+_PATH_LIST_KEYS = ("network.places", "network.extra_lines")
+_REQUIRED = ("network.road", "network.rail", "network.places", "flows.file", "commodities.file")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A loaded, checked scenario: files to read and every parameter in effect.
+
+    Paths are absolute. ``parameters`` maps each dotted TOML key to the value in effect,
+    its unit and its source (the default's source, or the scenario file that set it);
+    ``commodity_table`` is the commodity table by id.
+    """
+
+    name: str
+    title: str
+    description: str
+    path: str
+    network: NetworkConfig
+    counties: str | None
+    extra_lines: tuple[str, ...]
+    flows_file: str
+    commodities_file: str
+    policy: Policy
+    costs: Costs
+    truck_payload_t: float
+    solver: Literal["highs", "cbc"]
+    handling_cny_per_t: float
+    parameters: dict[str, Param] = field(default_factory=dict)
+    commodity_table: dict[str, Commodity] = field(default_factory=dict)
+
+
+# --- reading TOML with extends ---------------------------------------------------------------
+
+
+def _section_name(section: str) -> str:
+    return f"[{section}]" if section else "top level"
+
+
+def _check_keys(data: dict[str, Any], section: str, file: str, errors: list[InputError]) -> None:
+    """Report keys not in the schema, naming the allowed ones; recurse into sub-tables."""
+    if section == "":
+        allowed: tuple[str, ...] = _TOP_KEYS
+    elif section in _COST_MODE_SECTIONS:
+        _check_cost_keys(data, section, file, errors)
+        return
+    else:
+        allowed = _SECTION_KEYS[section]
+    for key, value in data.items():
+        if key not in allowed:
+            errors.append(
+                InputError(
+                    file,
+                    _section_name(section),
+                    key,
+                    f"unknown key; allowed: {', '.join(allowed)}",
+                )
+            )
+            continue
+        sub = f"{section}.{key}" if section else key
+        if isinstance(value, dict) and (sub in _SECTION_KEYS or sub in _COST_MODE_SECTIONS):
+            _check_keys(value, sub, file, errors)
+
+
+def _check_cost_keys(
+    data: dict[str, Any], section: str, file: str, errors: list[InputError]
+) -> None:
+    """``[costs.<mode>]``: factors, or ``[costs.<mode>.<commodity>]`` tables of factors."""
+    is_mode = section.count(".") == 1
+    for key, value in data.items():
+        if is_mode and isinstance(value, dict):
+            _check_cost_keys(value, f"{section}.{key}", file, errors)
+        elif key not in MODE_FIELDS:
+            extra = f", or a [{section}.<commodity>] table" if is_mode else ""
+            errors.append(
+                InputError(
+                    file,
+                    _section_name(section),
+                    key,
+                    f"unknown key; allowed: {', '.join(MODE_FIELDS)}{extra}",
+                )
+            )
+
+
+def _dig(data: dict[str, Any], dotted: str) -> tuple[dict[str, Any] | None, str]:
+    """The table holding ``dotted``'s last part (None if absent), and that part."""
+    *parents, last = dotted.split(".")
+    node: Any = data
+    for p in parents:
+        node = node.get(p) if isinstance(node, dict) else None
+    return (node if isinstance(node, dict) else None), last
+
+
+def _resolve_paths(data: dict[str, Any], base: Path) -> None:
+    """Make the path values this file states absolute, relative to ``base`` (its folder)."""
+
+    def resolve(value: str) -> str:
+        return os.path.normpath(base / value)
+
+    for dotted in _PATH_KEYS + _PATH_LIST_KEYS:
+        table, key = _dig(data, dotted)
+        if table is None or key not in table:
+            continue
+        value = table[key]
+        if isinstance(value, str) and value:
+            table[key] = resolve(value)
+        elif isinstance(value, list) and all(isinstance(v, str) and v for v in value):
+            table[key] = [resolve(v) for v in value]
+
+
+def _leaves(data: dict[str, Any], prefix: str = "") -> Iterable[str]:
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, dict):
+            yield from _leaves(value, dotted + ".")
+        else:
+            yield dotted
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """Deep merge: tables merge, scalars and lists replace."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _read_toml(
+    path: Path, chain: tuple[Path, ...], errors: list[InputError]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Read ``path`` and what it extends; return merged data and key -> file that set it."""
+    file = str(path)
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        errors.append(InputError(file, "file", "(file)", "file not found"))
+        return {}, {}
+    except tomllib.TOMLDecodeError as exc:
+        errors.append(InputError(file, "file", "(toml)", f"not valid TOML: {exc}"))
+        return {}, {}
+    except UnicodeDecodeError:
+        errors.append(InputError(file, "file", "(toml)", "not UTF-8 text"))
+        return {}, {}
+    except OSError as exc:
+        errors.append(InputError(file, "file", "(file)", f"cannot read: {exc.strerror}"))
+        return {}, {}
+
+    _check_keys(data, "", file, errors)
+    _resolve_paths(data, path.parent)
+    base_data: dict[str, Any] = {}
+    origins: dict[str, str] = {}
+    extends = data.pop("extends", None)
+    if extends is not None:
+        if not isinstance(extends, str) or not extends:
+            errors.append(
+                InputError(file, "top level", "extends", f"expected a file name, got {extends!r}")
+            )
+        else:
+            parent = Path(os.path.normpath(path.parent / extends))
+            if parent in chain or parent == path:
+                cycle = " -> ".join(p.name for p in (*chain, path, parent))
+                errors.append(InputError(file, "top level", "extends", f"cycle: {cycle}"))
+            elif not parent.is_file():
+                errors.append(InputError(file, "top level", "extends", f"file not found: {parent}"))
+            else:
+                base_data, origins = _read_toml(parent, (*chain, path), errors)
+    for dotted in _leaves(data):
+        origins[dotted] = file
+    return _merge(base_data, data), origins
+
+
+# --- typed values --------------------------------------------------------------------------
+
+
+class _Values:
+    """Typed access to the merged TOML, recording errors and where each value came from."""
+
+    def __init__(
+        self,
+        data: dict[str, Any],
+        origins: dict[str, str],
+        top_file: str,
+        errors: list[InputError],
+    ) -> None:
+        self.data = data
+        self.origins = origins
+        self.top_file = top_file
+        self.errors = errors
+        self.parameters: dict[str, Param] = {}
+
+    def has(self, dotted: str) -> bool:
+        table, key = _dig(self.data, dotted)
+        return table is not None and key in table
+
+    def raw(self, dotted: str) -> Any:
+        table, key = _dig(self.data, dotted)
+        return None if table is None else table.get(key)
+
+    def error(self, dotted: str, problem: str) -> None:
+        section, _, key = dotted.rpartition(".")
+        file = self.origins.get(dotted, self.top_file)
+        self.errors.append(InputError(file, _section_name(section), key, problem))
+
+    def source_of(self, dotted: str) -> str:
+        return f"scenario {Path(self.origins.get(dotted, self.top_file)).name}"
+
+    def record(self, dotted: str, value: Any, *, unit: str = "", default_key: str = "") -> None:
+        """Remember the effective value of a parameter and where it came from."""
+        dkey = default_key or dotted
+        if isinstance(value, list | frozenset | set):
+            value = tuple(sorted(value)) if not isinstance(value, list) else tuple(value)
+        if self.has(dotted):
+            unit = unit or (DEFAULTS[dkey].unit if dkey in DEFAULTS else "")
+            self.parameters[dotted] = Param(value, unit, self.source_of(dotted))
+        elif dkey in DEFAULTS:
+            d = DEFAULTS[dkey]
+            self.parameters[dotted] = Param(value, unit or d.unit, d.source)
+
+    def number(
+        self, dotted: str, *, minimum: float = 0.0, strict: bool = False, record: bool = True
+    ) -> float:
+        """A finite number >= minimum (> when strict), else the default."""
+        default = DEFAULTS[dotted].value if dotted in DEFAULTS else math.nan
+        if not self.has(dotted):
+            value = float(cast(float, default))
+        else:
+            raw = self.raw(dotted)
+            sign = ">" if strict else "≥"
+            ok = isinstance(raw, int | float) and not isinstance(raw, bool)
+            if ok and (not math.isfinite(raw) or raw < minimum or (strict and raw == minimum)):
+                ok = False
+            if not ok:
+                self.error(dotted, f"expected a number {sign} {minimum:g}, got {raw!r}")
+                value = float(cast(float, default))
+            else:
+                value = float(raw)
+        if record:
+            self.record(dotted, value)
+        return value
+
+    def choice(self, dotted: str, allowed: tuple[str, ...]) -> str:
+        default = str(DEFAULTS[dotted].value)
+        value = default
+        if self.has(dotted):
+            raw = self.raw(dotted)
+            if raw in allowed:
+                value = raw
+            else:
+                self.error(dotted, f"expected one of {', '.join(allowed)}, got {raw!r}")
+        self.record(dotted, value)
+        return value
+
+    def text(self, dotted: str, default: str) -> str:
+        if not self.has(dotted):
+            return default
+        raw = self.raw(dotted)
+        if not isinstance(raw, str):
+            self.error(dotted, f"expected text, got {raw!r}")
+            return default
+        return raw
+
+    def section_ok(self, dotted: str) -> bool:
+        """False when the key's section is present but is not a table (reported apart)."""
+        section = dotted.rpartition(".")[0]
+        return not self.has(section) or isinstance(self.raw(section), dict)
+
+    def path(self, dotted: str, *, required: bool) -> str | None:
+        if not self.has(dotted):
+            if required and self.section_ok(dotted):
+                self.error(dotted, "required key missing: give a file name")
+            return None
+        raw = self.raw(dotted)
+        if not isinstance(raw, str) or not raw:
+            self.error(dotted, f"expected a file name, got {raw!r}")
+            return None
+        if not Path(raw).exists():
+            self.error(dotted, f"file not found: {raw}")
+        return raw
+
+    def paths(self, dotted: str, *, required: bool) -> tuple[str, ...]:
+        if not self.has(dotted):
+            if required and self.section_ok(dotted):
+                self.error(dotted, "required key missing: give a file name or a list of them")
+            return ()
+        raw = self.raw(dotted)
+        items = [raw] if isinstance(raw, str) else raw
+        if (
+            not isinstance(items, list)
+            or not all(isinstance(v, str) and v for v in items)
+            or (required and not items)
+        ):
+            self.error(dotted, f"expected a file name or a list of file names, got {raw!r}")
+            return ()
+        for item in items:
+            if not Path(item).exists():
+                self.error(dotted, f"file not found: {item}")
+        return tuple(items)
+
+
+# --- load -----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Parsed:
+    """What a (possibly faulty) scenario file yielded, for ``validate``."""
+
+    scenario: Scenario | None = None
+    flows_file: str | None = None
+    places: tuple[str, ...] = ()
+    commodities: dict[str, Commodity] | None = None
+
+
+def _parse(path: str | Path, errors: list[InputError]) -> _Parsed:
+    top = Path(os.path.normpath(Path(path).absolute()))
+    n_before = len(errors)
+    data, origins = _read_toml(top, (), errors)
+    if len(errors) > n_before and not data:
+        return _Parsed()
+    v = _Values(data, origins, str(top), errors)
+    parsed = _Parsed()
+
+    # Identity.
+    name = v.text("name", top.stem)
+    if not name or name in (".", "..") or any(c in name for c in '/\\:*?"<>|'):
+        v.error("name", f'expected a folder-safe name (no / \\ : * ? " < > |), got {name!r}')
+    title = v.text("title", name)
+    description = v.text("description", "")
+
+    # Files.
+    road = v.path("network.road", required=True)
+    rail = v.path("network.rail", required=True)
+    pipeline = v.path("network.pipeline", required=False)
+    rail_lines = v.path("network.rail_lines", required=False)
+    rail_line_stations = v.path("network.rail_line_stations", required=False)
+    counties = v.path("network.counties", required=False)
+    places = v.paths("network.places", required=True)
+    extra_lines = v.paths("network.extra_lines", required=False)
+    flows_file = v.path("flows.file", required=True)
+    commodities_file = v.path("commodities.file", required=True)
+    parsed.flows_file = flows_file if flows_file and Path(flows_file).exists() else None
+    parsed.places = tuple(p for p in places if Path(p).exists())
+
+    # Network tolerances.
+    snap_m = v.number("network.snap_m")
+    tolerance: dict[str, float] = {}
+    for mode in MODES:
+        tolerance[mode] = v.number(f"network.link_tolerance_km.{mode}", strict=True)
+    if v.has("network.link_tolerance_km") and not isinstance(
+        v.raw("network.link_tolerance_km"), dict
+    ):
+        v.error("network.link_tolerance_km", "expected a table such as { road = 10.0 }")
+
+    # Commodities (needed for rail tariffs and to check names).
+    commodities: dict[str, Commodity] = {}
+    if commodities_file and Path(commodities_file).exists():
+        commodities = read_commodities(commodities_file, errors=errors)
+        parsed.commodities = commodities
+
+    policy = _parse_policy(v, commodities if parsed.commodities is not None else None)
+    costs, handling, payload = _parse_costs(v, commodities, commodities_file or "")
+
+    solver = v.choice("solver.name", SOLVERS)
+
+    for section in ("network", "flows", "commodities", "policy", "costs", "solver"):
+        if v.has(section) and not isinstance(v.raw(section), dict):
+            v.error(section, f"expected a table [{section}], got {v.raw(section)!r}")
+
+    if len(errors) > n_before:
+        return parsed
+    assert road and rail and flows_file and commodities_file
+    network = NetworkConfig(
+        road=road,
+        rail=rail,
+        places=tuple(places),
+        pipeline=pipeline,
+        rail_lines=rail_lines,
+        rail_line_stations=rail_line_stations,
+        snap_m=snap_m,
+        link_tolerance_km=tolerance,
+        extra_lines=tuple(extra_lines),
+    )
+    parsed.scenario = Scenario(
+        name=name,
+        title=title,
+        description=description,
+        path=str(top),
+        network=network,
+        counties=counties,
+        extra_lines=extra_lines,
+        flows_file=flows_file,
+        commodities_file=commodities_file,
+        policy=policy,
+        costs=costs,
+        truck_payload_t=payload,
+        solver=cast(Literal["highs", "cbc"], solver),
+        handling_cny_per_t=handling,
+        parameters=dict(sorted(v.parameters.items())),
+        commodity_table=commodities,
+    )
+    return parsed
+
+
+def _parse_policy(v: _Values, commodities: dict[str, Commodity] | None) -> Policy:
+    key = "policy.commodities"
+    covered: tuple[str, ...] = cast(tuple[str, ...], DEFAULTS[key].value)
+    if v.has(key):
+        raw = v.raw(key)
+        if isinstance(raw, list) and all(isinstance(c, str) and c for c in raw):
+            covered = tuple(raw)
+        else:
+            v.error(key, f"expected a list of commodity ids, got {raw!r}")
+    if commodities is not None:
+        unknown = [c for c in covered if c not in commodities]
+        if unknown:
+            v.error(
+                key,
+                f"unknown commodit{'y' if len(unknown) == 1 else 'ies'} "
+                f"{', '.join(map(repr, unknown))}; known: {', '.join(commodities)}",
+            )
+    v.record(key, covered)
+    return Policy(
+        commodities=frozenset(covered),
+        threshold_km=v.number("policy.threshold_km"),
+        distance=cast(Literal["road", "great_circle"], v.choice("policy.distance", DISTANCES)),
+        max_access_km=v.number("policy.max_access_km"),
+        enforcement=cast(
+            Literal["hard", "soft", "off"], v.choice("policy.enforcement", ENFORCEMENTS)
+        ),
+        penalty_cny_per_t=v.number("policy.penalty_cny_per_t"),
+    )
+
+
+def _parse_costs(
+    v: _Values, commodities: dict[str, Commodity], commodities_file: str
+) -> tuple[Costs, float, float]:
+    carbon = v.number("costs.carbon_price_cny_per_t")
+    payload = v.number("costs.truck_payload_t", strict=True)
+    handling = v.number("costs.handling_cny_per_t")
+
+    by_mode: dict[str, ModeCost] = {}
+    for mode in MODES:
+        if v.has(f"costs.{mode}") and not isinstance(v.raw(f"costs.{mode}"), dict):
+            v.error(f"costs.{mode}", "expected a table of cost factors")
+            continue
+        by_mode[mode] = ModeCost(**{f: v.number(f"costs.{mode}.{f}") for f in MODE_FIELDS})
+
+    # Commodities with their own factors: rail tariff classes and scenario overrides.
+    overrides: dict[str, set[str]] = {}
+    for mode in MODES:
+        table = v.raw(f"costs.{mode}")
+        if not isinstance(table, dict):
+            continue
+        for cid, sub in table.items():
+            if isinstance(sub, dict):
+                overrides.setdefault(mode, set()).add(cid)
+                if commodities and cid not in commodities:
+                    v.error(
+                        f"costs.{mode}.{cid}",
+                        f"unknown commodity {cid!r}; known: {', '.join(commodities)}",
+                    )
+
+    by_mode_commodity: dict[tuple[str, str], ModeCost] = {}
+    for mode in MODES:
+        if mode not in by_mode:
+            continue
+        for cid, commodity in commodities.items():
+            tariff = commodity.rail_tariff_class if mode == "rail" else None
+            if tariff is None and cid not in overrides.get(mode, set()):
+                continue
+            factors: dict[str, float] = {}
+            for f in MODE_FIELDS:
+                ckey, mkey = f"costs.{mode}.{cid}.{f}", f"costs.{mode}.{f}"
+                if v.has(ckey):
+                    factors[f] = v.number(ckey, record=False)
+                    v.record(ckey, factors[f], default_key=mkey)
+                elif v.has(mkey) or tariff is None or f == "co2_g_per_tkm":
+                    factors[f] = getattr(by_mode[mode], f)
+                    v.record(ckey, factors[f], default_key=mkey)
+                    if v.has(mkey):
+                        v.parameters[ckey] = dataclasses.replace(
+                            v.parameters[ckey], source=v.source_of(mkey)
+                        )
+                elif tariff in RAIL_TARIFF_CLASSES:
+                    per_t, per_tkm = rail_tariff(tariff)
+                    param = per_t if f == "cny_per_t" else per_tkm
+                    factors[f] = float(cast(float, param.value))
+                    v.parameters[ckey] = param
+                else:
+                    v.errors.append(
+                        InputError(
+                            commodities_file,
+                            f"commodity {cid}",
+                            "rail_tariff_class",
+                            f"no default rail tariff for class {tariff} (known: "
+                            f"{', '.join(map(str, RAIL_TARIFF_CLASSES))}); set "
+                            f"[costs.rail.{cid}] cny_per_t and cny_per_tkm in the scenario",
+                        )
+                    )
+                    break
+            else:
+                by_mode_commodity[(mode, cid)] = ModeCost(**factors)
+
+    costs = Costs(
+        by_mode=by_mode,
+        by_mode_commodity=by_mode_commodity,
+        carbon_price_cny_per_t=carbon,
+    )
+    return costs, handling, payload
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load and check a scenario TOML file.
+
+    Parameters
+    ----------
+    path
+        The scenario file. Its ``extends`` (if any) is read first and this file merged over
+        it; paths are relative to the file that states them.
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    InputErrors
+        Every problem found: unknown keys (with the allowed ones), bad types and ranges,
+        missing files, unknown commodities, ``extends`` cycles, bad commodity-table cells.
+    """
+    errors: list[InputError] = []
+    parsed = _parse(path, errors)
+    if errors or parsed.scenario is None:
+        raise InputErrors(errors or [InputError(str(path), "file", "(file)", "not loaded")])
+    return parsed.scenario
+
+
+# --- flows against the other tables ---------------------------------------------------------
+
+
+def _check_flows(
+    rows: list[tuple[int, Flow]],
+    file: str,
+    commodities: dict[str, Commodity] | None,
+    place_ids: Iterable[str] | None,
+    errors: list[InputError],
+) -> None:
+    """Flows' commodities and place ids against their tables (None = table not available)."""
+    places = set(place_ids) if place_ids is not None else None
+    for number, flow in rows:
+        where = f"row {number}"
+        if commodities is not None:
+            c = commodities.get(flow.commodity)
+            if c is None:
+                errors.append(
+                    InputError(
+                        file,
+                        where,
+                        "commodity",
+                        f"unknown commodity {flow.commodity!r}; known: {', '.join(commodities)}",
+                    )
+                )
+            elif flow.baseline_mode == "pipeline" and not c.pipeline_ok:
+                errors.append(
+                    InputError(
+                        file,
+                        where,
+                        "baseline_mode",
+                        f"pipeline, but commodity {flow.commodity!r} has pipeline_ok = no",
+                    )
+                )
+        if places is not None:
+            for column in ("origin", "destination"):
+                pid = getattr(flow, column)
+                if pid not in places:
+                    near = difflib.get_close_matches(pid, places, n=3)
+                    hint = f"; did you mean {', '.join(map(repr, near))}?" if near else ""
+                    errors.append(
+                        InputError(
+                            file, where, column, f"unknown place id {pid!r} (not in places){hint}"
+                        )
+                    )
+
+
+def build_problem(scenario: Scenario, network: Network) -> Problem:
+    """Read the scenario's flows, check them against ``network``, and make the Problem.
+
+    Terminals whose ``handling_cny_per_t`` is NaN (blank in the places table) get the
+    scenario's ``costs.handling_cny_per_t``.
+
+    Raises
+    ------
+    InputErrors
+        Every bad flow row: unknown commodity or place id, tonnes not > 0, bad
+        baseline_mode, duplicate ids, pipeline baseline for a commodity not pipeline_ok.
+    """
+    errors: list[InputError] = []
+    commodities = read_commodities(scenario.commodities_file, errors=errors)
+    rows = read_flow_rows(scenario.flows_file, errors=errors)
+    _check_flows(rows, scenario.flows_file, commodities, network.places, errors)
+    if errors:
+        raise InputErrors(errors)
+    places = {
+        pid: (
+            dataclasses.replace(p, handling_cny_per_t=scenario.handling_cny_per_t)
+            if math.isnan(p.handling_cny_per_t)
+            else p
+        )
+        for pid, p in network.places.items()
+    }
+    if any(places[k] is not network.places[k] for k in places):
+        network = dataclasses.replace(network, places=places)
+    return Problem(
+        network=network,
+        flows=tuple(flow for _, flow in rows),
+        costs=scenario.costs,
+        policy=scenario.policy,
+        solver=scenario.solver,
+        truck_payload_t=scenario.truck_payload_t,
+        name=scenario.name,
+    )
+
+
+def validate(path: str | Path) -> list[InputError]:
+    """Every cheap check of a scenario, without building graphs (for ``freight validate``).
+
+    The scenario file(s), the commodity table, the flows table, and that every flow's
+    origin and destination is an ``id`` in the places tables. Returns the problems found
+    (empty when the scenario is sound); never raises :class:`InputErrors`.
+    """
+    errors: list[InputError] = []
+    parsed = _parse(path, errors)
+    if parsed.flows_file is not None:
+        rows = read_flow_rows(parsed.flows_file, errors=errors)
+        place_ids: dict[str, int] | None = None
+        if parsed.places:
+            place_ids = {}
+            for places_file in parsed.places:
+                for pid, number in read_place_ids(places_file, errors=errors).items():
+                    place_ids.setdefault(pid, number)
+        _check_flows(rows, parsed.flows_file, parsed.commodities, place_ids, errors)
+    return errors
+
+
+# --- rendering ------------------------------------------------------------------------------
+
+
+def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
+    """The scenario's effective settings as JSON-ready data (for summary.json and reports).
+
+    ``parameters`` maps each dotted key to ``{"value", "unit", "source"}``.
+    """
+    net = scenario.network
+    places = net.places if isinstance(net.places, str) else list(net.places)
+    return {
+        "name": scenario.name,
+        "title": scenario.title,
+        "description": scenario.description,
+        "path": scenario.path,
+        "files": {
+            "road": net.road,
+            "rail": net.rail,
+            "pipeline": net.pipeline,
+            "rail_lines": net.rail_lines,
+            "rail_line_stations": net.rail_line_stations,
+            "places": places,
+            "counties": scenario.counties,
+            "extra_lines": list(scenario.extra_lines),
+            "flows": scenario.flows_file,
+            "commodities": scenario.commodities_file,
+        },
+        "policy": {
+            "enforcement": scenario.policy.enforcement,
+            "commodities": sorted(scenario.policy.commodities),
+            "threshold_km": scenario.policy.threshold_km,
+            "distance": scenario.policy.distance,
+            "max_access_km": scenario.policy.max_access_km,
+            "penalty_cny_per_t": scenario.policy.penalty_cny_per_t,
+        },
+        "solver": scenario.solver,
+        "truck_payload_t": scenario.truck_payload_t,
+        "parameters": scenario_parameters(scenario),
+    }
+
+
+def scenario_parameters(scenario: Scenario) -> dict[str, dict[str, object]]:
+    """Every parameter in effect, ``{dotted key: {"value", "unit", "source"}}``.
+
+    For ``summary.json`` ``parameters``: each cost factor (by mode, and by mode and
+    commodity where one differs), the policy, payload, handling, network tolerances and
+    solver, each with the default's source or the scenario file that set it.
+    """
+    return {key: param.as_dict() for key, param in scenario.parameters.items()}

@@ -1,0 +1,450 @@
+"""Reading the CSV tables of a scenario: commodities, flows, and the ids of places.
+
+Every reader accepts UTF-8 with or without a BOM, skips lines whose first non-blank
+character is ``#`` and blank lines, strips whitespace around headers and cells, and
+reports every bad cell as one :class:`~networks.InputError` naming the file, the row as a
+spreadsheet shows it (the first line of the file is row 1, so the header is row 1 when no
+comment precedes it) and the column. Columns a reader does not know are ignored, so a
+planner may keep helper columns in the sheet.
+
+Readers take ``errors``: pass a list to collect problems and get back what could be read;
+leave it out to have them raised together as :class:`~networks.InputErrors`.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from freight.problem import MODES, Flow
+from networks import InputError, InputErrors
+
+_TRUE = {"yes", "true", "1", "y", "是"}
+_FALSE = {"no", "false", "0", "n", "否", ""}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One record of a table: its spreadsheet row number and its cells by column."""
+
+    number: int
+    cells: dict[str, str]
+
+    @property
+    def where(self) -> str:
+        return f"row {self.number}"
+
+
+@dataclass(frozen=True)
+class Commodity:
+    """One line of ``commodities.csv``."""
+
+    id: str
+    name_zh: str
+    name_en: str = ""
+    rail_tariff_class: int | None = None
+    pipeline_ok: bool = False
+    source: str = ""
+
+
+COMMODITY_COLUMNS: tuple[str, ...] = (
+    "id",
+    "name_zh",
+    "name_en",
+    "rail_tariff_class",
+    "pipeline_ok",
+    "source",
+)
+FLOW_COLUMNS: tuple[str, ...] = (
+    "id",
+    "commodity",
+    "origin",
+    "destination",
+    "tonnes_per_year",
+    "baseline_mode",
+    "source",
+)
+FLOW_OPTIONAL_COLUMNS: tuple[str, ...] = ("shipper", "note")
+
+
+class _Lines:
+    """Feed lines to ``csv.reader`` without comment lines; tell where the next record starts.
+
+    (A line starting with ``#`` inside a multi-line quoted cell is taken as a comment too.)
+    """
+
+    def __init__(self, lines: list[str]) -> None:
+        self._lines = lines
+        self._next = 0  # index of the next physical line
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        while self._next < len(self._lines):
+            line = self._lines[self._next]
+            self._next += 1
+            if line.lstrip().startswith("#"):
+                continue
+            return line
+        raise StopIteration
+
+    def peek_start(self) -> int:
+        """The line number the next record will start on (skipping comments)."""
+        i = self._next
+        while i < len(self._lines) and self._lines[i].lstrip().startswith("#"):
+            i += 1
+        return i + 1
+
+
+def read_table(
+    path: str | Path,
+    *,
+    required: Sequence[str],
+    errors: list[InputError],
+    label: str | None = None,
+) -> list[Row]:
+    """Read a CSV table, checking that the ``required`` columns are present.
+
+    Parameters
+    ----------
+    path
+        The CSV file.
+    required
+        Columns that must be in the header; each one missing is one error.
+    errors
+        Problems are appended here; the rows that could be read are returned.
+    label
+        How the file is named in messages (default: ``path`` as given).
+
+    Returns
+    -------
+    list of Row
+        Data rows (comment and blank lines skipped), cells keyed by stripped column name;
+        a short row's missing cells are ``""``.
+    """
+    name = label or str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        errors.append(InputError(name, "file", "(file)", "file not found"))
+        return []
+    except UnicodeDecodeError as exc:
+        errors.append(InputError(name, "file", "(encoding)", f"not UTF-8 text (byte {exc.start})"))
+        return []
+    except OSError as exc:
+        errors.append(InputError(name, "file", "(file)", f"cannot read: {exc.strerror}"))
+        return []
+
+    lines = _Lines(text.splitlines(keepends=True))
+    reader = csv.reader(lines)
+    header: list[str] | None = None
+    header_row = 1
+    rows: list[Row] = []
+    while True:
+        start = lines.peek_start()
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            errors.append(InputError(name, f"row {start}", "(csv)", str(exc)))
+            return rows
+        cells = [c.strip() for c in record]
+        if not any(cells):
+            continue
+        if header is None:
+            header, header_row = cells, start
+            seen: set[str] = set()
+            for col in header:
+                if col in seen:
+                    errors.append(
+                        InputError(name, f"row {start}", col, "column appears twice in header")
+                    )
+                seen.add(col)
+            missing = [c for c in required if c not in seen]
+            for col in missing:
+                errors.append(
+                    InputError(
+                        name,
+                        f"row {start}",
+                        col,
+                        f"required column missing; header has: {', '.join(header)}",
+                    )
+                )
+            if missing:
+                return []
+            continue
+        if len(cells) > len(header) and any(cells[len(header) :]):
+            errors.append(
+                InputError(
+                    name,
+                    f"row {start}",
+                    "(row)",
+                    f"{len(cells)} cells but the header (row {header_row}) has {len(header)}",
+                )
+            )
+            continue
+        values = {col: (cells[i] if i < len(cells) else "") for i, col in enumerate(header)}
+        rows.append(Row(start, values))
+    if header is None:
+        for col in required:
+            errors.append(InputError(name, "row 1", col, "required column missing: no header"))
+    return rows
+
+
+# --- cell parsers --------------------------------------------------------------------------
+
+
+def parse_float(
+    row: Row,
+    column: str,
+    *,
+    file: str,
+    errors: list[InputError],
+    minimum: float = 0.0,
+    strict: bool = False,
+    blank: float | None = None,
+) -> float | None:
+    """A finite number ``>= minimum`` (``> minimum`` when ``strict``); ``blank`` if empty.
+
+    Appends an error and returns None when the cell is bad.
+    """
+    raw = row.cells.get(column, "")
+    sign = ">" if strict else "≥"
+    expected = f"expected a number {sign} {minimum:g}"
+    if raw == "":
+        if blank is not None:
+            return blank
+        errors.append(InputError(file, row.where, column, f"{expected}, got an empty cell"))
+        return None
+    try:
+        value = float(raw.replace(",", "").replace("_", ""))
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < minimum or (strict and value == minimum):
+        errors.append(InputError(file, row.where, column, f"{expected}, got {raw!r}"))
+        return None
+    return value
+
+
+def parse_text(row: Row, column: str, *, file: str, errors: list[InputError]) -> str | None:
+    """A non-empty text cell."""
+    raw = row.cells.get(column, "")
+    if raw == "":
+        errors.append(InputError(file, row.where, column, "expected a value, got an empty cell"))
+        return None
+    return raw
+
+
+def parse_bool(row: Row, column: str, *, file: str, errors: list[InputError]) -> bool | None:
+    """yes/no, true/false, 1/0 (blank = no)."""
+    raw = row.cells.get(column, "").lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    errors.append(
+        InputError(file, row.where, column, f"expected yes or no, got {row.cells[column]!r}")
+    )
+    return None
+
+
+def _finish(errors: list[InputError], own: list[InputError] | None) -> None:
+    if own is None and errors:
+        raise InputErrors(errors)
+
+
+# --- readers -------------------------------------------------------------------------------
+
+
+def read_commodities(
+    path: str | Path, *, errors: list[InputError] | None = None
+) -> dict[str, Commodity]:
+    """Read ``commodities.csv``: ``id, name_zh, name_en, rail_tariff_class, pipeline_ok,
+    source``.
+
+    ``rail_tariff_class`` is blank or a whole number 1–9; ``pipeline_ok`` yes/no.
+
+    Returns
+    -------
+    dict
+        Commodities by id, in file order.
+    """
+    errs: list[InputError] = [] if errors is None else errors
+    file = str(path)
+    out: dict[str, Commodity] = {}
+    first_row: dict[str, int] = {}
+    for row in read_table(path, required=COMMODITY_COLUMNS, errors=errs):
+        cid = parse_text(row, "id", file=file, errors=errs)
+        name_zh = parse_text(row, "name_zh", file=file, errors=errs)
+        raw_class = row.cells["rail_tariff_class"]
+        tariff_class: int | None = None
+        if raw_class:
+            try:
+                tariff_class = int(raw_class)
+            except ValueError:
+                tariff_class = 0
+            if not 1 <= tariff_class <= 9:
+                errs.append(
+                    InputError(
+                        file,
+                        row.where,
+                        "rail_tariff_class",
+                        f"expected a whole number 1–9 or blank, got {raw_class!r}",
+                    )
+                )
+                tariff_class = None
+        pipeline_ok = parse_bool(row, "pipeline_ok", file=file, errors=errs)
+        if cid is None:
+            continue
+        if cid in first_row:
+            errs.append(
+                InputError(
+                    file, row.where, "id", f"duplicate id {cid!r} (first at row {first_row[cid]})"
+                )
+            )
+            continue
+        first_row[cid] = row.number
+        out[cid] = Commodity(
+            id=cid,
+            name_zh=name_zh or "",
+            name_en=row.cells["name_en"],
+            rail_tariff_class=tariff_class,
+            pipeline_ok=bool(pipeline_ok),
+            source=row.cells["source"],
+        )
+    _finish(errs, errors)
+    return out
+
+
+def read_flow_rows(
+    path: str | Path, *, errors: list[InputError] | None = None
+) -> list[tuple[int, Flow]]:
+    """Read ``flows.csv`` keeping each flow's spreadsheet row number (for later checks).
+
+    Checks made here, without other tables: every required column present; ``id``,
+    ``commodity``, ``origin``, ``destination`` and ``source`` non-empty; ids unique;
+    ``tonnes_per_year`` a number > 0; ``baseline_mode`` one of road/rail/pipeline (blank =
+    road); origin differs from destination.
+    """
+    errs: list[InputError] = [] if errors is None else errors
+    file = str(path)
+    out: list[tuple[int, Flow]] = []
+    first_row: dict[str, int] = {}
+    for row in read_table(path, required=FLOW_COLUMNS, errors=errs):
+        n_before = len(errs)
+        fid = parse_text(row, "id", file=file, errors=errs)
+        commodity = parse_text(row, "commodity", file=file, errors=errs)
+        origin = parse_text(row, "origin", file=file, errors=errs)
+        destination = parse_text(row, "destination", file=file, errors=errs)
+        tonnes = parse_float(
+            row, "tonnes_per_year", file=file, errors=errs, minimum=0.0, strict=True
+        )
+        mode = row.cells["baseline_mode"] or "road"
+        if mode not in MODES:
+            errs.append(
+                InputError(
+                    file,
+                    row.where,
+                    "baseline_mode",
+                    f"expected one of {', '.join(MODES)}, got {mode!r}",
+                )
+            )
+        parse_text(row, "source", file=file, errors=errs)
+        if origin is not None and origin == destination:
+            errs.append(InputError(file, row.where, "destination", f"same as origin {origin!r}"))
+        if fid is not None:
+            if fid in first_row:
+                errs.append(
+                    InputError(
+                        file,
+                        row.where,
+                        "id",
+                        f"duplicate flow id {fid!r} (first at row {first_row[fid]})",
+                    )
+                )
+            else:
+                first_row[fid] = row.number
+        if len(errs) > n_before:
+            continue
+        assert fid and commodity and origin and destination and tonnes is not None
+        out.append(
+            (
+                row.number,
+                Flow(
+                    id=fid,
+                    commodity=commodity,
+                    origin=origin,
+                    destination=destination,
+                    tonnes=tonnes,
+                    baseline_mode=mode,
+                    shipper=row.cells.get("shipper", ""),
+                    note=row.cells.get("note", ""),
+                ),
+            )
+        )
+    _finish(errs, errors)
+    return out
+
+
+def read_flows(path: str | Path, *, errors: list[InputError] | None = None) -> tuple[Flow, ...]:
+    """Read ``flows.csv``: ``id, commodity, origin, destination, tonnes_per_year,
+    baseline_mode, shipper, source, note`` (``shipper`` and ``note`` optional).
+
+    See :func:`read_flow_rows` for the checks. Place ids and commodities are checked
+    against their tables by ``freight.scenario``.
+    """
+    return tuple(flow for _, flow in read_flow_rows(path, errors=errors))
+
+
+def read_place_ids(path: str | Path, *, errors: list[InputError] | None = None) -> dict[str, int]:
+    """The ``id`` column of a places table (CSV, or a point layer pyogrio can read).
+
+    A cheap read for ``freight validate``; the full places reader is ``networks``'.
+
+    Returns
+    -------
+    dict
+        Place id -> row number (CSV) or feature number (layer).
+    """
+    errs: list[InputError] = [] if errors is None else errors
+    file = str(path)
+    out: dict[str, int] = {}
+    if Path(path).suffix.lower() in (".csv", ".txt", ""):
+        for row in read_table(path, required=("id",), errors=errs):
+            pid = parse_text(row, "id", file=file, errors=errs)
+            if pid is not None:
+                out.setdefault(pid, row.number)
+    else:
+        out = _read_layer_ids(path, errs)
+    _finish(errs, errors)
+    return out
+
+
+def _read_layer_ids(path: str | Path, errors: list[InputError]) -> dict[str, int]:
+    import pyogrio  # only for point-layer places; imported where needed
+
+    file = str(path)
+    if not Path(path).exists():
+        errors.append(InputError(file, "file", "(file)", "file not found"))
+        return {}
+    try:
+        frame = pyogrio.read_dataframe(path, columns=["id"], read_geometry=False)
+    except Exception as exc:  # pyogrio raises several driver-specific errors
+        errors.append(InputError(file, "layer", "(file)", f"cannot read: {exc}"))
+        return {}
+    if "id" not in frame.columns:
+        errors.append(InputError(file, "layer", "id", "required property missing"))
+        return {}
+    out: dict[str, int] = {}
+    for i, value in enumerate(frame["id"], start=1):
+        text = "" if value is None else str(value).strip()
+        if not text or text == "nan":
+            errors.append(InputError(file, f"feature {i}", "id", "expected a value, got none"))
+            continue
+        out.setdefault(text, i)
+    return out
