@@ -1,0 +1,110 @@
+"""Colours, labels and number formats shared by the map and the report (one place, so the
+same mode has the same colour everywhere)."""
+
+from __future__ import annotations
+
+import html
+import math
+
+MODE_ORDER: tuple[str, ...] = ("road", "rail", "pipeline")
+
+#: Flow colours by mode (strong): road red, rail blue, pipeline purple.
+MODE_COLOURS: dict[str, str] = {"road": "#d7301f", "rail": "#2166ac", "pipeline": "#7b3294"}
+#: Network (infrastructure) colours by mode: light tints of the flow colours.
+NETWORK_COLOURS: dict[str, str] = {"road": "#fdae6b", "rail": "#6baed6", "pipeline": "#c2a5cf"}
+#: Lines that never carry freight (high-speed rail): dashed grey.
+NO_FREIGHT_COLOUR: str = "#8c8c8c"
+NO_FREIGHT_DASH: str = "6 6"
+#: Binding capacities.
+BOTTLENECK_COLOUR: str = "#e7298a"
+
+MODE_LABELS: dict[str, str] = {
+    "road": "公路 Road",
+    "rail": "铁路 Rail",
+    "pipeline": "管道 Pipeline",
+}
+COMMODITY_LABELS: dict[str, str] = {
+    "coal": "煤炭 Coal",
+    "ore": "矿石 Ore",
+    "coke": "焦炭 Coke",
+    "oil": "石油 Oil",
+    "chlorine": "液氯 Liquid chlorine",
+    "alumina": "氧化铝 Alumina",
+    "steel": "钢材 Steel",
+}
+REASON_LABELS: dict[str, str] = {
+    "": "—",
+    "below_threshold": "运距不足 Below threshold",
+    "commodity_not_covered": "货类不在政策内 Commodity not covered",
+    "no_access": "无铁路/管道条件 No rail or pipeline access",
+    "capacity": "能力不足 Capacity",
+    "cheaper_not_eligible": "公路更省且不受政策约束 Road cheaper, not eligible",
+}
+
+#: Terminal utilisation classes: (upper bound, colour, label).
+UTILISATION_CLASSES: tuple[tuple[float, str, str], ...] = (
+    (0.5, "#1a9850", "< 50%"),
+    (0.8, "#fee08b", "50–80%"),
+    (0.999, "#fc8d59", "80–100%"),
+    (math.inf, "#d73027", "满载 full (≥ 100%)"),
+)
+UNLIMITED_COLOUR: str = "#969696"
+
+#: County choropleth: road-tonnage reduction classes, light to dark green.
+COUNTY_COLOURS: tuple[str, ...] = ("#edf8e9", "#bae4b3", "#74c476", "#31a354", "#006d2c")
+COUNTY_NONE_COLOUR: str = "#f0f0f0"
+
+
+def esc(value: object) -> str:
+    """HTML-escape ``str(value)`` (quotes too)."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def commodity_label(cid: str) -> str:
+    """Bilingual label of a commodity id (the id itself when unknown)."""
+    return COMMODITY_LABELS.get(cid, cid)
+
+
+def mode_label(mode: str) -> str:
+    """Bilingual label of a mode."""
+    return MODE_LABELS.get(mode, mode)
+
+
+def fmt_num(x: float | int | None, *, digits: int = 0) -> str:
+    """Thousands separators; ``—`` for None/NaN; ``∞`` for infinity.
+
+    Examples
+    --------
+    >>> fmt_num(1234567.8)
+    '1,234,568'
+    >>> fmt_num(12.345, digits=2)
+    '12.35'
+    """
+    if x is None:
+        return "—"
+    xf = float(x)
+    if math.isnan(xf):
+        return "—"
+    if math.isinf(xf):
+        return "∞" if xf > 0 else "−∞"
+    out = f"{xf:,.{digits}f}"
+    return "0" if out in ("-0", "-0.0") else out
+
+
+def fmt_t(x: float | None) -> str:
+    """Tonnes: ``1,234,567 t (123.5 万t)`` for large values, else ``1,234 t``."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "—"
+    if abs(x) >= 10_000 and not math.isinf(x):
+        return f"{fmt_num(x)} t ({x / 1e4:,.1f} 万t)"
+    return f"{fmt_num(x)} t"
+
+
+def utilisation_colour(utilisation: float | None) -> str:
+    """Colour of a terminal or link by utilisation (grey when there is no capacity)."""
+    if utilisation is None or math.isnan(utilisation):
+        return UNLIMITED_COLOUR
+    for upper, colour, _ in UTILISATION_CLASSES:
+        if utilisation < upper:
+            return colour
+    return UTILISATION_CLASSES[-1][1]

@@ -1,0 +1,235 @@
+"""Read a result folder (``summary.json``, ``flows.csv``, ``links.geojson``,
+``bottlenecks.csv``, ``terminals.csv``; schema in ``docs/CONTRACTS.md``) and aggregate it
+the way the map and the report show it. Plain data in, plain data out: no folium here."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from maps._style import MODE_ORDER
+
+_FLOW_NUM = (
+    "tonnes", "road_km", "rail_km", "pipeline_km", "haul_km", "cost_cny_per_t", "cost_cny",
+    "co2_t", "road_t", "lifts",
+)  # fmt: skip
+_BOTTLENECK_NUM = ("rank", "capacity_t", "used_t", "shadow_cny_per_t", "lon", "lat")
+_TERMINAL_NUM = (
+    "lon", "lat", "throughput_before_t", "throughput_t", "capacity_t", "utilisation",
+    "shadow_cny_per_t",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Results:
+    """The files of one result folder, parsed (numbers as float, blanks as None)."""
+
+    path: Path
+    summary: dict[str, Any]
+    flows: list[dict[str, Any]]
+    links: dict[str, Any]
+    bottlenecks: list[dict[str, Any]] = field(default_factory=list)
+    terminals: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _num(value: str | None) -> float | None:
+    if value is None or value.strip() == "":
+        return None
+    return float(value)
+
+
+def read_table(path: Path, numeric: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """Read a UTF-8 CSV (optional BOM, ``#`` comment lines), converting ``numeric`` columns.
+
+    Parameters
+    ----------
+    path : Path
+        The CSV file.
+    numeric : tuple of str
+        Columns parsed as float (blank → None).
+
+    Returns
+    -------
+    list of dict
+        One dict per record.
+    """
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        lines = [ln for ln in fh if not ln.lstrip().startswith("#")]
+    rows = []
+    for row in csv.DictReader(lines):
+        rec: dict[str, Any] = {k: (v if v is not None else "") for k, v in row.items()}
+        for col in numeric:
+            if col in rec:
+                rec[col] = _num(rec[col])
+        rows.append(rec)
+    return rows
+
+
+def read_results(result_dir: str | Path) -> Results:
+    """Read a result folder written by ``freight.run``.
+
+    Parameters
+    ----------
+    result_dir : str or Path
+        Folder holding ``summary.json``, ``flows.csv`` and ``links.geojson``;
+        ``bottlenecks.csv`` and ``terminals.csv`` are read when present.
+
+    Returns
+    -------
+    Results
+    """
+    p = Path(result_dir)
+    summary = json.loads((p / "summary.json").read_text(encoding="utf-8"))
+    flows = read_table(p / "flows.csv", _FLOW_NUM)
+    links = json.loads((p / "links.geojson").read_text(encoding="utf-8"))
+    bn = p / "bottlenecks.csv"
+    tm = p / "terminals.csv"
+    return Results(
+        path=p,
+        summary=summary,
+        flows=flows,
+        links=links,
+        bottlenecks=read_table(bn, _BOTTLENECK_NUM) if bn.exists() else [],
+        terminals=read_table(tm, _TERMINAL_NUM) if tm.exists() else [],
+    )
+
+
+def _zero_modes() -> dict[str, float]:
+    return {m: 0.0 for m in MODE_ORDER}
+
+
+def flow_totals(flows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Fold the rows of ``flows.csv`` (one per flow and chain) into one record per flow.
+
+    Returns
+    -------
+    dict
+        ``flow_id -> {commodity, shipper, county, origin, destination, origin_name,
+        destination_name, baseline_mode, tonnes, before {mode: t}, after {mode: t},
+        road_t, reasons [(reason_code, reason, road_t)], cost_cny, co2_t}``.
+        ``before`` puts all the flow's tonnes on ``baseline_mode``; ``after`` sums the rows
+        by ``line_haul_mode``.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for r in flows:
+        fid = r["flow_id"]
+        rec = out.get(fid)
+        if rec is None:
+            rec = out[fid] = {
+                k: r.get(k, "")
+                for k in ("commodity", "shipper", "county", "origin", "destination",
+                          "origin_name", "destination_name", "baseline_mode")
+            }  # fmt: skip
+            rec.update(tonnes=0.0, after=_zero_modes(), road_t=0.0, reasons=[],
+                       cost_cny=0.0, co2_t=0.0)  # fmt: skip
+        t = r["tonnes"] or 0.0
+        rec["tonnes"] += t
+        mode = r.get("line_haul_mode") or "road"
+        rec["after"][mode] = rec["after"].get(mode, 0.0) + t
+        rec["road_t"] += r["road_t"] or 0.0
+        rec["cost_cny"] += r["cost_cny"] or 0.0
+        rec["co2_t"] += r["co2_t"] or 0.0
+        if (r["road_t"] or 0.0) > 0 and r.get("reason_code", ""):
+            rec["reasons"].append((r["reason_code"], r.get("reason", ""), r["road_t"]))
+    for rec in out.values():
+        before = _zero_modes()
+        before[rec["baseline_mode"] or "road"] = rec["tonnes"]
+        rec["before"] = before
+    return out
+
+
+def _add(target: dict[str, float], src: dict[str, float]) -> None:
+    for k, v in src.items():
+        target[k] = target.get(k, 0.0) + v
+
+
+def by_key(flows: list[dict[str, Any]], key: str) -> dict[str, dict[str, Any]]:
+    """Aggregate flows by a column of ``flows.csv`` (``shipper``, ``county``, ``commodity``).
+
+    Returns
+    -------
+    dict
+        ``value -> {tonnes, before {mode: t}, after {mode: t}, road_t, cost_cny, co2_t,
+        flows: [flow ids]}``; the key ``""`` collects flows with a blank value.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for fid, rec in flow_totals(flows).items():
+        agg = out.setdefault(
+            rec[key] or "",
+            {"tonnes": 0.0, "before": _zero_modes(), "after": _zero_modes(), "road_t": 0.0,
+             "cost_cny": 0.0, "co2_t": 0.0, "flows": []},
+        )  # fmt: skip
+        agg["tonnes"] += rec["tonnes"]
+        _add(agg["before"], rec["before"])
+        _add(agg["after"], rec["after"])
+        for k in ("road_t", "cost_cny", "co2_t"):
+            agg[k] += rec[k]
+        agg["flows"].append(fid)
+    return out
+
+
+def by_place(flows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Aggregate flows by each place id they start or end at.
+
+    Returns
+    -------
+    dict
+        ``place id -> {tonnes, before {mode: t}, after {mode: t}, road_t,
+        reasons [(flow_id, reason_code, reason, road_t)]}``.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for fid, rec in flow_totals(flows).items():
+        for pid in {rec["origin"], rec["destination"]}:
+            agg = out.setdefault(
+                pid,
+                {"tonnes": 0.0, "before": _zero_modes(), "after": _zero_modes(),
+                 "road_t": 0.0, "reasons": []},
+            )  # fmt: skip
+            agg["tonnes"] += rec["tonnes"]
+            _add(agg["before"], rec["before"])
+            _add(agg["after"], rec["after"])
+            agg["road_t"] += rec["road_t"]
+            agg["reasons"].extend((fid, c, s, t) for c, s, t in rec["reasons"])
+    return out
+
+
+def county_reduction(flows: list[dict[str, Any]]) -> dict[str, float]:
+    """Road-tonnage reduction by county: before road t − after road t of its flows.
+
+    Returns
+    -------
+    dict
+        County name (``county`` column of ``flows.csv``) -> tonnes taken off the road
+        (negative if road tonnage grew). Flows with a blank county are left out.
+    """
+    out: dict[str, float] = {}
+    for name, agg in by_key(flows, "county").items():
+        if name:
+            out[name] = agg["before"]["road"] - agg["road_t"]
+    return out
+
+
+def road_left(flows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of ``flows.csv`` with tonnes left on the road, largest first."""
+    rows = [r for r in flows if (r["road_t"] or 0.0) > 0]
+    return sorted(rows, key=lambda r: (-(r["road_t"] or 0.0), r["flow_id"]))
+
+
+def finite(x: float | None) -> float | None:
+    """``x`` unless it is None, NaN or infinite (JSON ``null`` capacities)."""
+    if x is None or math.isnan(x) or math.isinf(x):
+        return None
+    return x
+
+
+def group_dict(items: list[tuple[str, float]]) -> dict[str, float]:
+    """Sum ``(key, value)`` pairs by key."""
+    out: dict[str, float] = defaultdict(float)
+    for k, v in items:
+        out[k] += v
+    return dict(out)

@@ -1,0 +1,139 @@
+"""The fixture map in a real headless Chromium (Debian ``chromium`` + ``chromedriver``),
+opened from ``file://`` with no network: Leaflet loads, layers list, SVG paths draw, and the
+"before" layer toggles from the layer control.
+
+Skipped when Chromium is missing, unless ``CI`` is set: then a missing browser fails.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from maps import render_map, render_report
+from maps.modal_map import LAYER_NAMES
+from tests.fixtures_results import make_network, write_counties, write_result_folder
+
+pytestmark = pytest.mark.browser
+
+HEADLESS_FLAGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-first-run", "--window-size=1400,1000",
+)  # fmt: skip
+
+
+def _browser_paths() -> tuple[str, str] | None:
+    chrome = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver")
+    return (chrome, driver) if chrome and driver else None
+
+
+@pytest.fixture(scope="module")
+def driver() -> Iterator[object]:
+    paths = _browser_paths()
+    if paths is None:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail("CI is set but chromium/chromedriver are not installed")
+        pytest.skip(
+            "chromium + chromedriver not installed (apt-get install chromium chromium-driver)"
+        )
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    for flag in HEADLESS_FLAGS:
+        opts.add_argument(flag)
+    profile = tempfile.mkdtemp(prefix="chromium-profile-")
+    opts.add_argument(f"--user-data-dir={profile}")
+    opts.binary_location = paths[0]
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    drv = webdriver.Chrome(service=Service(paths[1]), options=opts)
+    try:
+        yield drv
+    finally:
+        drv.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    base = tmp_path_factory.mktemp("browser")
+    net = make_network()
+    run = write_result_folder(base / "run", net)
+    counties = write_counties(base / "counties.geojson")
+    return {"map": render_map(run, net, counties=counties), "report": render_report(run)}
+
+
+def _paths(drv: object) -> int:
+    return int(
+        drv.execute_script(  # type: ignore[attr-defined]
+            "return document.querySelectorAll('.leaflet-overlay-pane svg path').length;"
+        )
+    )
+
+
+def _screenshot(drv: object, name: str) -> None:
+    out = os.environ.get("MAPS_SCREENSHOT_DIR")
+    if out:
+        drv.save_screenshot(str(Path(out) / name))  # type: ignore[attr-defined]
+
+
+def test_map_loads_offline_and_toggles_before_layer(driver: object, pages: dict) -> None:
+    from selenium.webdriver.common.by import By
+
+    drv = driver
+    drv.get(pages["map"].as_uri())  # type: ignore[attr-defined]
+    time.sleep(1.0)
+    severe = [e for e in drv.get_log("browser") if e["level"] == "SEVERE"]  # type: ignore[attr-defined]
+    assert severe == []
+    info = drv.execute_script(  # type: ignore[attr-defined]
+        "const maps = Object.keys(window).filter(k => k.startsWith('map_') && window[k] instanceof L.Map);"
+        "return {version: L.version, maps: maps.length,"
+        " zoom: maps.length ? window[maps[0]].getZoom() : null};"
+    )
+    assert info["version"] == "1.9.4" and info["maps"] == 1 and info["zoom"] is not None
+    labels = [
+        e.text.strip()
+        for e in drv.find_elements(  # type: ignore[attr-defined]
+            By.CSS_SELECTOR, ".leaflet-control-layers-overlays label"
+        )
+    ]
+    assert labels == [LAYER_NAMES[k] for k in ("counties", "road", "rail", "pipeline",
+                                               "bottlenecks", "before", "after", "terminals",
+                                               "shippers")]  # fmt: skip
+    assert drv.find_element(By.ID, "lc-legend").is_displayed()  # type: ignore[attr-defined]
+    n_off = _paths(drv)
+    assert n_off > 0
+    _screenshot(drv, "map_fixture.png")
+    before = next(
+        e
+        for e in drv.find_elements(By.CSS_SELECTOR, ".leaflet-control-layers-overlays label")  # type: ignore[attr-defined]
+        if LAYER_NAMES["before"] in e.text
+    )
+    box = before.find_element(By.TAG_NAME, "input")
+    assert not box.is_selected()
+    box.click()
+    time.sleep(0.3)
+    assert box.is_selected()
+    n_on = _paths(drv)
+    assert n_on > n_off
+    box.click()
+    time.sleep(0.3)
+    assert _paths(drv) == n_off
+    assert [e for e in drv.get_log("browser") if e["level"] == "SEVERE"] == []  # type: ignore[attr-defined]
+
+
+def test_report_renders(driver: object, pages: dict) -> None:
+    drv = driver
+    drv.get(pages["report"].as_uri())  # type: ignore[attr-defined]
+    assert [e for e in drv.get_log("browser") if e["level"] == "SEVERE"] == []  # type: ignore[attr-defined]
+    n_rects = drv.execute_script("return document.querySelectorAll('svg rect').length;")  # type: ignore[attr-defined]
+    assert n_rects >= 4
+    _screenshot(drv, "report_fixture.png")
