@@ -2,6 +2,9 @@
 
 from networks._errors import FreightError, InfeasibleError, InputError, InputErrors
 from networks._types import MODES, Link, Network, NetworkConfig, Place
+from networks.graph import add_lines
+from networks.loading import load_network
+from networks.routing import Route, route, summarize
 
 __all__ = [
     "MODES",
@@ -13,4 +16,9 @@ __all__ = [
     "Network",
     "NetworkConfig",
     "Place",
+    "Route",
+    "add_lines",
+    "load_network",
+    "route",
+    "summarize",
 ]

@@ -15,7 +15,8 @@ class Place:
     """A named point: county seat, shipper, mine, port, station, siding, terminal.
 
     A place whose ``modes`` include a non-road mode is a *terminal*: goods can be lifted
-    there, at ``handling_cny_per_t`` a lift, up to ``capacity_t`` tonnes a year.
+    there, at ``handling_cny_per_t`` a lift (NaN when the table leaves it blank: the
+    scenario's default applies), up to ``capacity_t`` tonnes a year.
     """
 
     id: str
@@ -29,6 +30,7 @@ class Place:
     source: str = ""
     county: str = ""
     note: str = ""
+    name_en: str = ""
 
     @property
     def is_terminal(self) -> bool:

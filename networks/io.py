@@ -1,0 +1,340 @@
+"""Read and validate the inputs of the networks stage: line layers and CSV tables.
+
+Every reader gathers all problems it finds and raises them together as one
+:class:`~networks._errors.InputErrors`, each a single line naming the file, the feature
+(``"feature 3"``, counted from 1 in file order) or CSV row (``"row 7"``, the line number
+in the file, header = line 1) and the field at fault.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+from pyproj import Geod
+from shapely.geometry import LineString, MultiLineString
+
+from networks._errors import InputError, raise_if_any
+
+GEOD = Geod(ellps="WGS84")
+
+#: Default commodities of a pipeline feature that names none.
+PIPELINE_DEFAULT_COMMODITIES: frozenset[str] = frozenset({"oil"})
+
+_TRUE = {"true", "t", "yes", "y", "1"}
+_FALSE = {"false", "f", "no", "n", "0"}
+
+
+@dataclass(frozen=True)
+class LineFeature:
+    """One feature of a line layer, validated.
+
+    Attributes
+    ----------
+    index : int
+        Feature number in the file, counted from 1.
+    parts : tuple[LineString, ...]
+        The lines of the feature (a MultiLineString gives one per part), lon/lat.
+    name, capacity_t, freight, commodities, length_km
+        The properties the graph carries; ``length_km`` is None when not given.
+    """
+
+    index: int
+    parts: tuple[LineString, ...]
+    name: str = ""
+    capacity_t: float = math.inf
+    freight: bool = True
+    commodities: frozenset[str] | None = None
+    length_km: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def geodesic_km(coords: np.ndarray) -> float:
+    """Geodesic length in km of a lon/lat polyline given as an ``(n, 2)`` array."""
+    if len(coords) < 2:
+        return 0.0
+    _, _, dist = GEOD.inv(coords[:-1, 0], coords[:-1, 1], coords[1:, 0], coords[1:, 1])
+    return float(np.sum(dist)) / 1000.0
+
+
+def geodesic_km_many(lines: Sequence[LineString]) -> np.ndarray:
+    """Geodesic lengths in km of many lon/lat lines at once (one vectorised call)."""
+    if len(lines) == 0:
+        return np.zeros(0)
+    coords, idx = shapely.get_coordinates(np.asarray(lines, dtype=object), return_index=True)
+    same = idx[:-1] == idx[1:]
+    _, _, dist = GEOD.inv(coords[:-1, 0][same], coords[:-1, 1][same],
+                          coords[1:, 0][same], coords[1:, 1][same])
+    out = np.zeros(len(lines))
+    np.add.at(out, idx[:-1][same], dist / 1000.0)
+    return out
+
+
+def point_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Great-circle (geodesic, WGS84) distance in km between two points."""
+    return float(GEOD.inv(lon1, lat1, lon2, lat2)[2]) / 1000.0
+
+
+def _blank(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and value.strip() == ""
+
+
+def parse_float(value: Any, *, default: float, minimum: float | None = 0.0) -> float:
+    """A number from a cell: blank gives ``default``; raises ValueError otherwise."""
+    if _blank(value):
+        return default
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got {value!r}")
+    text = str(value).strip().replace(",", "").replace("_", "")
+    try:
+        number = float(text)
+    except ValueError:
+        raise ValueError(f"expected a number, got {value!r}") from None
+    if math.isnan(number):
+        raise ValueError(f"expected a number, got {value!r}")
+    if minimum is not None and number < minimum:
+        raise ValueError(f"expected a number >= {minimum:g}, got {value!r}")
+    return number
+
+
+def parse_bool(value: Any, *, default: bool) -> bool:
+    """A true/false cell (true/false, yes/no, 1/0); blank gives ``default``."""
+    if _blank(value):
+        return default
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def parse_set(value: Any) -> frozenset[str] | None:
+    """A ``;``-joined string or a list as a set of lower-case names; blank gives None."""
+    if _blank(value):
+        return None
+    items: Iterable[Any]
+    if isinstance(value, list | tuple | set | frozenset | np.ndarray):
+        items = value
+    else:
+        items = str(value).replace(",", ";").split(";")
+    names = frozenset(str(v).strip().lower() for v in items if str(v).strip())
+    return names or None
+
+
+def check_file(path: str | os.PathLike[str], *, field_name: str = "path") -> InputError | None:
+    """An error when ``path`` is not a readable file (None when it is)."""
+    p = Path(path)
+    if not p.exists():
+        return InputError(str(path), "file", field_name, "file not found")
+    if p.is_dir() and p.suffix.lower() not in {".gdb"}:
+        return InputError(str(path), "file", field_name, "is a directory, expected a file")
+    return None
+
+
+def read_line_layer(
+    path: str | os.PathLike[str],
+    *,
+    layer: str | None = None,
+    mode: str = "road",
+) -> list[LineFeature]:
+    """Read a line layer (GeoJSON, GeoPackage, Shapefile, anything pyogrio reads).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file.
+    layer : str, optional
+        Layer name; when the file has no layer of that name but exactly one layer,
+        that layer is read.
+    mode : str
+        ``"road"``, ``"rail"`` or ``"pipeline"``: pipelines default their
+        ``commodities`` to oil.
+
+    Returns
+    -------
+    list of LineFeature
+
+    Raises
+    ------
+    InputErrors
+        Missing or unreadable file, empty layer, projected CRS or coordinates out of
+        lon/lat range, features that are not lines, bad ``capacity_t``, ``freight``,
+        ``length_km`` values -- all gathered.
+    """
+    import pyogrio
+
+    file = str(path)
+    err = check_file(path)
+    if err is not None:
+        raise_if_any([err])
+    gdal_path = gdal_name(file)
+    try:
+        layers = [str(row[0]) for row in pyogrio.list_layers(gdal_path)]
+    except Exception as exc:  # pyogrio raises several error types for unreadable files
+        raise_if_any([InputError(file, "file", "format", f"cannot read: {_first_line(exc)}")])
+    if layer is not None and layer not in layers:
+        if len(layers) == 1:
+            layer = layers[0]
+        else:
+            raise_if_any([InputError(file, "layer", "layer",
+                                     f"no layer {layer!r}; layers are {', '.join(layers)}")])
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            gdf = pyogrio.read_dataframe(gdal_path, layer=layer)
+    except Exception as exc:
+        raise_if_any([InputError(file, "layer", "format", f"cannot read: {_first_line(exc)}")])
+    return validate_line_frame(gdf, file=file, mode=mode)
+
+
+def validate_line_frame(gdf: Any, *, file: str, mode: str = "road") -> list[LineFeature]:
+    """Validate a GeoDataFrame of lines into :class:`LineFeature` records.
+
+    See :func:`read_line_layer`; ``file`` only names the source in messages.
+    """
+    errors: list[InputError] = []
+    if len(gdf) == 0:
+        raise_if_any([InputError(file, "layer", "geometry", "layer is empty, expected lines")])
+    crs = gdf.crs
+    if crs is not None:
+        if crs.is_projected:
+            raise_if_any([InputError(file, "layer", "crs",
+                                     f"projected CRS {crs.to_string()}; give lon/lat degrees "
+                                     "(EPSG:4326)")])
+        if crs.is_geographic and crs.to_epsg() not in (4326, 4490, None):
+            gdf = gdf.to_crs(4326)
+    columns = set(gdf.columns)
+    features: list[LineFeature] = []
+    records = gdf.drop(columns=gdf.geometry.name).to_dict("records")
+    for i, (geom, props) in enumerate(zip(gdf.geometry.values, records, strict=True), start=1):
+        where = f"feature {i}"
+        if geom is None or geom.is_empty:
+            errors.append(InputError(file, where, "geometry", "missing geometry, expected a line"))
+            continue
+        if isinstance(geom, LineString):
+            parts = [geom]
+        elif isinstance(geom, MultiLineString):
+            parts = [g for g in geom.geoms if not g.is_empty]
+        else:
+            errors.append(InputError(file, where, "geometry",
+                                     f"{geom.geom_type}, expected LineString or MultiLineString"))
+            continue
+        xy = shapely.get_coordinates(geom)
+        if np.any(np.abs(xy[:, 0]) > 180) or np.any(np.abs(xy[:, 1]) > 90):
+            errors.append(InputError(file, where, "geometry",
+                                     f"coordinate ({xy[0, 0]:.6g}, {xy[0, 1]:.6g}) is not lon/lat "
+                                     "degrees (projected coordinates?); give EPSG:4326"))
+            continue
+        parts = [LineString(shapely.get_coordinates(p)) for p in parts if len(p.coords) >= 2]
+        if not parts:
+            errors.append(InputError(file, where, "geometry", "line with fewer than 2 points"))
+            continue
+        kw: dict[str, Any] = {}
+        name = props.get("name") if "name" in columns else None
+        kw["name"] = "" if _blank(name) else str(name).strip()
+        for key, parse in (
+            ("capacity_t", lambda v: parse_float(v, default=math.inf)),
+            ("length_km", lambda v: None if _blank(v) else parse_float(v, default=0.0)),
+            ("freight", lambda v: parse_bool(v, default=True)),
+        ):
+            if key in columns:
+                try:
+                    kw[key] = parse(props.get(key))
+                except ValueError as exc:
+                    errors.append(InputError(file, where, key, str(exc)))
+        commodities = parse_set(props.get("commodities")) if "commodities" in columns else None
+        if mode == "pipeline" and commodities is None:
+            commodities = PIPELINE_DEFAULT_COMMODITIES
+        kw["commodities"] = commodities
+        extra = {k: v for k, v in props.items()
+                 if k not in {"name", "capacity_t", "length_km", "freight", "commodities"}}
+        features.append(LineFeature(index=i, parts=tuple(parts), extra=extra, **kw))
+    raise_if_any(errors)
+    return features
+
+
+def gdal_name(file: str) -> str:
+    """The name GDAL opens ``file`` by: gzip and zip files go through /vsigzip/, /vsizip/."""
+    low = file.lower()
+    if low.startswith("/vsi"):
+        return file
+    if low.endswith(".gz"):
+        return "/vsigzip/" + file
+    if low.endswith(".zip"):
+        return "/vsizip/" + file
+    return file
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def read_table(
+    path: str | os.PathLike[str],
+    *,
+    required: Sequence[str],
+) -> list[tuple[int, dict[str, str]]]:
+    """Read a CSV table (UTF-8, optional BOM, ``#`` comment lines, blank lines skipped).
+
+    Parameters
+    ----------
+    path : str or path-like
+    required : sequence of str
+        Columns that must be present.
+
+    Returns
+    -------
+    list of (int, dict)
+        The line number of each row (header is line 1) and its cells, stripped.
+
+    Raises
+    ------
+    InputErrors
+        Missing file, unreadable text, or missing columns.
+    """
+    file = str(path)
+    err = check_file(path)
+    if err is not None:
+        raise_if_any([err])
+    try:
+        with open(file, encoding="utf-8-sig", newline="") as fh:
+            text = fh.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise_if_any([InputError(file, "file", "encoding", f"cannot read as UTF-8: {exc}")])
+    reader = csv.reader(text.splitlines())
+    header: list[str] | None = None
+    rows: list[tuple[int, dict[str, str]]] = []
+    for cells in reader:
+        line = reader.line_num
+        if not cells or all(not c.strip() for c in cells) or cells[0].lstrip().startswith("#"):
+            continue
+        if header is None:
+            header = [c.strip() for c in cells]
+            missing = [c for c in required if c not in header]
+            if missing:
+                raise_if_any([InputError(file, "header", c,
+                                         f"missing column; columns are {', '.join(header)}")
+                              for c in missing])
+            continue
+        cells = cells + [""] * (len(header) - len(cells))
+        rows.append((line, {h: c.strip() for h, c in zip(header, cells, strict=False)}))
+    if header is None:
+        raise_if_any([InputError(file, "header", required[0] if required else "header",
+                                 "table is empty, expected a header row")])
+    return rows

@@ -1,0 +1,169 @@
+"""Lines -> graph: snapping, crossings, parallel edges, contraction, splitting, add_lines."""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely.geometry import LineString
+
+from networks.graph import add_lines, build_graph, split_edge, total_km
+from networks.io import LineFeature, geodesic_km
+from networks.simplification import simplify_graph
+
+M_PER_DEG_LAT = 110_574.0
+
+
+def feats(*coords: list[tuple[float, float]], **kw: object) -> list[LineFeature]:
+    return [LineFeature(i + 1, (LineString(c),), **kw) for i, c in enumerate(coords)]  # type: ignore[arg-type]
+
+
+def check_contract(G: nx.Graph) -> None:
+    """Every edge has every attribute; geometry runs from the smaller node to the larger."""
+    for u, v, d in G.edges(data=True):
+        assert set(d) >= {"length_km", "geometry", "name", "lines", "capacity_t", "freight",
+                          "commodities"}
+        a, b = min(u, v), max(u, v)
+        xy = shapely.get_coordinates(d["geometry"])
+        assert tuple(xy[0]) == (G.nodes[a]["x"], G.nodes[a]["y"])
+        assert tuple(xy[-1]) == (G.nodes[b]["x"], G.nodes[b]["y"])
+    assert nx.number_of_selfloops(G) == 0
+
+
+@pytest.mark.parametrize(("gap_m", "joined"), [(10.0, True), (100.0, False)])
+def test_end_points_snap_within_tolerance(gap_m: float, joined: bool) -> None:
+    d = gap_m / M_PER_DEG_LAT
+    G = build_graph(feats([(116.0, 36.0), (116.1, 36.0)], [(116.1, 36.0 + d), (116.2, 36.0)]),
+                    mode="road", snap_m=30.0)
+    assert nx.is_connected(G) is joined
+    assert G.number_of_nodes() == (3 if joined else 4)
+    check_contract(G)
+
+
+def test_crossing_lines_do_not_join() -> None:
+    G = build_graph(feats([(116.0, 36.0), (116.2, 36.0)], [(116.1, 35.9), (116.1, 36.1)]),
+                    mode="road")
+    assert nx.number_connected_components(G) == 2
+
+
+def test_line_ending_on_another_lines_interior_does_not_join() -> None:
+    G = build_graph(feats([(116.0, 36.0), (116.1, 36.0), (116.2, 36.0)],
+                          [(116.1, 36.0), (116.1, 36.1)]), mode="road")
+    assert nx.number_connected_components(G) == 2
+
+
+def test_parallel_edges_are_split() -> None:
+    G = build_graph(feats([(116.0, 36.0), (116.1, 36.0)],
+                          [(116.0, 36.0), (116.05, 36.02), (116.1, 36.0)],
+                          [(116.0, 36.0), (116.1, 36.0)]), mode="rail")
+    assert G.number_of_edges() == 5 and G.number_of_nodes() == 4
+    check_contract(G)
+    H = simplify_graph(G)  # contraction must not recreate the parallel edges
+    assert H.number_of_edges() == G.number_of_edges()
+    assert total_km(H) == pytest.approx(total_km(G))
+
+
+def test_length_km_property_wins() -> None:
+    G = build_graph(feats([(116.0, 36.0), (116.1, 36.0)], length_km=42.0), mode="road")
+    assert next(iter(G.edges(data="length_km")))[2] == 42.0
+
+
+def test_contraction_keeps_length_and_geometry() -> None:
+    pts = [(116.0, 36.0), (116.1, 36.05), (116.2, 36.0), (116.3, 36.1)]
+    lines = [[pts[i], pts[i + 1]] for i in range(3)] + [[(116.2, 36.0), (116.2, 35.9)]]
+    G = build_graph(feats(*lines), mode="road")
+    H = simplify_graph(G)
+    assert H.number_of_nodes() == 4 and H.number_of_edges() == 3
+    assert total_km(H) == pytest.approx(total_km(G))
+    check_contract(H)
+    (u, v, geom), = [(u, v, g) for u, v, g in H.edges(data="geometry") if len(g.coords) == 3]
+    assert geodesic_km(np.asarray(geom.coords)) == pytest.approx(H.edges[u, v]["length_km"])
+
+
+def test_contraction_needs_equal_attributes() -> None:
+    G = build_graph([LineFeature(1, (LineString([(116.0, 36.0), (116.1, 36.0)]),), name="甲"),
+                     LineFeature(2, (LineString([(116.1, 36.0), (116.2, 36.0)]),), name="乙")],
+                    mode="road")
+    assert simplify_graph(G).number_of_edges() == 2
+
+
+def test_contraction_of_a_loop_keeps_the_graph_simple() -> None:
+    ring = [(116.0, 36.0), (116.1, 36.0), (116.1, 36.1), (116.0, 36.1)]
+    lines = [[ring[i], ring[(i + 1) % 4]] for i in range(4)] + [[(116.0, 36.0), (115.9, 36.0)]]
+    G = build_graph(feats(*lines), mode="road")
+    H = simplify_graph(G)
+    assert H.number_of_edges() == 4  # tail + loop kept as three edges
+    assert total_km(H) == pytest.approx(total_km(G))
+    check_contract(H)
+
+
+def test_split_at_a_point_mid_segment_not_at_a_vertex() -> None:
+    G = build_graph(feats([(116.0, 36.0), (116.1, 36.0), (116.3, 36.0)]), mode="road")
+    (u, v, before), = G.edges(data="length_km")
+    w = split_edge(G, u, v, seg=1, t=0.25)  # at 116.15, between the vertices
+    assert (G.nodes[w]["x"], G.nodes[w]["y"]) == pytest.approx((116.15, 36.0))
+    assert G.edges[u, w]["length_km"] + G.edges[w, v]["length_km"] == pytest.approx(before)
+    assert G.edges[u, w]["length_km"] == pytest.approx(before * 0.15 / 0.3, rel=1e-3)
+    check_contract(G)
+
+
+def test_split_at_an_end_returns_the_end() -> None:
+    G = build_graph(feats([(116.0, 36.0), (116.1, 36.0)]), mode="road")
+    (u, v), = G.edges
+    assert split_edge(G, u, v, seg=0, t=0.0) == min(u, v)
+    assert G.number_of_edges() == 1
+
+
+def test_add_lines_joins_ends_to_nearest_point_on_a_line() -> None:
+    G = build_graph(feats([(116.0, 36.0), (116.2, 36.0)]), mode="rail")
+    siding = gpd.GeoDataFrame({"name": ["专用线"]},
+                              geometry=[LineString([(116.1, 36.002), (116.1, 36.1)])],
+                              crs="EPSG:4326")
+    add_lines(G, siding, tolerance_km=1.0)
+    assert nx.is_connected(G) and G.number_of_nodes() == 4
+    lone = gpd.GeoDataFrame(geometry=[LineString([(117.0, 37.0), (117.1, 37.0)])], crs="EPSG:4326")
+    add_lines(G, lone, tolerance_km=1.0)
+    assert nx.number_connected_components(G) == 2
+    check_contract(G)
+
+
+coord = st.tuples(st.floats(115.0, 117.0), st.floats(35.0, 37.0))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(coord, min_size=2, max_size=6), min_size=1, max_size=8),
+       st.integers(0, 3))
+def test_contraction_preserves_total_km(polylines: list[list[tuple[float, float]]],
+                                        chain_cut: int) -> None:
+    # Chain the polylines end to end (some sharing ends, so there is something to contract).
+    lines = []
+    for i, pl in enumerate(polylines):
+        if i and i % 4 != chain_cut:
+            pl = [lines[-1][-1], *pl]
+        lines.append(pl)
+    G = build_graph(feats(*lines), mode="road", snap_m=30.0)
+    H = simplify_graph(G)
+    assert total_km(H) == pytest.approx(total_km(G), rel=1e-9, abs=1e-9)
+    assert nx.number_connected_components(H) == nx.number_connected_components(G)
+    check_contract(H)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(coord, min_size=2, max_size=6, unique=True), st.floats(0.0, 1.0),
+       st.integers(0, 10))
+def test_splitting_anywhere_preserves_length(pts: list[tuple[float, float]], t: float,
+                                             seg: int) -> None:
+    G = build_graph(feats(pts), mode="road", snap_m=1.0)
+    if G.number_of_edges() == 0:
+        return
+    u, v, before = next(iter(G.edges(data="length_km")))
+    w = split_edge(G, u, v, seg=seg % (len(pts) - 1), t=t)
+    assert total_km(G) == pytest.approx(before, rel=1e-9)
+    assert not math.isnan(total_km(G)) and G.has_node(w)
+    check_contract(G)

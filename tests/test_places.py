@@ -1,0 +1,85 @@
+"""Places join the graphs at the nearest point ON a line, splitting the edge there."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from shapely.geometry import LineString
+
+from networks._types import Place
+from networks.graph import build_graph, total_km
+from networks.io import LineFeature, point_km
+from networks.places import PlaceTable, link_places, read_places
+
+DATA = Path(__file__).parent / "data"
+
+
+def _graph(mode: str = "road") -> object:
+    return build_graph([LineFeature(1, (LineString([(116.0, 36.0), (116.2, 36.0)]),))], mode=mode)
+
+
+def test_link_is_the_nearest_point_on_the_line_not_a_vertex() -> None:
+    G = _graph()
+    before = total_km(G)
+    table = PlaceTable(places={"a": Place("a", "甲", 116.07, 36.01, "county")})
+    links = link_places({"road": G}, table, tolerance_km={"road": 5.0})
+    link = links["a"]["road"]
+    node = G.nodes[link.node]
+    assert (node["x"], node["y"]) == pytest.approx((116.07, 36.0))
+    assert link.offset_km == pytest.approx(point_km(116.07, 36.01, 116.07, 36.0))
+    assert link.offset_km == pytest.approx(1.109, abs=0.01)
+    assert G.number_of_edges() == 2 and total_km(G) == pytest.approx(before)
+
+
+def test_two_places_on_one_edge_both_split_it() -> None:
+    G = _graph()
+    before = total_km(G)
+    table = PlaceTable(places={
+        "a": Place("a", "甲", 116.05, 36.001, "county"),
+        "b": Place("b", "乙", 116.15, 35.999, "county"),
+    })
+    links = link_places({"road": G}, table, tolerance_km={"road": 5.0})
+    assert G.number_of_edges() == 3 and total_km(G) == pytest.approx(before)
+    xs = sorted(G.nodes[links[p]["road"].node]["x"] for p in "ab")
+    assert xs == pytest.approx([116.05, 116.15])
+
+
+def test_rail_places_join_freight_track_only() -> None:
+    G = build_graph([
+        LineFeature(1, (LineString([(116.0, 36.0), (116.2, 36.0)]),), freight=False),
+        LineFeature(2, (LineString([(116.0, 36.03), (116.2, 36.03)]),)),
+    ], mode="rail")
+    road = _graph()
+    table = PlaceTable(places={"t": Place("t", "站", 116.1, 36.005, "station", ("road", "rail"))})
+    links = link_places({"road": road, "rail": G}, table, tolerance_km={"road": 5, "rail": 5},
+                        min_component_km=1.0)
+    assert G.nodes[links["t"]["rail"].node]["y"] == pytest.approx(36.03)
+
+
+def test_toy_places_table() -> None:
+    table = read_places(DATA / "toy_places.csv")
+    assert list(table.places) == ["p_west", "p_east", "p_town", "p_spur"]
+    assert table.names_en["p_west"] == "West yard"
+    assert table.places["p_west"].modes == ("road", "rail")
+    assert table.places["p_town"].modes == ("road",)
+    assert table.origins["p_east"] == (str(DATA / "toy_places.csv"), "row 4")
+
+
+def test_linking_hundreds_of_places_to_a_big_graph_is_fast() -> None:
+    rng = np.random.default_rng(1)
+    lines = []
+    for i in range(60_000):  # a 60k-edge grid-ish network
+        x, y = 115 + (i % 300) * 0.01, 35 + (i // 300) * 0.01
+        end = (x + 0.01, y) if i % 2 else (x, y + 0.01)
+        lines.append(LineFeature(i + 1, (LineString([(x, y), end]),)))
+    G = build_graph(lines, mode="road")
+    places = {f"p{i}": Place(f"p{i}", "x", float(115 + rng.random() * 2.9),
+                             float(35 + rng.random() * 1.9), "county") for i in range(500)}
+    t0 = time.perf_counter()
+    links = link_places({"road": G}, PlaceTable(places=places), tolerance_km={"road": 5})
+    elapsed = time.perf_counter() - t0
+    print(f"linked 500 places to {G.number_of_edges()} edges in {elapsed:.2f} s")
+    assert len(links) == 500 and elapsed < 2.0
