@@ -49,9 +49,11 @@ def _cmd_networks(args: argparse.Namespace) -> int:
     for mode in ("road", "rail", "pipeline"):
         s = summary[mode]
         print(f"{mode:<10}{s['nodes']:>10,}{s['edges']:>10,}{s['km']:>12,.0f}{s['components']:>12,}")
-    for key, value in summary.items():
-        if key not in ("road", "rail", "pipeline"):
-            print(f"{key}: {value}")
+    print(f"places linked: {summary.get('places', 0)}")
+    print("\nnamed rail lines matched onto the geometry (km on the graph / straight km):")
+    for m in summary.get("rail_lines", []):
+        gaps = f", {len(m['gaps'])} gap(s) left untagged" if m.get("gaps") else ""
+        print(f"  {m['name']:<12} {m['matched_km']:>8,.0f} km  ratio {m['ratio']:.2f}{gaps}")
     return 0
 
 
@@ -62,13 +64,16 @@ def _cmd_route(args: argparse.Namespace) -> int:
     progress = Progress(None if args.json else sys.stderr)
     _, network = _load(_scenario_arg(args.scenario), progress)
     r = route(network, args.origin, args.destination, mode=args.mode)
+    matches = network.graphs["rail"].graph.get("line_matches", [])
+    names = {m["line_id"]: m.get("name") or m["line_id"] for m in matches}
+    lines = [names.get(i, i) for i in r.lines]
     if args.json:
-        print(json.dumps({"km": round(r.km, 3), "mode": r.mode, "lines": list(r.lines)},
-                         ensure_ascii=False))
+        print(json.dumps({"km": round(r.km, 3), "mode": r.mode, "lines": lines,
+                          "line_ids": list(r.lines)}, ensure_ascii=False))
         return 0
     print(f"{args.origin} → {args.destination} by {r.mode}: {r.km:,.1f} km")
-    if r.lines:
-        print("lines: " + " → ".join(r.lines))
+    if lines:
+        print("lines: " + " → ".join(lines))
     return 0
 
 

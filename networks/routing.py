@@ -59,36 +59,56 @@ def _names_en(network: Network) -> dict[str, str]:
     return dict(road.graph.get("place_name_en", {})) if road is not None else {}
 
 
+def _base_name(name: str) -> str:
+    """``"日照港 (石臼)"`` -> ``"日照港"``: the name without its parenthesised detail."""
+    return name.split(" (")[0].split("（")[0].strip()
+
+
 def resolve_place(network: Network, key: str) -> str | None:
-    """Place id for an id, a Chinese ``name`` or a ``name_en`` (exact); None if none."""
+    """Place id for an id, a Chinese ``name`` or a ``name_en`` (exact), else for a name
+    without its parenthesised detail (``日照港`` for ``日照港 (石臼)``); None if none.
+
+    Raises
+    ------
+    InputError
+        The short name fits more than one place.
+    """
     if key in network.places:
         return key
+    names_en = _names_en(network)
     for pid, p in network.places.items():
-        if p.name == key or getattr(p, "name_en", None) == key:
+        if key in (p.name, p.name_en, names_en.get(pid)):
             return pid
-    for pid, name in _names_en(network).items():
-        if name == key:
-            return pid
-    return None
+    hits = [
+        pid for pid, p in network.places.items()
+        if key in (_base_name(p.name), _base_name(p.name_en or names_en.get(pid, "")))
+    ]
+    if len(hits) > 1:
+        raise InputError("route", key, "place",
+                         f"ambiguous: fits {', '.join(sorted(hits))}; give the id")
+    return hits[0] if hits else None
 
 
 def _anchors(network: Network, key: str, mode: str) -> list[_Anchor]:
     G = network.graphs[mode]
     pid = resolve_place(network, key)
     if pid is not None:
-        link = network.links.get(pid, {}).get(mode)
-        if link is None:
-            raise InputError("route", key, "mode", f"place {pid!r} is not linked to {mode}")
         p = network.places[pid]
-        n = G.nodes[link.node]
-        return [_Anchor(link.node, link.offset_km,
-                        np.array([[p.lon, p.lat], [n["x"], n["y"]]]))]
-    try:
-        lon_s, lat_s = key.split(",")
-        lon, lat = float(lon_s), float(lat_s)
-    except ValueError:
-        raise InputError("route", key, "place",
-                         "not a place id, name, name_en or 'lon,lat'") from None
+        link = network.links.get(pid, {}).get(mode)
+        if link is not None:
+            n = G.nodes[link.node]
+            return [_Anchor(link.node, link.offset_km,
+                            np.array([[p.lon, p.lat], [n["x"], n["y"]]]))]
+        # a place without a terminal of this mode (a city asked for by rail): measure
+        # from its point to the nearest line of the mode, as for a "lon,lat" query
+        lon, lat = p.lon, p.lat
+    else:
+        try:
+            lon_s, lat_s = key.split(",")
+            lon, lat = float(lon_s), float(lat_s)
+        except ValueError:
+            raise InputError("route", key, "place",
+                             "not a place id, name, name_en or 'lon,lat'") from None
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         raise InputError("route", key, "place", "lon,lat out of range")
     locator = _locator(G, mode)

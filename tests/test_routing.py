@@ -61,11 +61,18 @@ def test_lonlat_on_one_edge_goes_straight_along_it(net) -> None:
     assert r.km == pytest.approx(point_km(116.0, 35.98, 116.1, 35.98) + 2 * 0.111, abs=0.02)
 
 
+def test_place_without_terminal_routes_from_its_point(net) -> None:
+    """A place with no rail terminal is measured from its point to the nearest rail line."""
+    town = net.places["p_town"]
+    assert "rail" not in net.links["p_town"]
+    by_place = route(net, "p_town", "p_west", mode="rail")
+    by_point = route(net, f"{town.lon},{town.lat}", "p_west", mode="rail")
+    assert by_place.km == pytest.approx(by_point.km)
+
+
 def test_routing_errors_are_input_errors(net) -> None:
     with pytest.raises(InputError, match="not a place id"):
         route(net, "nowhere", "p_west", mode="road")
-    with pytest.raises(InputError, match="not linked to rail"):
-        route(net, "p_town", "p_west", mode="rail")
     with pytest.raises(InputError, match="unknown mode"):
         route(net, "p_town", "p_west", mode="ship")
 
