@@ -183,7 +183,11 @@ class Binding:
 
 @dataclass(frozen=True)
 class FlowStatus:
-    """What the rule says about one flow, and why any of its tonnes stay on the road."""
+    """What the rule says about one flow, and why any of its tonnes stay on the road.
+
+    ``reason_code`` is one of ``""``, ``below_threshold``, ``commodity_not_covered``,
+    ``no_access``, ``capacity``, ``cheaper_not_eligible``; ``reason`` is the sentence.
+    """
 
     flow_id: str
     haul_km: float
@@ -191,6 +195,7 @@ class FlowStatus:
     covered: bool
     has_access: bool
     reason: str = ""
+    reason_code: str = ""
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,9 @@ def run(
     """
     from freight.outputs import write_results
     from freight.scenario import build_problem, scenario_parameters
-    from freight.solve import baseline, solve
+    from freight.network_view import MultimodalGraph
+    from freight.problem import Status
+    from freight.solve import baseline, solve, solve_policy_off
 
     progress = progress or Progress(sys.stderr)
     scenario, network = load_network_for(scenario_path, progress=progress)
@@ -84,9 +86,10 @@ def run(
         problem = build_problem(scenario, network)
         if solver:
             problem = replace(problem, solver=solver)
+    with progress.step("expanding the multimodal graph"):
+        graph = MultimodalGraph(problem.network, problem.costs)
     with progress.step(f"solving with the rule ({problem.policy.enforcement})"):
-        solution = solve(problem, export_lp=export_lp)
-    from freight.problem import Status
+        solution = solve(problem, graph=graph, export_lp=export_lp)
 
     if solution.status is Status.INFEASIBLE:
         raise InfeasibleError(
@@ -94,10 +97,10 @@ def run(
             flows=list(solution.stats.get("short_flows", [])),  # type: ignore[arg-type]
             constraints=list(solution.stats.get("blocking", [])),  # type: ignore[arg-type]
         )
-    with progress.step("solving without the rule (policy cost)"):
-        off = solve(replace(problem, policy=problem.policy.off()))
+    with progress.step("solving without the rule (policy cost), warm"):
+        off = solve_policy_off(problem, solution, graph=graph)
     with progress.step("baseline (every flow on its current mode)"):
-        before = baseline(problem)
+        before = baseline(problem, graph)
 
     out_dir = Path(out_dir) if out_dir else Path("runs") / scenario.name
     out_dir.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,395 @@
+"""The multimodal network as one expanded directed graph held in sparse arrays.
+
+Nodes are ``(mode, graph node)`` for every node of the road, rail and pipeline graphs, plus a
+source node and a sink node for every place. Arcs:
+
+- *edge* arcs: both directions of every usable graph edge (rail edges with
+  ``freight=False`` are left out; pipeline edges carry only the commodities they allow);
+- *transfer* arcs at a terminal between two of the modes it is linked to (a lift);
+- *source* arcs from a place to the road graph (no lift: truck loading is in the road rate)
+  and, when the place is itself a terminal of a non-road mode (a siding), to that mode's
+  graph (a lift); *sink* arcs likewise into a place.
+
+**Lift.** Every lift at a terminal -- a mode change between two legs, or loading/unloading a
+rail or pipeline leg directly at an origin/destination place that is itself a terminal of
+that mode (a siding) -- costs the terminal's ``handling_cny_per_t`` and counts once against
+its ``capacity_t``. Road legs start and end at places without a lift.
+
+**Cost of a chain per tonne** = sum over legs of generalised ``cny_per_tkm`` x km (link
+offsets included) + ``cny_per_t`` of the mode at every entry into a mode + handling of every
+lift. Generalised = money + carbon price x CO2.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from freight.problem import MODES, Chain, Costs, Leg
+from networks import Network
+
+MODE_INDEX = {m: i for i, m in enumerate(MODES)}
+EDGE, TRANSFER, SOURCE, SINK = 0, 1, 2, 3
+RowKey = tuple
+
+
+def sanitize(text: str) -> str:
+    """An LP-safe name fragment (letters, digits, underscore)."""
+    return re.sub(r"[^0-9A-Za-z_]", "_", str(text))
+
+
+@dataclass(frozen=True)
+class Row:
+    """A capacity the master LP protects: one direction of an edge, or a terminal."""
+
+    key: RowKey  # ("edge", mode, u, v) or ("terminal", place_id)
+    name: str  # cap_<mode>_<u>_<v> or terminal_<place_id>
+    kind: str  # "edge" | "terminal"
+    capacity_t: float
+    label: str
+    lon: float
+    lat: float
+
+
+@dataclass
+class Column:
+    """A chain offered to one flow, with its cost (penalty included) and row usage."""
+
+    flow_id: str
+    chain: Chain
+    cost_cny_per_t: float
+    rows: dict[int, int]
+
+    @property
+    def signature(self) -> tuple:
+        return (
+            self.flow_id,
+            self.chain.lifts,
+            tuple((leg.mode, leg.nodes, round(leg.km, 9)) for leg in self.chain.legs),
+        )
+
+
+def is_compliant(legs: tuple[Leg, ...] | list[Leg], max_access_km: float) -> bool:
+    """Whether legs form the rule's rail/pipeline chain.
+
+    An optional road access leg of at most ``max_access_km`` from the origin, then one or
+    more rail/pipeline legs joined directly at terminals, then an optional road egress leg
+    of at most ``max_access_km`` to the destination.
+    """
+    legs = list(legs)
+    tol = 1e-9 * max(1.0, max_access_km)
+    if legs and legs[0].mode == "road":
+        if legs[0].km > max_access_km + tol:
+            return False
+        legs = legs[1:]
+    if legs and legs[-1].mode == "road":
+        if legs[-1].km > max_access_km + tol:
+            return False
+        legs = legs[:-1]
+    return bool(legs) and all(leg.mode != "road" for leg in legs)
+
+
+class MultimodalGraph:
+    """The expanded graph of a :class:`~networks.Network` for a set of :class:`Costs`.
+
+    Parameters
+    ----------
+    network : Network
+        Graphs, places and links.
+    costs : Costs
+        Cost factors by mode and commodity.
+    """
+
+    def __init__(self, network: Network, costs: Costs) -> None:
+        self.network = network
+        self.costs = costs
+        self.node_mode: list[int] = []
+        self.node_graph: list[int] = []
+        self.node_index: dict[tuple[str, int], int] = {}
+        for m in MODES:
+            g = network.graphs.get(m)
+            if g is None:
+                continue
+            for n in sorted(g.nodes):
+                self.node_index[(m, n)] = len(self.node_mode)
+                self.node_mode.append(MODE_INDEX[m])
+                self.node_graph.append(n)
+        self.n_layer = len(self.node_mode)
+        self.place_ids = sorted(network.places)
+        self.place_index = {p: i for i, p in enumerate(self.place_ids)}
+        self.n_nodes = self.n_layer + 2 * len(self.place_ids)
+        self.rows: list[Row] = []
+        self.row_index: dict[RowKey, int] = {}
+        self._build_arcs()
+        self._cost_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    # ------------------------------------------------------------------ building
+    def src(self, place_id: str) -> int:
+        return self.n_layer + 2 * self.place_index[place_id]
+
+    def snk(self, place_id: str) -> int:
+        return self.n_layer + 2 * self.place_index[place_id] + 1
+
+    def _row(self, key: RowKey, capacity: float, label: str, lon: float, lat: float) -> int:
+        if not math.isfinite(capacity):
+            return -1
+        if key not in self.row_index:
+            if key[0] == "edge":
+                name = f"cap_{key[1]}_{key[2]}_{key[3]}"
+            else:
+                name = f"terminal_{sanitize(key[1])}"
+            self.row_index[key] = len(self.rows)
+            self.rows.append(Row(key, name, key[0], float(capacity), label, lon, lat))
+        return self.row_index[key]
+
+    def _build_arcs(self) -> None:
+        tail, head, km, ent, hand, row, kind, plc, comm = [], [], [], [], [], [], [], [], []
+
+        def add(t, h, kms, entries, handling, r, k, p, c=None):
+            tail.append(t)
+            head.append(h)
+            km.append(kms)
+            ent.append(entries)
+            hand.append(handling)
+            row.append(r)
+            kind.append(k)
+            plc.append(p)
+            comm.append(c)
+
+        for m in MODES:
+            g = self.network.graphs.get(m)
+            if g is None:
+                continue
+            mi = MODE_INDEX[m]
+            for u, v, d in g.edges(data=True):
+                if m == "rail" and not d.get("freight", True):
+                    continue
+                length = float(d["length_km"])
+                cap = float(d.get("capacity_t", math.inf))
+                commodities = d.get("commodities") if m == "pipeline" else None
+                name = d.get("name", "") or ""
+                for a, b in ((u, v), (v, u)):
+                    kms = [0.0, 0.0, 0.0]
+                    kms[mi] = length
+                    xa, ya = g.nodes[a].get("x", 0.0), g.nodes[a].get("y", 0.0)
+                    xb, yb = g.nodes[b].get("x", 0.0), g.nodes[b].get("y", 0.0)
+                    label = f"{m} {name or ''} {a}→{b}".replace("  ", " ")
+                    r = self._row(("edge", m, a, b), cap, label, (xa + xb) / 2, (ya + yb) / 2)
+                    add(
+                        self.node_index[(m, a)],
+                        self.node_index[(m, b)],
+                        kms,
+                        [0, 0, 0],
+                        0.0,
+                        r,
+                        EDGE,
+                        -1,
+                        commodities,
+                    )
+        for pid in self.place_ids:
+            place = self.network.places[pid]
+            links = self.network.links.get(pid, {})
+            pi = self.place_index[pid]
+            linked = [m for m in MODES if m in links and (m, links[m].node) in self.node_index]
+            term_row = -1
+            if place.is_terminal:
+                term_row = self._row(
+                    ("terminal", pid),
+                    place.capacity_t,
+                    f"{place.name} ({pid})",
+                    place.lon,
+                    place.lat,
+                )
+            for m in linked:
+                mi = MODE_INDEX[m]
+                node = self.node_index[(m, links[m].node)]
+                kms = [0.0, 0.0, 0.0]
+                kms[mi] = float(links[m].offset_km)
+                entries = [0, 0, 0]
+                entries[mi] = 1
+                lift = m != "road"
+                if lift and not place.is_terminal:
+                    continue
+                h = place.handling_cny_per_t if lift else 0.0
+                r = term_row if lift else -1
+                add(self.src(pid), node, kms, entries, h, r, SOURCE, pi)
+                add(node, self.snk(pid), kms, [0, 0, 0], h, r, SINK, pi)
+            if place.is_terminal and len(linked) >= 2:
+                for a in linked:
+                    for b in linked:
+                        if a == b:
+                            continue
+                        kms = [0.0, 0.0, 0.0]
+                        kms[MODE_INDEX[a]] += float(links[a].offset_km)
+                        kms[MODE_INDEX[b]] += float(links[b].offset_km)
+                        entries = [0, 0, 0]
+                        entries[MODE_INDEX[b]] = 1
+                        add(
+                            self.node_index[(a, links[a].node)],
+                            self.node_index[(b, links[b].node)],
+                            kms,
+                            entries,
+                            place.handling_cny_per_t,
+                            term_row,
+                            TRANSFER,
+                            pi,
+                        )
+        self.tail = np.asarray(tail, dtype=np.int64)
+        self.head = np.asarray(head, dtype=np.int64)
+        self.km = np.asarray(km, dtype=float).reshape(-1, 3)
+        self.entries = np.asarray(ent, dtype=float).reshape(-1, 3)
+        self.handling = np.asarray(hand, dtype=float)
+        self.row = np.asarray(row, dtype=np.int64)
+        self.kind = np.asarray(kind, dtype=np.int8)
+        self.place = np.asarray(plc, dtype=np.int64)
+        self.arc_commodities = comm
+        # mode of the arc's head layer node (for transfers: the new mode); for sinks: tail
+        node_mode = np.asarray(self.node_mode + [-1] * (2 * len(self.place_ids)), dtype=np.int64)
+        self.tail_mode = node_mode[self.tail]
+        self.head_mode = node_mode[self.head]
+        self.arc_mode = np.where(self.kind == SINK, self.tail_mode, self.head_mode)
+        is_layer = (self.kind == EDGE) | (self.kind == TRANSFER)
+        self.road_edge = (self.kind == EDGE) & (self.arc_mode == MODE_INDEX["road"])
+        self.main_haul = is_layer & (self.tail_mode != 0) & (self.head_mode != 0)
+        self.out_arcs = _adjacency(self.tail, self.n_nodes)
+        self.in_arcs = _adjacency(self.head, self.n_nodes)
+
+    # ------------------------------------------------------------------ costs
+    def arc_costs(self, commodity: str) -> tuple[np.ndarray, np.ndarray]:
+        """Generalised cost (CNY/t) and CO2 (g/t) of every arc for ``commodity``.
+
+        Arcs the commodity may not use (pipeline edges that do not take it) cost ``inf``.
+        """
+        if commodity not in self._cost_cache:
+            g = np.array([self.costs.generalised_cny_per_tkm(m, commodity) for m in MODES])
+            e = np.array([self.costs.of(m, commodity).cny_per_t for m in MODES])
+            co2 = np.array([self.costs.of(m, commodity).co2_g_per_tkm for m in MODES])
+            cost = self.km @ g + self.entries @ e + self.handling
+            banned = np.array(
+                [c is not None and commodity not in c for c in self.arc_commodities], dtype=bool
+            )
+            cost = np.where(banned, np.inf, cost)
+            self._cost_cache[commodity] = (cost, self.km @ co2)
+        return self._cost_cache[commodity]
+
+    # ------------------------------------------------------------------ sparse graphs
+    def csr(
+        self,
+        weights: np.ndarray,
+        mask: np.ndarray,
+        *,
+        local: np.ndarray | None = None,
+        size: int | None = None,
+        reverse: bool = False,
+    ) -> tuple[sp.csr_matrix, np.ndarray]:
+        """A CSR matrix of the arcs in ``mask`` with finite ``weights``.
+
+        Parallel arcs keep the lightest; returns the matrix and, aligned with its data,
+        the arc index each entry stands for. ``local`` (global node -> local index) and
+        ``size`` build the matrix on a subset of nodes; ``reverse`` turns every arc around.
+        """
+        sel = np.flatnonzero(mask & np.isfinite(weights))
+        tail, head = (self.head, self.tail) if reverse else (self.tail, self.head)
+        n = self.n_nodes
+        if local is not None:
+            tail, head, n = local[tail], local[head], int(size)  # type: ignore[arg-type]
+        order = np.lexsort((weights[sel], head[sel], tail[sel]))
+        sel = sel[order]
+        t, h = tail[sel], head[sel]
+        keep = np.ones(len(sel), dtype=bool)
+        keep[1:] = (t[1:] != t[:-1]) | (h[1:] != h[:-1])
+        sel, t, h = sel[keep], t[keep], h[keep]
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.add.at(indptr, t + 1, 1)
+        indptr = np.cumsum(indptr)
+        mat = sp.csr_matrix((weights[sel], h, indptr), shape=(n, n))
+        return mat, sel
+
+    @staticmethod
+    def path_arcs(
+        mat: sp.csr_matrix, arc_of: np.ndarray, pred: np.ndarray, source: int, target: int
+    ) -> list[int]:
+        """The arcs of the shortest path to ``target`` from a predecessor row."""
+        nodes = [target]
+        while nodes[-1] != source:
+            p = int(pred[nodes[-1]])
+            if p < 0:
+                raise ValueError("target not reached")
+            nodes.append(p)
+        nodes.reverse()
+        arcs = []
+        for a, b in zip(nodes[:-1], nodes[1:], strict=True):
+            lo, hi = mat.indptr[a], mat.indptr[a + 1]
+            pos = lo + mat.indices[lo:hi].tolist().index(b)
+            arcs.append(int(arc_of[pos]))
+        return arcs
+
+    # ------------------------------------------------------------------ chains
+    def chain_from_arcs(
+        self, arcs: list[int], commodity: str, *, max_access_km: float
+    ) -> tuple[Chain, dict[int, int]]:
+        """Turn a source-to-sink arc sequence into a :class:`Chain` and its row usage."""
+        cost, co2 = self.arc_costs(commodity)
+        legs: list[Leg] = []
+        lifts: list[str] = []
+        rows: dict[int, int] = {}
+        mode, nodes, leg_km = "", [], 0.0
+        for a in arcs:
+            k = self.kind[a]
+            if self.row[a] >= 0:
+                rows[int(self.row[a])] = rows.get(int(self.row[a]), 0) + 1
+            if k == SOURCE:
+                mode = MODES[self.arc_mode[a]]
+                nodes = [self.node_graph[self.head[a]]]
+                leg_km = float(self.km[a].sum())
+                if mode != "road":
+                    lifts.append(self.place_ids[self.place[a]])
+            elif k == EDGE:
+                nodes.append(self.node_graph[self.head[a]])
+                leg_km += float(self.km[a].sum())
+            elif k == TRANSFER:
+                leg_km += float(self.km[a, self.tail_mode[a]])
+                legs.append(Leg(mode, tuple(nodes), leg_km))
+                lifts.append(self.place_ids[self.place[a]])
+                mode = MODES[self.head_mode[a]]
+                nodes = [self.node_graph[self.head[a]]]
+                leg_km = float(self.km[a, self.head_mode[a]])
+            else:  # SINK
+                leg_km += float(self.km[a].sum())
+                legs.append(Leg(mode, tuple(nodes), leg_km))
+                if mode != "road":
+                    lifts.append(self.place_ids[self.place[a]])
+        chain = Chain(
+            legs=tuple(legs),
+            lifts=tuple(lifts),
+            cost_cny_per_t=float(cost[arcs].sum()),
+            co2_g_per_t=float(co2[arcs].sum()),
+            compliant=is_compliant(legs, max_access_km),
+        )
+        return chain, rows
+
+    def rows_of_chain(self, chain: Chain) -> dict[int, int]:
+        """Row usage of a chain given by its legs and lifts (for warm starts)."""
+        rows: dict[int, int] = {}
+        for leg in chain.legs:
+            for a, b in zip(leg.nodes[:-1], leg.nodes[1:], strict=True):
+                r = self.row_index.get(("edge", leg.mode, a, b))
+                if r is not None:
+                    rows[r] = rows.get(r, 0) + 1
+        for pid in chain.lifts:
+            r = self.row_index.get(("terminal", pid))
+            if r is not None:
+                rows[r] = rows.get(r, 0) + 1
+        return rows
+
+
+def _adjacency(nodes: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """CSR-like (indptr, arc ids) grouping arcs by ``nodes``."""
+    order = np.argsort(nodes, kind="stable")
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.add.at(indptr, nodes + 1, 1)
+    return np.cumsum(indptr), order
