@@ -15,6 +15,8 @@ it. Duals come from a basic (simplex) solution, so shadow prices are real vertex
 
 from __future__ import annotations
 
+import os
+import sys
 import warnings
 from dataclasses import dataclass, field
 
@@ -89,6 +91,7 @@ class Master:
             with warnings.catch_warnings():  # the bundled CBC: deprecated for PuLP 4 only
                 warnings.simplefilter("ignore", DeprecationWarning)
                 return pulp.PULP_CBC_CMD(msg=False)
+        _highs_banner_to_stderr()
         return pulp.HiGHS(msg=False, solver="simplex")
 
     def build(self, *, phase: int) -> pulp.LpProblem:
@@ -159,3 +162,32 @@ class Master:
             prob.writeLP(str(path))
         else:
             prob.writeMPS(str(path))
+
+
+_BANNER_DONE = False
+
+
+def _highs_banner_to_stderr() -> None:
+    """HiGHS prints its banner to stdout (C level) when the first ``Highs`` is made,
+    whatever ``msg`` says; make that first one with stdout pointed at stderr, so the
+    command's stdout holds only its own output (tables, JSON)."""
+    global _BANNER_DONE
+    if _BANNER_DONE:
+        return
+    _BANNER_DONE = True
+    try:
+        import highspy
+    except ImportError:  # PuLP reports the missing solver itself
+        return
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:
+        return
+    try:
+        os.dup2(2, 1)
+        highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+

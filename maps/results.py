@@ -16,7 +16,7 @@ from maps._style import MODE_ORDER
 
 _FLOW_NUM = (
     "tonnes", "road_km", "rail_km", "pipeline_km", "haul_km", "cost_cny_per_t", "cost_cny",
-    "co2_t", "road_t", "lifts",
+    "co2_t", "road_t",
 )  # fmt: skip
 _BOTTLENECK_NUM = ("rank", "capacity_t", "used_t", "shadow_cny_per_t", "lon", "lat")
 _TERMINAL_NUM = (

@@ -265,12 +265,16 @@ def match_lines(
     for e, lids in tags.items():
         d = G.edges[e]
         all_ids = tuple(dict.fromkeys((*d.get("lines", ()), *lids)))
-        d["lines"] = all_ids
-        d["name"] = "/".join(dict.fromkeys(lines[i].name_zh for i in all_ids if i in lines))
-        caps = [lines[i].capacity_t for i in all_ids if i in lines]
+        freight_ids = tuple(i for i in all_ids if i in lines and lines[i].freight)
+        # Track that a freight line was matched onto is freight track: a passenger line
+        # matched there too shares it (or is absent from the geometry and was drawn onto
+        # it), so it names nothing and its capacity (none for freight) does not apply.
+        ids = freight_ids or all_ids
+        d["lines"] = ids
+        d["name"] = "/".join(dict.fromkeys(lines[i].name_zh for i in ids if i in lines))
+        caps = [lines[i].capacity_t for i in freight_ids]
         d["capacity_t"] = min([float(d.get("capacity_t", math.inf)), *caps])
-        d["freight"] = bool(d.get("freight", True)) and any(
-            lines[i].freight for i in all_ids if i in lines)
+        d["freight"] = bool(d.get("freight", True)) and bool(freight_ids)
     G.graph["line_matches"] = [m.as_dict() for m in matches]
     return matches
 

@@ -5,7 +5,7 @@ and contract degree-2 chains, match the named rail lines, read the places and jo
 them to the graphs. The result is pickled under ``cache_dir`` (default
 ``$FREIGHT_CACHE_DIR`` or ``.cache/networks`` in the current directory).
 
-Cache key: SHA-256 of :data:`CODE_VERSION`, the config's values and the BYTES of every
+Cache key: SHA-256 of :data:`CODE_VERSION`, the source of this package, the config's values and the BYTES of every
 input file. Hashing content rather than size+mtime costs ~0.1 s on the 9 MB of default
 layers, and it stays right when a file is rewritten within the same second, copied with
 its mtime, or checked out by git (which resets mtimes) -- stale networks would be the
@@ -55,6 +55,10 @@ def _inputs(config: NetworkConfig) -> list[str]:
 def cache_key(config: NetworkConfig) -> str:
     """Hex digest of code version, config values and input file contents."""
     h = hashlib.sha256(CODE_VERSION.encode())
+    # the package's own source too: a fix in how graphs are built must not be hidden by
+    # a network cached before it
+    for src in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(src.read_bytes())
     values = {k: (list(v) if isinstance(v, list | tuple) else v)
               for k, v in dataclasses.asdict(config).items()}
     h.update(json.dumps(values, sort_keys=True, default=str).encode())

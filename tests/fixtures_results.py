@@ -234,7 +234,7 @@ def write_result_folder(out: Path, network: Network | None = None) -> Path:
                 "eligible": "yes" if rcode != "below_threshold" else "no",
                 "compliant": "yes" if mode != "road" else "no",
                 "road_t": tt if mode == "road" else 0.0, "reason_code": rcode, "reason": reason,
-                "lifts": 0 if mode == "road" else 2,
+                "lifts": "" if mode == "road" else "stn_a;stn_b",
                 "lines": "瓦日铁路" if mode == "rail" else "",
             })  # fmt: skip
 
