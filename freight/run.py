@@ -123,6 +123,7 @@ def run(
             )
         if maps:
             _render(tmp, network, scenario, tiles, progress)
+        tmp.chmod(0o755)  # mkdtemp makes it private; a result folder is for sharing
         if out_dir.exists():
             shutil.rmtree(out_dir)
         tmp.rename(out_dir)

@@ -133,3 +133,25 @@ def legend_html(unit_t: float, county_breaks: list[float], *, has_counties: bool
             "</span>无减量 none</div>"
         )
     return "".join(parts)
+
+
+class Attribution(MacroElement):
+    """Adds the data sources' required attribution to the map's attribution control.
+
+    The network layers derive from OpenStreetMap (ODbL: a map made from them must say
+    "© OpenStreetMap contributors"); mines, plants and pipelines use Global Energy
+    Monitor facts (CC BY 4.0).
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.text|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._name = "Attribution"
+        self.text = text

@@ -20,7 +20,7 @@ import networkx as nx
 from shapely.geometry import LineString, box
 
 from maps import _style as st
-from maps._legend import HtmlPopup, Legend, legend_html
+from maps._legend import Attribution, HtmlPopup, Legend, legend_html
 from maps.assets import external_resources, make_offline
 from maps.results import Results, by_place, county_reduction, finite, read_results
 from networks import Network
@@ -399,6 +399,12 @@ def _add_tiles(m: folium.Map, tiles: str | None) -> None:
                          control=False).add_to(m)  # fmt: skip
 
 
+DATA_ATTRIBUTION = (
+    "路网 networks © OpenStreetMap contributors (ODbL, via scgraph-data); "
+    "矿/厂/管道 mines, plants, pipelines: Global Energy Monitor (CC BY 4.0)"
+)
+
+
 def build_map(
     results: Results,
     network: Network,
@@ -435,6 +441,7 @@ def build_map(
     m = folium.Map(location=LIAOCHENG_CENTRE, zoom_start=7, tiles=None, control_scale=True)
     make_offline(m, title=f"{results.summary.get('title', '')} — 货运方式地图 Modal map")
     _add_tiles(m, tiles)
+    Attribution(DATA_ATTRIBUTION).add_to(m)
     groups = {k: folium.FeatureGroup(name=v, show=(k != "before")) for k, v in LAYER_NAMES.items()}
 
     shading: list[dict[str, Any]] = []

@@ -96,8 +96,11 @@ def flatten_parameters(params: Any, prefix: str = "") -> list[tuple[str, str, st
         and "value" in params
         and not any(isinstance(v, dict) for v in params.values())
     ):
-        extra = {k: v for k, v in params.items() if k not in ("value", "source")}
-        val = str(params["value"]) + (f" {extra}" if extra else "")
+        value = params["value"]
+        if isinstance(value, list | tuple):
+            value = ", ".join(map(str, value))
+        unit = params.get("unit")
+        val = f"{value} {unit}" if unit and unit not in ("commodity ids",) else str(value)
         rows.append((prefix, val, str(params.get("source", ""))))
     elif isinstance(params, dict):
         for k, v in params.items():
@@ -314,8 +317,19 @@ def build_report(results: Results) -> str:
             ("未达标 Shortfall", st.fmt_t(pol.get("shortfall_t"))),
         )
     )  # fmt: skip
+    # per-commodity cost rows only for the commodities this run carries
+    carried = set(s.get("by_commodity") or {})
+    known = carried | {c for p in (s.get("parameters") or {}) for c in p.split(".")[2:3]}
+
+    def _shown(name: str) -> bool:
+        parts = name.split(".")
+        return not (len(parts) == 4 and parts[0] == "costs" and parts[2] in known
+                    and parts[2] not in carried)
+
     params = "".join(
-        _row([_td(k), _td(v), _td(src)]) for k, v, src in flatten_parameters(s.get("parameters"))
+        _row([_td(k), _td(v), _td(src)])
+        for k, v, src in flatten_parameters(s.get("parameters"))
+        if _shown(k)
     )
     reasons = "".join(
         _row([_td(st.REASON_LABELS.get(c, c)), _tn(t)])

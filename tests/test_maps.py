@@ -250,3 +250,13 @@ def test_road_network_simplified_and_bounded() -> None:
     assert set(labels) == {"far", "near"}
     assert labels["far"]["properties"]["edges"] == 1
     assert len(labels["far"]["geometry"]["coordinates"][0]) == 2  # simplified
+
+
+def test_map_credits_openstreetmap_and_gem(rendered: dict) -> None:
+    """ODbL: a map made from the OSM-derived layers must say © OpenStreetMap contributors."""
+    from maps.modal_map import DATA_ATTRIBUTION
+
+    html = rendered["html"]
+    assert "© OpenStreetMap contributors" in DATA_ATTRIBUTION
+    assert "attributionControl.addAttribution" in html
+    assert "OpenStreetMap contributors" in html and "Global Energy Monitor" in html
