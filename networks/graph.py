@@ -432,7 +432,9 @@ def add_lines(
     mapping: dict[int, int] = {}
     for n, d in H.nodes(data=True):
         hit = None
-        if H.degree(n) == 1 and G.number_of_edges() > 0:
+        # every end point joins, also one shared by two new lines (the planned siding
+        # and 聊泰 both end at 聊城东: that point must join 邯济, not only each other)
+        if H.degree(n) >= 1 and G.number_of_edges() > 0:
             hit = locator.nearest(d["x"], d["y"], max_km=tolerance_km)
         if hit is not None:
             mapping[n] = locator.split(hit)

@@ -1,0 +1,149 @@
+"""End to end on the embedded Liaocheng scenarios: run() writes a folder whose files agree
+with each other, with the rule, and with what the map and the report show."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from freight.cli import default_scenario, main
+from freight.progress import Progress
+from freight.run import run
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "liaocheng"
+pytestmark = pytest.mark.slow
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.fixture(scope="module")
+def base_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    out = tmp_path_factory.mktemp("liaocheng") / "liaocheng-2019"
+    result = run(default_scenario(), out, progress=Progress(None))
+    return {
+        "out": out,
+        "summary": json.loads((out / "summary.json").read_text(encoding="utf-8")),
+        "flows": _rows(out / "flows.csv"),
+        "flow_table": _rows(DATA / "flows-2019.csv"),
+        "links": json.loads((out / "links.geojson").read_text(encoding="utf-8")),
+        "result": result,
+    }
+
+
+def test_every_output_is_written(base_run: dict) -> None:
+    names = {p.name for p in base_run["out"].iterdir()}
+    assert {"summary.json", "flows.csv", "links.geojson", "bottlenecks.csv", "terminals.csv",
+            "map.html", "report.html"} <= names
+
+
+def test_tonnes_are_conserved(base_run: dict) -> None:
+    s, flows = base_run["summary"], base_run["flows"]
+    total = sum(float(r["tonnes_per_year"]) for r in base_run["flow_table"])
+    assert sum(float(r["tonnes"]) for r in flows) == pytest.approx(total)
+    assert sum(s["tonnes"]["before"].values()) == pytest.approx(total)
+    assert sum(s["tonnes"]["after"].values()) == pytest.approx(total)
+    reduction = s["tonnes"]["before"]["road"] - s["tonnes"]["after"]["road"]
+    assert s["road_tonnage_reduction_t"] == pytest.approx(reduction)
+    payload = 33.0  # the default truck payload (freight/defaults.py)
+    assert s["truck_trips_avoided"] == pytest.approx(reduction / payload)
+
+
+def test_the_hard_rule_holds_and_the_threshold_visibly_matters(base_run: dict) -> None:
+    s, flows = base_run["summary"], base_run["flows"]
+    assert s["status"] == "optimal"
+    assert s["policy"]["enforcement"] == "hard" and s["policy"]["shortfall_t"] == 0
+    eligible = [r for r in flows if r["eligible"] == "yes"]
+    assert eligible, "the default must have flows over 400 km"
+    for r in eligible:  # hard rule: every eligible tonne on a compliant rail/pipeline chain
+        assert r["compliant"] == "yes" and r["line_haul_mode"] in ("rail", "pipeline"), r
+        assert float(r["haul_km"]) >= 400
+    below = [r for r in flows if r["reason_code"] == "below_threshold"]
+    assert below, "some flows stay on road because they are under 400 km"
+    for r in below:
+        assert float(r["haul_km"]) < 400 and r["eligible"] == "no"
+
+
+def test_every_road_tonne_has_a_reason(base_run: dict) -> None:
+    for r in base_run["flows"]:
+        if float(r["road_t"]) > 0:
+            assert r["reason_code"] in {"below_threshold", "commodity_not_covered", "no_access",
+                                        "capacity", "cheaper_not_eligible"}, r
+            assert r["reason"], r
+
+
+def test_policy_cost_is_the_difference_of_two_optima(base_run: dict) -> None:
+    s = base_run["summary"]
+    assert s["policy_cost_cny"] >= -1e-6 * abs(s["objective_cny"])  # the rule cannot save money
+    if s["co2_abatement_cny_per_t"] is not None:
+        assert s["co2_abatement_cny_per_t"] > 0
+
+
+def test_links_carry_the_tonnes_of_the_flows(base_run: dict) -> None:
+    """Every tonne of a rail line haul appears on at least one rail link after."""
+    feats = base_run["links"]["features"]
+    rail_after = max((f["properties"]["tonnes_after"] for f in feats
+                      if f["properties"]["mode"] == "rail"), default=0.0)
+    biggest = max((float(r["tonnes"]) for r in base_run["flows"]
+                   if r["line_haul_mode"] == "rail"), default=0.0)
+    assert rail_after >= biggest - 1e-6
+    for f in feats:
+        p = f["properties"]
+        assert math.isclose(sum(p["by_commodity_after"].values()), p["tonnes_after"],
+                            rel_tol=1e-9, abs_tol=1e-6)
+
+
+def test_map_and_report_show_the_runs_numbers(base_run: dict) -> None:
+    from maps.modal_map import LAYER_NAMES
+
+    html = (base_run["out"] / "map.html").read_text(encoding="utf-8")
+    for name in LAYER_NAMES.values():  # folium writes layer names as JSON escapes
+        assert json.dumps(name)[1:-1] in html, name
+    # the heaviest rail link after appears in a flow tooltip with its tonnes
+    top = max((f["properties"] for f in base_run["links"]["features"]
+               if f["properties"]["mode"] == "rail"), key=lambda p: p["tonnes_after"])
+    assert f"{top['tonnes_after']:,.0f}" in html
+    assert "OpenStreetMap contributors" in html
+    assert "http://" not in html.split("<body", 1)[0].replace("http://www.w3.org", "")
+    report = (base_run["out"] / "report.html").read_text(encoding="utf-8")
+    s = base_run["summary"]
+    assert f"{s['road_tonnage_reduction_t']:,.0f}" in report
+    assert f"{s['truck_trips_avoided']:,.0f}" in report
+
+
+@pytest.mark.parametrize("name", ["liaocheng-after-exits", "liaocheng-planned"])
+def test_other_embedded_scenarios_solve(name: str, tmp_path: Path) -> None:
+    out = tmp_path / name
+    result = run(DATA / f"{name}.toml", out, progress=Progress(None), maps=False)
+    assert result.summary["status"] == "optimal"
+    ids = {r["flow_id"] for r in _rows(out / "flows.csv")}
+    exited = {"F22", "F23", "F24", "F25", "F26"}  # 鑫华 ore/coke and 东昌焦化 coal
+    assert not ids & exited
+
+
+def test_planned_siding_serves_luxi(tmp_path: Path) -> None:
+    """With the planned siding, 鲁西's long-haul coal arrives by rail at its own gate."""
+    out = tmp_path / "planned"
+    run(DATA / "liaocheng-planned.toml", out, progress=Progress(None), maps=False)
+    rows = [r for r in _rows(out / "flows.csv")
+            if r["destination"] == "shp_luxi" and r["eligible"] == "yes"]
+    assert rows
+    assert all("sdg_luxi" in r["lifts"].split(";") for r in rows), rows
+
+
+def test_cli_input_error_exits_2_and_writes_nothing(tmp_path: Path, capsys) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(f'extends = "{default_scenario()}"\nname = "bad"\n[policy]\nthreshold = 3\n',
+                   encoding="utf-8")
+    code = main(["run", str(bad), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2
+    problems = [line for line in err.splitlines() if "bad.toml" in line]
+    assert len(problems) == 1 and "threshold" in problems[0]
+    assert not (tmp_path / "out").exists()
