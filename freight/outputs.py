@@ -133,9 +133,10 @@ def _lines_of(problem: Problem, assign: Assignment) -> list[str]:
         g = problem.network.graphs.get(leg.mode)
         for u, v in zip(leg.nodes[:-1], leg.nodes[1:], strict=True):
             d = g.edges[u, v] if g is not None and g.has_edge(u, v) else {}
-            names = tuple(d.get("lines", ()) or ())
-            if not names and leg.mode != "road":
-                names = (d.get("name", ""),)
+            # the Chinese names a planner reads (邯济铁路), else the matched line ids
+            names = tuple(n for n in str(d.get("name", "") or "").split("/") if n)
+            if not names:
+                names = tuple(d.get("lines", ()) or ())
             for name in names:
                 if name and name not in seen:
                     seen.append(name)
