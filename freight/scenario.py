@@ -738,7 +738,38 @@ def validate(path: str | Path) -> list[InputError]:
                 for pid, number in read_place_ids(places_file, errors=errors).items():
                     place_ids.setdefault(pid, number)
         _check_flows(rows, parsed.flows_file, parsed.commodities, place_ids, errors)
+    if parsed.scenario is not None:
+        errors.extend(_check_geodata(parsed.scenario))
     return errors
+
+
+def _check_geodata(scenario: Scenario) -> list[InputError]:
+    """Read (not build) every layer and the places tables: geometry types, coordinates in
+    degrees, fields, empty layers; a few seconds on the default, no graphs."""
+    from networks import InputErrors as _Many
+    from networks.io import read_line_layer
+    from networks.places import read_places
+
+    net = scenario.network
+    found: list[InputError] = []
+    layers = [("road", net.road), ("rail", net.rail), ("pipeline", net.pipeline)]
+    layers += [("rail", p) for p in scenario.extra_lines]
+    for mode, layer_path in layers:
+        if not layer_path:
+            continue
+        try:
+            read_line_layer(layer_path, mode=mode)
+        except _Many as exc:
+            found.extend(exc.errors)
+        except InputError as exc:
+            found.append(exc)
+    try:
+        read_places(net.places)
+    except _Many as exc:
+        found.extend(exc.errors)
+    except InputError as exc:
+        found.append(exc)
+    return found
 
 
 # --- rendering ------------------------------------------------------------------------------

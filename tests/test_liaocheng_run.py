@@ -147,3 +147,22 @@ def test_cli_input_error_exits_2_and_writes_nothing(tmp_path: Path, capsys) -> N
     problems = [line for line in err.splitlines() if "bad.toml" in line]
     assert len(problems) == 1 and "threshold" in problems[0]
     assert not (tmp_path / "out").exists()
+
+
+def test_validate_lists_table_and_geodata_problems_together(tmp_path: Path, capsys) -> None:
+    (tmp_path / "rail.geojson").write_text(
+        '{"type":"FeatureCollection","features":['
+        '{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[116,36]}},'
+        '{"type":"Feature","properties":{},"geometry":{"type":"LineString",'
+        '"coordinates":[[500000,4000000],[500100,4000100]]}}]}', encoding="utf-8")
+    (tmp_path / "flows.csv").write_text(
+        "id,commodity,origin,destination,tonnes_per_year,baseline_mode,shipper,source,note\n"
+        "X1,coal,nowhere,shp_xinfa,100,road,a,b,\n", encoding="utf-8")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(f'extends = "{default_scenario()}"\nname = "bad"\n[network]\n'
+                   'rail = "rail.geojson"\n[flows]\nfile = "flows.csv"\n', encoding="utf-8")
+    assert main(["validate", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "flows.csv: row 2: field 'origin'" in err
+    assert "rail.geojson: feature 1: field 'geometry'" in err
+    assert "rail.geojson: feature 2: field 'geometry'" in err
