@@ -248,7 +248,10 @@ def build_graph(
     for f, length in zip(owners, lengths, strict=True):
         owner_total[id(f)] = owner_total.get(id(f), 0.0) + float(length)
     coords_list = [shapely.get_coordinates(p) for p in parts]
-    ends = np.vstack([np.vstack([c[0], c[-1]]) for c in coords_list])
+    arr = np.asarray(parts, dtype=object)
+    ends = np.empty((2 * len(parts), 2))
+    ends[0::2] = shapely.get_coordinates(shapely.get_point(arr, 0))
+    ends[1::2] = shapely.get_coordinates(shapely.get_point(arr, -1))
     labels = _cluster_points(ends, snap_m)
     rep: dict[int, np.ndarray] = {}
     for i, lab in enumerate(labels):

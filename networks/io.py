@@ -221,26 +221,36 @@ def validate_line_frame(gdf: Any, *, file: str, mode: str = "road") -> list[Line
     columns = set(gdf.columns)
     features: list[LineFeature] = []
     records = gdf.drop(columns=gdf.geometry.name).to_dict("records")
-    for i, (geom, props) in enumerate(zip(gdf.geometry.values, records, strict=True), start=1):
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    # whole-layer checks in shapely's C loops (the road layer has ~60k features): type,
+    # coordinates in degrees, and which plain lines can be used as they are
+    type_id = shapely.get_type_id(geoms)  # -1 missing, 1 LineString, 5 MultiLineString
+    xy_all, owner = shapely.get_coordinates(geoms, return_index=True)
+    off = (np.abs(xy_all[:, 0]) > 180) | (np.abs(xy_all[:, 1]) > 90)
+    first_off = {int(j): k for k, j in zip(np.flatnonzero(off)[::-1], owner[off][::-1],
+                                            strict=True)}
+    n_coords = shapely.get_num_coordinates(geoms)
+    for i, (geom, props) in enumerate(zip(geoms, records, strict=True), start=1):
         where = f"feature {i}"
-        if geom is None or geom.is_empty:
+        kind = int(type_id[i - 1])
+        if geom is None or kind == -1 or geom.is_empty:
             errors.append(InputError(file, where, "geometry", "missing geometry, expected a line"))
             continue
-        if isinstance(geom, LineString):
-            parts = [geom]
-        elif isinstance(geom, MultiLineString):
-            parts = [g for g in geom.geoms if not g.is_empty]
-        else:
+        if kind not in (1, 5):
             errors.append(InputError(file, where, "geometry",
                                      f"{geom.geom_type}, expected LineString or MultiLineString"))
             continue
-        xy = shapely.get_coordinates(geom)
-        if np.any(np.abs(xy[:, 0]) > 180) or np.any(np.abs(xy[:, 1]) > 90):
+        if i - 1 in first_off:
+            x, y = xy_all[first_off[i - 1]]
             errors.append(InputError(file, where, "geometry",
-                                     f"coordinate ({xy[0, 0]:.6g}, {xy[0, 1]:.6g}) is not lon/lat "
+                                     f"coordinate ({x:.6g}, {y:.6g}) is not lon/lat "
                                      "degrees (projected coordinates?); give EPSG:4326"))
             continue
-        parts = [LineString(shapely.get_coordinates(p)) for p in parts if len(p.coords) >= 2]
+        if kind == 1:
+            parts = [geom] if n_coords[i - 1] >= 2 else []
+        else:
+            parts = [LineString(shapely.get_coordinates(p)) for p in geom.geoms
+                     if not p.is_empty and len(p.coords) >= 2]
         if not parts:
             errors.append(InputError(file, where, "geometry", "line with fewer than 2 points"))
             continue
