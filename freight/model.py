@@ -1,16 +1,27 @@
-"""The restricted master LP of the column generation, built with PuLP (the only pulp user).
+"""The restricted master LP of the column generation: PuLP model, persistent HiGHS solver.
 
     min   sum_{f,c} cost_c x[f,c]                      (phase 2)
           sum_f unserved[f]                            (phase 1)
-    s.t.  demand_<flow>:            sum_c x[f,c] (+ unserved[f]) = tonnes_f
+    s.t.  demand_<flow>:            sum_c x[f,c] + unserved[f] = tonnes_f
           cap_<mode>_<u>_<v>:       sum x[f,c] * uses(c, edge u->v)  <= capacity_t
           terminal_<place>:         sum x[f,c] * lifts(c, place)     <= capacity_t
-          x >= 0, unserved >= 0
+          x >= 0, unserved >= 0   (unserved fixed at 0 in phase 2)
 
-Capacity rows are added for every capacity used by a generated column. The master is
-rebuilt at each solve (small at city size); :class:`Master` keeps the interface
-(``add_columns`` / ``solve`` / ``duals``) narrow so a persistent highspy master can replace
-it. Duals come from a basic (simplex) solution, so shadow prices are real vertex duals.
+Capacity rows are added for every capacity used by a generated column. The model grows only
+by appending: a new column may use old rows and rows that appear with it, and a row appears
+only with the first column that uses it, so no old column ever gains a coefficient.
+
+PuLP is the modelling layer: every column is an ``LpVariable`` (``chain_<flow>_<k>``,
+``unserved_<flow>``), every row a named ``LpConstraint`` (``demand_<flow>``,
+``cap_<mode>_<u>_<v>``, ``terminal_<id>``), kept up to date incrementally, so
+:meth:`Master.export_lp` writes the LP the solver saw and ``solver="cbc"`` solves it through
+PuLP. With HiGHS the solver persists instead of being rebuilt per solve (PuLP's HiGHS
+interface builds a fresh model coefficient by coefficient at every ``solve()``): one
+``highspy.Highs`` model is fed the same numbers as numpy arrays, only the new columns and
+rows at each solve, keeps its basis and re-solves warm (primal simplex after columns are
+added, the previous basis staying primal feasible). Duals come from that basic (simplex)
+solution, so shadow prices are vertex duals; values are written back to the PuLP objects on
+demand (:meth:`Master.sync_pulp`).
 """
 
 from __future__ import annotations
@@ -50,7 +61,7 @@ class Master:
     rows : list of Row
         All capacity rows of the graph (only those used by columns enter the LP).
     solver : {"highs", "cbc"}
-        HiGHS in memory (simplex) or CBC through PuLP.
+        HiGHS kept alive between solves (simplex, warm), or CBC through PuLP.
     """
 
     def __init__(self, demands: dict[str, float], rows: list[Row], *, solver: str = "highs"):
@@ -60,18 +71,46 @@ class Master:
         self.columns: list[Column] = []
         self._seen: set[tuple] = set()
         self._names: dict[str, str] = {}
+        used: set[str] = set()
         for fid in demands:  # LP-safe, unique names for the demand rows
             base, i = sanitize(fid), 1
             name = base
-            while name in self._names.values():
+            while name in used:
                 i += 1
                 name = f"{base}_{i}"
+            used.add(name)
             self._names[fid] = name
-        self._last: pulp.LpProblem | None = None
-        self._cons: dict[str, pulp.LpConstraint] = {}
+        self.flow_ids = list(self.demands)
+        self._flow_pos = {f: i for i, f in enumerate(self.flow_ids)}
+        # the PuLP model, grown in place
+        self.prob = pulp.LpProblem("freight_master", pulp.LpMinimize)
         self._x: list[pulp.LpVariable] = []
-        self._u: dict[str, pulp.LpVariable] = {}
+        self._u = {
+            f: self.prob.add_variable(f"unserved_{self._names[f]}", lowBound=0)
+            for f in self.flow_ids
+        }
+        self._demand_cons: list[pulp.LpConstraint] = []
+        for f in self.flow_ids:
+            name = f"demand_{self._names[f]}"
+            con = pulp.LpConstraint(
+                pulp.LpAffineExpression([(self._u[f], 1.0)]),
+                pulp.LpConstraintEQ,
+                name,
+                self.demands[f],
+            )
+            self.prob.addConstraint(con, name)
+            self._demand_cons.append(con)
+        self._cap_cons: dict[int, pulp.LpConstraint] = {}  # graph row -> constraint
+        self._obj1 = pulp.LpAffineExpression([(v, 1.0) for v in self._u.values()])
+        self._obj2 = pulp.LpAffineExpression()
+        self._built = 0  # columns already in the PuLP model
+        self.phase = 1
+        # capacity rows in the master, in order of appearance (master row = n_flows + i)
+        self.cap_rows: list[int] = []
+        self._cap_pos = np.full(len(rows), -1, dtype=np.int64)
+        self._highs: _HighsMaster | None = None
 
+    # ------------------------------------------------------------------ columns
     def add_columns(self, columns: list[Column]) -> int:
         """Add columns not already present; return how many were new."""
         n = 0
@@ -83,85 +122,246 @@ class Master:
             n += 1
         return n
 
-    def _solver(self) -> pulp.LpSolver:
-        if self.solver == "cbc":
-            coin = pulp.COIN_CMD(msg=False)
-            if coin.available():
-                return coin
-            with warnings.catch_warnings():  # the bundled CBC: deprecated for PuLP 4 only
-                warnings.simplefilter("ignore", DeprecationWarning)
-                return pulp.PULP_CBC_CMD(msg=False)
-        _highs_banner_to_stderr()
-        return pulp.HiGHS(msg=False, solver="simplex")
-
     def build(self, *, phase: int) -> pulp.LpProblem:
-        """The PuLP model of the current master."""
-        prob = pulp.LpProblem("freight_master", pulp.LpMinimize)
-        x = [
-            prob.add_variable(f"chain_{self._names[c.flow_id]}_{k}", lowBound=0)
-            for k, c in enumerate(self.columns)
-        ]
-        u = {}
-        expr = pulp.LpAffineExpression  # built from (variable, coefficient) pairs: fast
-        if phase == 1:
-            u = {
-                f: prob.add_variable(f"unserved_{self._names[f]}", lowBound=0) for f in self.demands
-            }
-            prob += expr([(v, 1.0) for v in u.values()])
-        else:
-            prob += expr([(x[k], c.cost_cny_per_t) for k, c in enumerate(self.columns)])
-        by_flow: dict[str, list] = {f: [] for f in self.demands}
-        by_row: dict[int, list] = {}
-        for k, c in enumerate(self.columns):
-            by_flow[c.flow_id].append((x[k], 1.0))
+        """Bring the PuLP model up to date: new columns, new capacity rows, the phase's
+        objective and the bounds of the unserved tonnes (free in phase 1, 0 in phase 2)."""
+        prob = self.prob
+        new = range(self._built, len(self.columns))
+        for k in new:
+            c = self.columns[k]
+            v = prob.add_variable(f"chain_{self._names[c.flow_id]}_{k}", lowBound=0)
+            self._x.append(v)
+            self._demand_cons[self._flow_pos[c.flow_id]].expr[v] = 1.0
+            self._obj2[v] = c.cost_cny_per_t
             for r, cnt in c.rows.items():
-                by_row.setdefault(r, []).append((x[k], float(cnt)))
-        cons: dict[str, pulp.LpConstraint] = {}
-        for f, t in self.demands.items():
-            terms = by_flow[f] + ([(u[f], 1.0)] if phase == 1 else [])
-            name = f"demand_{self._names[f]}"
-            cons[name] = expr(terms) == t
-            prob += (cons[name], name)
-        for r in sorted(by_row):
-            name = self.rows[r].name
-            cons[name] = expr(by_row[r]) <= self.rows[r].capacity_t
-            prob += (cons[name], name)
-        self._last = prob
-        self._cons, self._x, self._u = cons, x, u
+                con = self._cap_cons.get(r)
+                if con is None:
+                    row = self.rows[r]
+                    con = pulp.LpConstraint(
+                        pulp.LpAffineExpression(), pulp.LpConstraintLE, row.name, row.capacity_t
+                    )
+                    prob.addConstraint(con, row.name)
+                    self._cap_cons[r] = con
+                    self._cap_pos[r] = len(self.cap_rows)
+                    self.cap_rows.append(r)
+                con.expr[v] = float(cnt)
+        self._built = len(self.columns)
+        for u in self._u.values():
+            u.upBound = None if phase == 1 else 0.0
+        prob.objective = self._obj1 if phase == 1 else self._obj2
+        self.phase = phase
         return prob
 
+    # ------------------------------------------------------------------ solving
     def solve(self, *, phase: int) -> MasterResult:
         """Solve the master of ``phase`` (1: feasibility, 2: cost) and read its duals."""
-        prob = self.build(phase=phase)
-        prob.solve(self._solver())
+        self.build(phase=phase)
+        if self.solver == "cbc":
+            return self._solve_pulp(phase)
+        if self._highs is None:
+            _highs_banner_to_stderr()
+            self._highs = _HighsMaster(self)
+        h = self._highs
+        self._load(phase)
+        h.run()
+        return h.result(phase)
+
+    def _load(self, phase: int) -> None:
+        """Pass the new rows and columns, and the phase's costs and bounds, to HiGHS."""
+        assert self._highs is not None
+        self._highs.update(phase)
+
+    def _solve_pulp(self, phase: int) -> MasterResult:
+        prob = self.prob
+        prob.solve(_cbc())
         status = pulp.LpStatus[prob.status]
-        optimal = status == "Optimal"
-        cons = self._cons
-        sigma = {}
-        for f in self.demands:
-            c = cons.get(f"demand_{self._names[f]}")
-            sigma[f] = float(c.pi or 0.0) if c is not None else 0.0
+        sigma = {
+            f: float(c.pi or 0.0) for f, c in zip(self.flow_ids, self._demand_cons, strict=True)
+        }
         pi = np.zeros(len(self.rows))
         slack = {}
-        for r, row in enumerate(self.rows):
-            c = cons.get(row.name)
-            if c is not None:
-                pi[r] = min(float(c.pi or 0.0), 0.0)
-                slack[r] = float(c.slack or 0.0)
+        for r, c in self._cap_cons.items():
+            pi[r] = min(float(c.pi or 0.0), 0.0)
+            slack[r] = float(c.slack or 0.0)
         xs = [float(v.varValue or 0.0) for v in self._x]
         unserved = {}
         if phase == 1:
             unserved = {f: float(v.varValue or 0.0) for f, v in self._u.items()}
         obj = float(pulp.value(prob.objective) or 0.0)
-        return MasterResult(optimal, status, obj, xs, unserved, sigma, pi, slack)
+        return MasterResult(status == "Optimal", status, obj, xs, unserved, sigma, pi, slack)
 
-    def export_lp(self, path: str, *, phase: int = 2) -> None:
-        """Write the (final) master as MPS (``.mps``) or LP (``.lp``) file."""
-        prob = self._last if self._last is not None else self.build(phase=phase)
+    def sync_pulp(self, res: MasterResult) -> None:
+        """Write a HiGHS result back onto the PuLP objects (values, duals, slacks)."""
+        for v, x in zip(self._x, res.x, strict=True):
+            v.varValue = x
+        for f, v in self._u.items():
+            v.varValue = res.unserved.get(f, 0.0)
+        for f, c in zip(self.flow_ids, self._demand_cons, strict=True):
+            c.pi = res.sigma.get(f, 0.0)
+        for r, c in self._cap_cons.items():
+            c.pi = float(res.pi[r])
+            c.slack = res.slack.get(r, 0.0)
+
+    def export_lp(self, path: str, *, phase: int | None = None) -> None:
+        """Write the master as last solved (or built for ``phase``) as an MPS (``.mps``)
+        or LP (``.lp``) file."""
+        prob = self.build(phase=self.phase if phase is None else phase)
         if str(path).endswith(".lp"):
             prob.writeLP(str(path))
         else:
             prob.writeMPS(str(path))
+
+
+class _HighsMaster:
+    """One ``highspy.Highs`` holding the master between solves, fed with numpy arrays."""
+
+    def __init__(self, master: Master) -> None:
+        import highspy
+
+        self.hs = highspy
+        self.m = master
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("solver", "simplex")
+        self.h = h
+        n = len(master.flow_ids)
+        t = np.array([master.demands[f] for f in master.flow_ids], dtype=float)
+        if n:
+            h.addRows(n, t, t, 0, np.zeros(n, np.int32), np.zeros(0, np.int32), np.zeros(0))
+            # unserved[f]: column f, one entry in demand row f
+            h.addCols(
+                n,
+                np.ones(n),
+                np.zeros(n),
+                np.full(n, highspy.kHighsInf),
+                n,
+                np.arange(n, dtype=np.int32),
+                np.arange(n, dtype=np.int32),
+                np.ones(n),
+            )
+        self.n_flows = n
+        self.n_rows = 0  # capacity rows passed
+        self.n_cols = 0  # chain columns passed (HiGHS column = n_flows + k)
+        self.cost = np.zeros(0)  # phase-2 cost by chain column
+        self.phase = 1
+        self.fresh = True  # no basis yet
+
+    def update(self, phase: int) -> None:
+        m, h, hs = self.m, self.h, self.hs
+        inf = hs.kHighsInf
+        n_new_rows = len(m.cap_rows) - self.n_rows
+        if n_new_rows:
+            caps = np.array([m.rows[r].capacity_t for r in m.cap_rows[self.n_rows :]])
+            h.addRows(
+                n_new_rows,
+                np.full(n_new_rows, -inf),
+                caps,
+                0,
+                np.zeros(n_new_rows, np.int32),
+                np.zeros(0, np.int32),
+                np.zeros(0),
+            )
+            self.n_rows += n_new_rows
+        new = m.columns[self.n_cols :]
+        if new:
+            starts = np.empty(len(new), np.int32)
+            idx: list[int] = []
+            val: list[float] = []
+            cap_pos, off = m._cap_pos, self.n_flows
+            for j, c in enumerate(new):
+                starts[j] = len(idx)
+                idx.append(m._flow_pos[c.flow_id])
+                val.append(1.0)
+                idx.extend(int(cap_pos[r]) + off for r in c.rows)
+                val.extend(float(k) for k in c.rows.values())
+            cost = np.array([c.cost_cny_per_t for c in new])
+            h.addCols(
+                len(new),
+                cost if phase == 2 else np.zeros(len(new)),
+                np.zeros(len(new)),
+                np.full(len(new), inf),
+                len(idx),
+                starts,
+                np.asarray(idx, np.int32),
+                np.asarray(val, float),
+            )
+            self.cost = np.concatenate([self.cost, cost])
+            self.n_cols += len(new)
+        if phase != self.phase:
+            n, k = self.n_flows, self.n_cols
+            if n:
+                flows = np.arange(n, dtype=np.int32)
+                ub = np.full(n, inf) if phase == 1 else np.zeros(n)
+                h.changeColsBounds(n, flows, np.zeros(n), ub)
+                h.changeColsCost(n, flows, np.ones(n) if phase == 1 else np.zeros(n))
+            if k:
+                chains = np.arange(n, n + k, dtype=np.int32)
+                h.changeColsCost(k, chains, self.cost if phase == 2 else np.zeros(k))
+            self.phase = phase
+        # a basis from the last solve stays primal feasible: new columns enter at 0, new
+        # rows are empty when added, fixing unserved at 0 follows a phase-1 optimum of 0
+        h.setOptionValue("simplex_strategy", 1 if self.fresh else 4)
+
+    def run(self) -> None:
+        if self.h.getNumCol() == 0:
+            return
+        h, st = self.h, self.hs.HighsModelStatus
+        h.run()
+        if not self.fresh and h.getModelStatus() not in (st.kOptimal, st.kInfeasible):
+            # the warm start failed (e.g. numerical trouble): once more from scratch
+            h.clearSolver()
+            h.setOptionValue("simplex_strategy", 1)
+            h.run()
+        self.fresh = False
+
+    def result(self, phase: int) -> MasterResult:
+        m, h, hs = self.m, self.h, self.hs
+        n_rows_total = len(m.rows)
+        pi = np.zeros(n_rows_total)
+        if h.getNumCol() == 0:  # nothing to decide
+            return MasterResult(True, "Optimal", 0.0, [], {}, {}, pi, {})
+        status = h.getModelStatus()
+        name = _status_names().get(status, str(status))
+        sol = h.getSolution()
+        col = np.asarray(sol.col_value, dtype=float)
+        row_value = np.asarray(sol.row_value, dtype=float)
+        row_dual = np.asarray(sol.row_dual, dtype=float)
+        n = self.n_flows
+        optimal = status == hs.HighsModelStatus.kOptimal
+        if not optimal or len(col) < n + self.n_cols:
+            zeros = [0.0] * self.n_cols
+            return MasterResult(False, name, float("nan"), zeros, {}, {}, pi, {})
+        sigma = dict(zip(m.flow_ids, row_dual[:n].tolist(), strict=True))
+        cap = np.asarray(m.cap_rows, dtype=np.int64)
+        pi[cap] = np.minimum(row_dual[n : n + self.n_rows], 0.0)
+        caps = np.array([m.rows[r].capacity_t for r in m.cap_rows])
+        slack = dict(zip(m.cap_rows, (caps - row_value[n : n + self.n_rows]).tolist(), strict=True))
+        x = col[n : n + self.n_cols].tolist()
+        unserved = dict(zip(m.flow_ids, col[:n].tolist(), strict=True)) if phase == 1 else {}
+        obj = float(h.getInfo().objective_function_value)
+        return MasterResult(True, name, obj, x, unserved, sigma, pi, slack)
+
+
+def _status_names() -> dict:
+    import highspy
+
+    s = highspy.HighsModelStatus
+    return {
+        s.kOptimal: "Optimal",
+        s.kInfeasible: "Infeasible",
+        s.kUnboundedOrInfeasible: "Infeasible",
+        s.kUnbounded: "Unbounded",
+        s.kModelEmpty: "Optimal",
+    }
+
+
+def _cbc() -> pulp.LpSolver:
+    coin = pulp.COIN_CMD(msg=False)
+    if coin.available():
+        return coin
+    with warnings.catch_warnings():  # the bundled CBC: deprecated for PuLP 4 only
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return pulp.PULP_CBC_CMD(msg=False)
 
 
 _BANNER_DONE = False
@@ -190,4 +390,3 @@ def _highs_banner_to_stderr() -> None:
     finally:
         os.dup2(saved, 1)
         os.close(saved)
-

@@ -92,6 +92,16 @@ def solve(
             break
         res = master.solve(phase=1)
         iterations += 1
+    if not res.optimal and res.status != "Infeasible":
+        return Solution(
+            Status.ERROR,
+            float("nan"),
+            (),
+            (),
+            {},
+            message=f"master (phase 1): {res.status}",
+            iterations=iterations,
+        )
     if not res.optimal or res.objective > tol_t:
         if export_lp:  # the phase-1 master shows what cannot hold
             master.export_lp(str(export_lp))
