@@ -13,6 +13,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal
 
 from freight.progress import Progress
 from networks import InfeasibleError, Network
@@ -46,7 +47,7 @@ def run(
     *,
     tiles: str | None = None,
     export_lp: Path | None = None,
-    solver: str | None = None,
+    solver: Literal["highs", "cbc"] | None = None,
     maps: bool = True,
     progress: Progress | None = None,
 ) -> RunResult:
@@ -74,10 +75,10 @@ def run(
     InfeasibleError
         The hard rule cannot be met with the capacities given (nothing is written).
     """
-    from freight.outputs import write_results
-    from freight.scenario import build_problem, scenario_parameters
     from freight.network_view import MultimodalGraph
+    from freight.outputs import write_results
     from freight.problem import Status
+    from freight.scenario import build_problem, scenario_parameters
     from freight.solve import baseline, solve, solve_policy_off
 
     progress = progress or Progress(sys.stderr)
@@ -142,13 +143,17 @@ def _render(tmp: Path, network: Network, scenario, tiles: str | None, progress: 
         render_report(tmp, out=tmp / "report.html")
 
 
+def _pair(table: dict, mode: str) -> tuple[float, float]:
+    return table["before"][mode], table["after"][mode]
+
+
 def print_table(result: RunResult, stream=sys.stdout) -> None:  # type: ignore[no-untyped-def]
     """A short before/after table for the terminal."""
     s = result.summary
     rows = [
-        ("road tonnes (line haul)", s["tonnes"]["before"]["road"], s["tonnes"]["after"]["road"], "t"),
-        ("rail tonnes", s["tonnes"]["before"]["rail"], s["tonnes"]["after"]["rail"], "t"),
-        ("pipeline tonnes", s["tonnes"]["before"]["pipeline"], s["tonnes"]["after"]["pipeline"], "t"),
+        ("road tonnes (line haul)", *_pair(s["tonnes"], "road"), "t"),
+        ("rail tonnes", *_pair(s["tonnes"], "rail"), "t"),
+        ("pipeline tonnes", *_pair(s["tonnes"], "pipeline"), "t"),
         ("road t·km", s["tkm"]["before"]["road"], s["tkm"]["after"]["road"], "t·km"),
         ("rail t·km", s["tkm"]["before"]["rail"], s["tkm"]["after"]["rail"], "t·km"),
         ("CO2", s["co2_t"]["before"], s["co2_t"]["after"], "t"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +75,7 @@ def line_width(tonnes: float, unit_t: float) -> float:
     return round(min(1.0 + tonnes / unit_t, MAX_WIDTH_PX), 2)
 
 
-def _round_coords(coords: Iterable[Iterable[float]], nd: int = 4) -> list[list[float]]:
+def _round_coords(coords: Iterable[Sequence[float]], nd: int = 4) -> list[list[float]]:
     return [[round(c[0], nd), round(c[1], nd)] for c in coords]
 
 

@@ -5,7 +5,8 @@ and contract degree-2 chains, match the named rail lines, read the places and jo
 them to the graphs. The result is pickled under ``cache_dir`` (default
 ``$FREIGHT_CACHE_DIR`` or ``.cache/networks`` in the current directory).
 
-Cache key: SHA-256 of :data:`CODE_VERSION`, the source of this package, the config's values and the BYTES of every
+Cache key: SHA-256 of :data:`CODE_VERSION`, the source of this package, the config's
+values and the BYTES of every
 input file. Hashing content rather than size+mtime costs ~0.1 s on the 9 MB of default
 layers, and it stays right when a file is rewritten within the same second, copied with
 its mtime, or checked out by git (which resets mtimes) -- stale networks would be the

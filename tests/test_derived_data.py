@@ -47,7 +47,8 @@ def test_line_layer(mode: str) -> None:
 
 
 def test_osm_source_column() -> None:
-    df = pyogrio.read_dataframe(f"/vsigzip/{DATA / 'north_china' / 'rail.geojson.gz'}", read_geometry=False)
+    rail = f"/vsigzip/{DATA / 'north_china' / 'rail.geojson.gz'}"
+    df = pyogrio.read_dataframe(rail, read_geometry=False)
     assert set(df["osm_source"]) == {"scgraph-data 2.0.0 world_railways"}
 
 

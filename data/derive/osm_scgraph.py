@@ -441,9 +441,12 @@ def derive_layer(
                 },
             )
             # mtime=0 and no file name in the header: the same input gives the same bytes
-            with open(plain, "rb") as src_f, open(path, "wb") as raw:
-                with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz:
-                    shutil.copyfileobj(src_f, gz)
+            with (
+                open(plain, "rb") as src_f,
+                open(path, "wb") as raw,
+                gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz,
+            ):
+                shutil.copyfileobj(src_f, gz)
         return path.stat().st_size / 1e6
 
     # Simplify only if that brings the file under max_mb with a length change < 0.5 %;
