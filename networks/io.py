@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import shapely
 from pyproj import Geod
-from shapely.geometry import LineString, MultiLineString
+from shapely.geometry import LineString
 
 from networks._errors import InputError, raise_if_any
 
