@@ -17,6 +17,8 @@ from typing import Any
 
 import folium
 import networkx as nx
+import numpy as np
+import shapely
 from shapely.geometry import LineString, box
 
 from maps import _style as st
@@ -149,14 +151,6 @@ def _edge_key(u: Any, v: Any) -> frozenset[Any]:
     return frozenset((u, v))
 
 
-def _in_bbox(geom: LineString, bbox: tuple[float, float, float, float]) -> bool:
-    """Whether ``geom`` touches ``bbox`` (cheap envelope test first, then the exact one)."""
-    x0, y0, x1, y1 = geom.bounds
-    if x1 < bbox[0] or x0 > bbox[2] or y1 < bbox[1] or y0 > bbox[3]:
-        return False
-    return bool(geom.intersects(box(*bbox)))
-
-
 def network_layer_features(
     graph: nx.Graph,
     *,
@@ -183,19 +177,37 @@ def network_layer_features(
     """
     mode = graph.graph.get("mode", "road")
     groups: dict[tuple[str, bool], list[list[list[float]]]] = {}
-    for u, v, d in graph.edges(data=True):
-        geom: LineString | None = d.get(geometry)
-        if geom is None:
-            geom = LineString([(graph.nodes[u]["x"], graph.nodes[u]["y"]),
-                               (graph.nodes[v]["x"], graph.nodes[v]["y"])])  # fmt: skip
-        wanted = bbox is None or _in_bbox(geom, bbox)
-        if not wanted and not (keep and _edge_key(u, v) in keep):
-            continue
-        if tolerance_deg > 0:
-            geom = geom.simplify(tolerance_deg, preserve_topology=False)
+    edges = list(graph.edges(data=True))
+    geoms = np.empty(len(edges), dtype=object)
+    for i, (u, v, d) in enumerate(edges):
+        g: LineString | None = d.get(geometry)
+        if g is None:
+            g = LineString([(graph.nodes[u]["x"], graph.nodes[u]["y"]),
+                            (graph.nodes[v]["x"], graph.nodes[v]["y"])])  # fmt: skip
+        geoms[i] = g
+    # which edges touch bbox, in shapely's C loops: envelopes first, then the exact test
+    wanted = np.ones(len(edges), dtype=bool)
+    if bbox is not None and len(edges):
+        b = shapely.bounds(geoms)
+        wanted = ~((b[:, 2] < bbox[0]) | (b[:, 0] > bbox[2])
+                   | (b[:, 3] < bbox[1]) | (b[:, 1] > bbox[3]))
+        near = np.flatnonzero(wanted)
+        wanted[near] = shapely.intersects(geoms[near], box(*bbox))
+    sel = [i for i, (u, v, _) in enumerate(edges)
+           if wanted[i] or (keep and _edge_key(u, v) in keep)]
+    shown_geoms = geoms[sel]
+    if tolerance_deg > 0 and len(sel):
+        shown_geoms = shapely.simplify(shown_geoms, tolerance_deg, preserve_topology=False)
+    coords, which = shapely.get_coordinates(shown_geoms, return_index=True)
+    stops = np.cumsum(np.bincount(which, minlength=len(sel))).tolist()
+    xy = coords.tolist()
+    begin = 0
+    for i, stop in zip(sel, stops, strict=True):
+        d = edges[i][2]
         label = "、".join(d.get(lines) or ()) or d.get(name) or ""
         key = (label, bool(d.get(freight, True)))
-        groups.setdefault(key, []).append(_round_coords(geom.coords))
+        groups.setdefault(key, []).append(_round_coords(xy[begin:stop]))
+        begin = stop
     out = []
     for i, ((label, is_freight), parts) in enumerate(sorted(groups.items())):
         colour = st.NETWORK_COLOURS.get(mode, "#999999") if is_freight else st.NO_FREIGHT_COLOUR

@@ -29,16 +29,15 @@ from typing import Any
 import networkx as nx
 import numpy as np
 import shapely
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
-from scipy.spatial import cKDTree
-from shapely.geometry import LineString, box
+from shapely.geometry import LineString
 
+from networks._table import EdgeTable, key_ids, no_gc
 from networks.io import (
+    GEOD,
     PIPELINE_DEFAULT_COMMODITIES,
     LineFeature,
+    _geodesic_km_flat,
     geodesic_km,
-    geodesic_km_many,
     point_km,
     validate_line_frame,
 )
@@ -46,6 +45,7 @@ from networks.io import (
 EARTH_RADIUS_M = 6_371_008.8
 KM_PER_DEG_LAT = 110.574
 KM_PER_DEG_LON_EQ = 111.320
+_KM_PER_DEG = np.array([KM_PER_DEG_LON_EQ, KM_PER_DEG_LAT])
 
 #: Edge attributes every edge carries, with the defaults of an edge nothing is known about.
 EDGE_DEFAULTS: dict[str, Any] = {
@@ -119,12 +119,16 @@ def add_edge(
     if u > v:
         u, v, coords = v, u, coords[::-1]
     data = {**EDGE_DEFAULTS, **attrs}
-    G.add_edge(u, v, length_km=float(length_km), geometry=LineString(coords), **data)
+    G.add_edge(u, v, length_km=float(length_km), geometry=shapely.linestrings(coords), **data)
     return [(u, v)]
 
 
-def _split_length(length_km: float, a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
-    ga, gb = geodesic_km(a), geodesic_km(b)
+def _split_length(
+    length_km: float, a: np.ndarray, b: np.ndarray, *, ga: float | None = None,
+    gb: float | None = None,
+) -> tuple[float, float]:
+    ga = geodesic_km(a) if ga is None else ga
+    gb = geodesic_km(b) if gb is None else gb
     share = 0.5 if ga + gb <= 0 else ga / (ga + gb)
     la = length_km * share
     return la, length_km - la
@@ -158,26 +162,33 @@ def split_edge(G: nx.Graph, u: int, v: int, seg: int, t: float) -> int:
         they sum to it), or ``u``/``v`` when the point is an end of the edge.
     """
     a, b = (u, v) if u < v else (v, u)
-    data = G.edges[a, b]
+    data = G._adj[a][b]
     coords = shapely.get_coordinates(data["geometry"])
     n = len(coords)
-    seg = int(np.clip(seg, 0, n - 2))
-    t = float(np.clip(t, 0.0, 1.0))
+    seg = min(max(int(seg), 0), n - 2)
+    t = min(max(float(t), 0.0), 1.0)
     q = coords[seg] + t * (coords[seg + 1] - coords[seg])
-    if point_km(q[0], q[1], *coords[seg]) < 1e-3:
+    qx, qy = q.tolist()
+    (x0, y0), (x1, y1) = coords[seg].tolist(), coords[seg + 1].tolist()
+    if point_km(qx, qy, x0, y0) < 1e-3:
         q, k_first, k_second = coords[seg], seg, seg + 1
-    elif point_km(q[0], q[1], *coords[seg + 1]) < 1e-3:
+    elif point_km(qx, qy, x1, y1) < 1e-3:
         q, k_first, k_second = coords[seg + 1], seg + 1, seg + 2
     else:
         k_first, k_second = seg + 1, seg + 1
     first = np.vstack([coords[:k_first], q]) if k_first > 0 else None
     second = np.vstack([q, coords[k_second:]]) if k_second < n else None
-    if first is None or len(first) < 2 or geodesic_km(first) == 0.0:
+    if first is None or len(first) < 2:
         return a
-    if second is None or len(second) < 2 or geodesic_km(second) == 0.0:
+    if second is None or len(second) < 2:
+        return a if geodesic_km(first) == 0.0 else b
+    ga, gb = _geodesic_km_two(first, second)
+    if ga == 0.0:
+        return a
+    if gb == 0.0:
         return b
     attrs = {k: val for k, val in data.items() if k not in ("length_km", "geometry")}
-    la, lb = _split_length(data["length_km"], first, second)
+    la, lb = _split_length(data["length_km"], first, second, ga=ga, gb=gb)
     G.remove_edge(a, b)
     w = new_node(G, q[0], q[1])
     add_edge(G, a, w, first, length_km=la, **attrs)
@@ -185,8 +196,20 @@ def split_edge(G: nx.Graph, u: int, v: int, seg: int, t: float) -> int:
     return w
 
 
+def _geodesic_km_two(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """``geodesic_km(a), geodesic_km(b)`` in one call to the geodesic solver."""
+    both = np.vstack([a[:-1], b[:-1]]), np.vstack([a[1:], b[1:]])
+    _, _, dist = GEOD.inv(both[0][:, 0], both[0][:, 1], both[1][:, 0], both[1][:, 1])
+    na = len(a) - 1
+    return float(np.sum(dist[:na])) / 1000.0, float(np.sum(dist[na:])) / 1000.0
+
+
 def _cluster_points(lonlat: np.ndarray, snap_m: float) -> np.ndarray:
     """Labels of clusters of points within ``snap_m`` metres (single linkage)."""
+    from scipy.sparse import coo_matrix  # imported here: a cached network needs none of it
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial import cKDTree
+
     lat = np.radians(lonlat[:, 1])
     xy = np.column_stack(
         [np.radians(lonlat[:, 0]) * np.cos(lat) * EARTH_RADIUS_M, lat * EARTH_RADIUS_M]
@@ -234,61 +257,194 @@ def build_graph(
     >>> build_graph(f, mode="road", snap_m=30).number_of_nodes()   # 11 m apart: joined
     3
     """
-    G = nx.Graph(mode=mode, crs="EPSG:4326", source=source, dropped_loops=0)
-    parts: list[LineString] = []
-    owners: list[LineFeature] = []
-    for f in features:
-        for p in f.parts:
-            parts.append(p)
-            owners.append(f)
-    if not parts:
-        return G
-    lengths = geodesic_km_many(parts)
-    owner_total: dict[int, float] = {}
-    for f, length in zip(owners, lengths, strict=True):
-        owner_total[id(f)] = owner_total.get(id(f), 0.0) + float(length)
-    coords_list = [shapely.get_coordinates(p) for p in parts]
-    arr = np.asarray(parts, dtype=object)
-    ends = np.empty((2 * len(parts), 2))
-    ends[0::2] = shapely.get_coordinates(shapely.get_point(arr, 0))
-    ends[1::2] = shapely.get_coordinates(shapely.get_point(arr, -1))
-    labels = _cluster_points(ends, snap_m)
-    rep: dict[int, np.ndarray] = {}
-    for i, lab in enumerate(labels):
-        if int(lab) not in rep:
-            rep[int(lab)] = ends[i]
-    for lab, xy in rep.items():
-        G.add_node(lab, x=float(xy[0]), y=float(xy[1]))
-    G.graph["next_node"] = max(rep) + 1
+    with no_gc():
+        return graph_from_table(build_table(features, mode=mode, snap_m=snap_m, source=source))
+
+
+def build_table(
+    features: Sequence[LineFeature],
+    *,
+    mode: str,
+    snap_m: float = 30.0,
+    source: str = "",
+) -> EdgeTable:
+    """The edges :func:`build_graph` makes, as arrays (see :mod:`networks._table`).
+
+    Same rules as adding the lines one by one with :func:`add_edge`: lines in order,
+    self-loops dropped, a second line between two joined nodes split at its interior vertex
+    nearest its middle (a new node, ids counting up from the largest end-point node).
+    """
+    graph: dict[str, Any] = {"mode": mode, "crs": "EPSG:4326", "source": source,
+                             "dropped_loops": 0}
     default_comm = PIPELINE_DEFAULT_COMMODITIES if mode == "pipeline" else None
-    for k, (coords, f) in enumerate(zip(coords_list, owners, strict=True)):
-        u, v = int(labels[2 * k]), int(labels[2 * k + 1])
-        if u == v:
-            G.graph["dropped_loops"] += 1
-            continue
-        coords = coords.copy()
-        coords[0], coords[-1] = rep[u], rep[v]
-        length = float(lengths[k])
-        if f.length_km is not None:
-            total = owner_total[id(f)]
-            share = length / total if total > 0 else 1.0 / len(f.parts)
-            length = f.length_km * share
-        add_edge(
-            G, u, v, coords, length_km=length, name=f.name, lines=(),
-            capacity_t=f.capacity_t, freight=f.freight,
-            commodities=f.commodities if f.commodities is not None else default_comm,
-        )
-    G.remove_nodes_from([n for n in list(G.nodes) if G.degree(n) == 0])
+    parts: list[LineString] = []
+    owner_list: list[int] = []
+    templates: list[dict[str, Any]] = []
+    given: list[float] = []
+    n_parts: list[int] = []
+    for j, f in enumerate(features):
+        parts.extend(f.parts)
+        owner_list.extend([j] * len(f.parts))
+        templates.append({
+            "length_km": 0.0, "geometry": None, "name": f.name, "lines": (),
+            "capacity_t": f.capacity_t, "freight": f.freight,
+            "commodities": f.commodities if f.commodities is not None else default_comm,
+        })
+        given.append(math.nan if f.length_km is None else float(f.length_km))
+        n_parts.append(len(f.parts))
+    if not parts:
+        return _empty_table(graph)
+    npart = len(parts)
+    owner = np.asarray(owner_list, dtype=np.int64)
+    xy, pidx = shapely.get_coordinates(np.asarray(parts, dtype=object), return_index=True)
+    counts = np.bincount(pidx, minlength=npart)
+    stop = np.cumsum(counts)
+    start = stop - counts
+    lengths = _geodesic_km_flat(xy, pidx, npart)
+    given_a = np.asarray(given, dtype=float)
+    has_len = ~np.isnan(given_a[owner])
+    if has_len.any():
+        total = np.bincount(owner, weights=lengths, minlength=len(templates))
+        tot = total[owner]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(tot > 0, lengths / np.where(tot > 0, tot, 1.0),
+                             1.0 / np.asarray(n_parts, dtype=float)[owner])
+        lengths = np.where(has_len, given_a[owner] * share, lengths)
+    ends = np.empty((2 * npart, 2))
+    ends[0::2] = xy[start]
+    ends[1::2] = xy[stop - 1]
+    labels = _cluster_points(ends, snap_m).astype(np.int64)
+    uniq, first = np.unique(labels, return_index=True)
+    rep_xy = np.empty((int(uniq[-1]) + 1, 2))
+    rep_xy[uniq] = ends[first]
+    label_order = uniq[np.argsort(first, kind="stable")]
+    next_node = int(uniq[-1]) + 1
+    u_all, v_all = labels[0::2], labels[1::2]
+    loop = u_all == v_all
+    graph["dropped_loops"] = int(loop.sum())
+    xy = xy.copy()
+    xy[start] = rep_xy[u_all]
+    xy[stop - 1] = rep_xy[v_all]
+    k_ok = np.flatnonzero(~loop)
+    u, v = u_all[k_ok], v_all[k_ok]
+    lo, hi = np.minimum(u, v), np.maximum(u, v)
+    pair = lo * (next_node + 1) + hi
+    _, first_pair = np.unique(pair, return_index=True)
+    dup = np.ones(len(k_ok), dtype=bool)
+    dup[first_pair] = False
+    # one row per edge: (part, sub-edge) sorts them in the order add_edge would add them
+    e_part = k_ok[~dup]
+    e_sub = np.zeros(len(e_part), dtype=np.int64)
+    e_u, e_v = lo[~dup], hi[~dup]
+    e_start, e_stop = start[e_part], stop[e_part]
+    e_fwd = u[~dup] < v[~dup]
+    e_len = lengths[e_part]
+    new_xy: list[tuple[float, float]] = []
+    extra_xy: list[np.ndarray] = []
+    rows: list[tuple[int, int, int, int, int, bool, float]] = []
+    base = len(xy)
+    for k in k_ok[dup].tolist():
+        a_, b_ = int(u_all[k]), int(v_all[k])
+        coords = xy[start[k]:stop[k]]
+        la_lb = _split_dup(coords, float(lengths[k]))
+        w = next_node
+        next_node += 1
+        (ca, la), (cb, lb), q = la_lb
+        new_xy.append(q)
+        for sub, (p0, p1, c, ln) in enumerate(((a_, w, ca, la), (w, b_, cb, lb))):
+            rows.append((k, sub, min(p0, p1), max(p0, p1), base, p0 < p1, ln))
+            extra_xy.append(c)
+            base += len(c)
+    if rows:
+        r_part = np.array([r[0] for r in rows], dtype=np.int64)
+        r_sub = np.array([r[1] for r in rows], dtype=np.int64)
+        r_len = np.array([len(c) for c in extra_xy], dtype=np.int64)
+        r_start = np.array([r[4] for r in rows], dtype=np.int64)
+        e_part = np.concatenate([e_part, r_part])
+        e_sub = np.concatenate([e_sub, r_sub])
+        e_u = np.concatenate([e_u, [r[2] for r in rows]]).astype(np.int64)
+        e_v = np.concatenate([e_v, [r[3] for r in rows]]).astype(np.int64)
+        e_start = np.concatenate([e_start, r_start])
+        e_stop = np.concatenate([e_stop, r_start + r_len])
+        e_fwd = np.concatenate([e_fwd, [r[5] for r in rows]]).astype(bool)
+        e_len = np.concatenate([e_len, [r[6] for r in rows]])
+        xy = np.vstack([xy, *extra_xy])
+        order = np.lexsort((e_sub, e_part))
+        e_part, e_u, e_v = e_part[order], e_u[order], e_v[order]
+        e_start, e_stop, e_fwd, e_len = e_start[order], e_stop[order], e_fwd[order], e_len[order]
+    graph["next_node"] = next_node
+    # nodes: end-point clusters in order of first appearance, then the split nodes;
+    # clusters left with no edge (only self-loops) are dropped
+    used = np.zeros(next_node, dtype=bool)
+    used[e_u] = True
+    used[e_v] = True
+    node_ids = [int(x) for x in label_order[used[label_order]]]
+    node_xy = rep_xy[label_order[used[label_order]]]
+    if new_xy:
+        node_ids += list(range(int(uniq[-1]) + 1, next_node))
+        node_xy = np.vstack([node_xy, np.asarray(new_xy, dtype=float)])
+    feat = owner[e_part]
+    fkey = key_ids([(t["name"], t["lines"], t["capacity_t"], t["freight"], t["commodities"])
+                    for t in templates])
+    return EdgeTable(
+        graph=graph, node_ids=node_ids, node_xy=node_xy, u=e_u, v=e_v, xy=xy,
+        start=e_start, stop=e_stop, fwd=e_fwd, length=e_len,
+        src=[templates[j] for j in feat.tolist()], key=fkey[feat],
+    )
+
+
+def _empty_table(graph: dict[str, Any]) -> EdgeTable:
+    z = np.zeros(0, dtype=np.int64)
+    return EdgeTable(graph=graph, node_ids=[], node_xy=np.zeros((0, 2)), u=z, v=z,
+                     xy=np.zeros((0, 2)), start=z, stop=z, fwd=np.zeros(0, dtype=bool),
+                     length=np.zeros(0), src=[], key=z)
+
+
+def _split_dup(
+    coords: np.ndarray, length_km: float
+) -> tuple[tuple[np.ndarray, float], tuple[np.ndarray, float], tuple[float, float]]:
+    """Split a line doubling an edge, as :func:`add_edge` does: halves, lengths, the point."""
+    if len(coords) < 3:
+        mid = (coords[0] + coords[-1]) / 2.0
+        coords = np.vstack([coords[0], mid, coords[-1]])
+    seg = np.hypot(*np.diff(coords, axis=0).T)
+    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    k = int(np.clip(np.argmin(np.abs(cum[1:-1] - cum[-1] / 2.0)) + 1, 1, len(coords) - 2))
+    a, b = coords[: k + 1], coords[k:]
+    la, lb = _split_length(length_km, a, b)
+    # a runs u -> w, b w -> v (w, the new node, has the largest id)
+    return (a.copy(), la), (b.copy(), lb), (float(coords[k, 0]), float(coords[k, 1]))
+
+
+def graph_from_table(t: EdgeTable) -> nx.Graph:
+    """The networkx graph of an edge table, edges in table order (not contracted)."""
+    G = nx.Graph()
+    G.graph.update(t.graph)
+    xy = t.node_xy.tolist()
+    G.add_nodes_from((n, {"x": p[0], "y": p[1]}) for n, p in zip(t.node_ids, xy, strict=True))
+    if len(t.u) == 0:
+        return G
+    n = t.stop - t.start
+    which = np.repeat(np.arange(len(t.u)), n)
+    pos = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+    idx = np.where(t.fwd[which], t.start[which] + pos, t.stop[which] - 1 - pos)
+    geoms = shapely.linestrings(t.xy[idx], indices=which)
+    ebunch = []
+    for k, (a, b) in enumerate(zip(t.u.tolist(), t.v.tolist(), strict=True)):
+        d = dict(t.src[k])
+        d["length_km"] = float(t.length[k])
+        d["geometry"] = geoms[k]
+        ebunch.append((a, b, d))
+    G.add_edges_from(ebunch)
     return G
 
 
 def local_xy(lonlat: np.ndarray, lat0: float) -> np.ndarray:
     """Lon/lat to km on a plane tangent at latitude ``lat0`` (good to ~1% within 100 km)."""
-    lonlat = np.asarray(lonlat, dtype=float)
-    return np.column_stack(
-        [lonlat[..., 0] * KM_PER_DEG_LON_EQ * math.cos(math.radians(lat0)),
-         lonlat[..., 1] * KM_PER_DEG_LAT]
-    )
+    lonlat = np.asarray(lonlat, dtype=float).reshape(-1, 2)
+    out = lonlat * _KM_PER_DEG
+    out[:, 0] *= math.cos(math.radians(lat0))
+    return out
 
 
 def nearest_on_polyline(coords: np.ndarray, lon: float, lat: float) -> tuple[int, float, float]:
@@ -335,21 +491,22 @@ class EdgeLocator:
 
     def __init__(self, G: nx.Graph, *, edge_filter: Any = None) -> None:
         self.G = G
-        edges = [
-            (u, v) for u, v, d in G.edges(data=True) if edge_filter is None or edge_filter(u, v, d)
-        ]
-        self._geoms = np.array([G.edges[e]["geometry"] for e in edges], dtype=object)
+        edges: list[tuple[int, int]] = []
+        geoms: list[LineString] = []
+        for u, v, d in G.edges(data=True):
+            if edge_filter is None or edge_filter(u, v, d):
+                edges.append((u, v) if u < v else (v, u))
+                geoms.append(d["geometry"])
+        self._geoms = np.array(geoms, dtype=object)
         self._tree = shapely.STRtree(self._geoms)
-        self._pieces: dict[int, list[tuple[int, int]]] = {
-            k: [(min(e), max(e))] for k, e in enumerate(edges)
-        }
-        self._owner: dict[tuple[int, int], int] = {(min(e), max(e)): k for k, e in enumerate(edges)}
+        self._pieces: dict[int, list[tuple[int, int]]] = {k: [e] for k, e in enumerate(edges)}
+        self._owner: dict[tuple[int, int], int] = {e: k for k, e in enumerate(edges)}
 
     def nearest(self, lon: float, lat: float, *, max_km: float) -> Hit | None:
         """The nearest point on a candidate edge within ``max_km``, or None."""
         dlat = max_km / KM_PER_DEG_LAT
         dlon = max_km / (KM_PER_DEG_LON_EQ * max(math.cos(math.radians(lat)), 0.05))
-        cand = self._tree.query(box(lon - dlon, lat - dlat, lon + dlon, lat + dlat))
+        cand = self._tree.query(shapely.box(lon - dlon, lat - dlat, lon + dlon, lat + dlat))
         if len(cand) == 0:
             return None
         pt = shapely.Point(lon, lat)
@@ -357,22 +514,94 @@ class EdgeLocator:
         # cos(lat) times its degree distance, so prune those that cannot win.
         deg = shapely.distance(pt, self._geoms[cand])
         keep = cand[deg * math.cos(math.radians(lat)) <= deg.min() + 1e-12]
-        best: tuple[float, int, int, int, float] | None = None
-        for k in keep:
-            for a, b in self._pieces[int(k)]:
-                coords = shapely.get_coordinates(self.G.edges[a, b]["geometry"])
-                seg, t, d = nearest_on_polyline(coords, lon, lat)
-                if best is None or d < best[0]:
-                    best = (d, a, b, seg, t)
-        if best is None:
+        return self._nearest_on(keep, lon, lat, max_km)
+
+    def candidates(
+        self, lons: Sequence[float], lats: Sequence[float], *, max_km: float
+    ) -> list[np.ndarray]:
+        """For many points at once, the edges :meth:`nearest` would look at.
+
+        They depend only on the graph the locator was made for (splits do not change
+        them), so a batch of points can be queried in one call and then linked one by one
+        with :meth:`link_from`, exactly as :meth:`link` would, point after point.
+        """
+        n = len(lons)
+        if n == 0:
+            return []
+        lon = np.asarray(lons, dtype=float)
+        lat = np.asarray(lats, dtype=float)
+        cos = np.array([math.cos(math.radians(y)) for y in lat.tolist()])
+        dlat = max_km / KM_PER_DEG_LAT
+        dlon = np.array([max_km / (KM_PER_DEG_LON_EQ * max(c, 0.05)) for c in cos.tolist()])
+        boxes = shapely.box(lon - dlon, lat - dlat, lon + dlon, lat + dlat)
+        who, cand = self._tree.query(boxes)
+        order = np.argsort(who, kind="stable")  # by point, each point's edges in tree order
+        who, cand = who[order], cand[order]
+        deg = shapely.distance(shapely.points(lon, lat)[who], self._geoms[cand])
+        bounds = np.searchsorted(who, np.arange(n + 1))
+        out: list[np.ndarray] = []
+        for i in range(n):
+            lo, hi = bounds[i], bounds[i + 1]
+            if lo == hi:
+                out.append(cand[lo:hi])
+                continue
+            d = deg[lo:hi]
+            out.append(cand[lo:hi][d * float(cos[i]) <= d.min() + 1e-12])
+        return out
+
+    def link_from(
+        self, keep: np.ndarray, lon: float, lat: float, *, max_km: float
+    ) -> tuple[int, float] | None:
+        """:meth:`link` for a point whose :meth:`candidates` are ``keep``."""
+        if len(keep) == 0:
             return None
-        _, a, b, seg, t = best
-        coords = shapely.get_coordinates(self.G.edges[a, b]["geometry"])
-        q = coords[seg] + t * (coords[seg + 1] - coords[seg])
-        off = point_km(lon, lat, q[0], q[1])
+        hit = self._nearest_on(keep, lon, lat, max_km)
+        if hit is None:
+            return None
+        return self.split(hit), hit.offset_km
+
+    def _nearest_on(self, keep: np.ndarray, lon: float, lat: float, max_km: float
+                    ) -> Hit | None:
+        adj = self.G._adj
+        pieces = [e for k in keep.tolist() for e in self._pieces[k]]
+        if not pieces:
+            return None
+        geoms = [adj[a][b]["geometry"] for a, b in pieces]
+        coords, which = shapely.get_coordinates(geoms, return_index=True)
+        # every segment of every piece at once, in the order pieces and segments were
+        # tried one by one before (the first of equal distances wins)
+        xy = local_xy(coords, lat)
+        p = np.array([lon * KM_PER_DEG_LON_EQ * math.cos(math.radians(lat)),
+                      lat * KM_PER_DEG_LAT])
+        if len(pieces) == 1:
+            a, b = xy[:-1], xy[1:]
+        else:
+            same = which[:-1] == which[1:]
+            seg_piece = which[:-1][same]
+            a, b = xy[:-1][same], xy[1:][same]
+        ab = b - a
+        denom = np.einsum("ij,ij->i", ab, ab)
+        t = np.zeros(len(denom))
+        np.divide(np.einsum("ij,ij->i", p - a, ab), denom, out=t, where=denom > 0)
+        np.maximum(t, 0.0, out=t)
+        np.minimum(t, 1.0, out=t)
+        q = a + ab * t[:, None]
+        d = np.hypot(q[:, 0] - p[0], q[:, 1] - p[1])
+        k = int(np.argmin(d))
+        if len(pieces) == 1:
+            best, seg = 0, k
+        else:
+            best = int(seg_piece[k])
+            seg = k - int(np.searchsorted(seg_piece, best))
+        ua, ub = pieces[best]
+        at = k + best  # each piece before it has one more vertex than segments
+        tk = float(t[k])
+        c0, c1 = coords[at], coords[at + 1]
+        qx, qy = (c0 + tk * (c1 - c0)).tolist()
+        off = point_km(lon, lat, qx, qy)
         if off > max_km:
             return None
-        return Hit(a, b, seg, t, float(q[0]), float(q[1]), off)
+        return Hit(ua, ub, seg, tk, qx, qy, off)
 
     def split(self, hit: Hit) -> int:
         """Split the edge of ``hit`` at its point (see :func:`split_edge`); return the node."""

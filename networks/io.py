@@ -70,10 +70,15 @@ def geodesic_km_many(lines: Sequence[LineString]) -> np.ndarray:
     if len(lines) == 0:
         return np.zeros(0)
     coords, idx = shapely.get_coordinates(np.asarray(lines, dtype=object), return_index=True)
+    return _geodesic_km_flat(coords, idx, len(lines))
+
+
+def _geodesic_km_flat(coords: np.ndarray, idx: np.ndarray, n: int) -> np.ndarray:
+    """Geodesic km of ``n`` lines given back to back (``idx`` = line of each vertex)."""
     same = idx[:-1] == idx[1:]
     _, _, dist = GEOD.inv(coords[:-1, 0][same], coords[:-1, 1][same],
                           coords[1:, 0][same], coords[1:, 1][same])
-    out = np.zeros(len(lines))
+    out = np.zeros(n)
     np.add.at(out, idx[:-1][same], dist / 1000.0)
     return out
 
@@ -183,10 +188,16 @@ def read_line_layer(
     if err is not None:
         raise_if_any([err])
     gdal_path = gdal_name(file)
-    try:
-        layers = [str(row[0]) for row in pyogrio.list_layers(gdal_path)]
-    except Exception as exc:  # pyogrio raises several error types for unreadable files
-        raise_if_any([InputError(file, "file", "format", f"cannot read: {_first_line(exc)}")])
+    single = file.lower().endswith((".geojson", ".geojson.gz"))
+    if single:
+        # a GeoJSON file is one layer: listing it would parse the whole file twice
+        layers, layer = [], None
+    else:
+        try:
+            layers = [str(row[0]) for row in pyogrio.list_layers(gdal_path)]
+        except Exception as exc:  # pyogrio raises several error types for unreadable files
+            raise_if_any([InputError(file, "file", "format",
+                                     f"cannot read: {_first_line(exc)}")])
     if layer is not None and layer not in layers:
         if len(layers) == 1:
             layer = layers[0]
@@ -198,7 +209,8 @@ def read_line_layer(
             warnings.simplefilter("ignore")
             gdf = pyogrio.read_dataframe(gdal_path, layer=layer)
     except Exception as exc:
-        raise_if_any([InputError(file, "layer", "format", f"cannot read: {_first_line(exc)}")])
+        raise_if_any([InputError(file, "file" if single else "layer", "format",
+                                 f"cannot read: {_first_line(exc)}")])
     return validate_line_frame(gdf, file=file, mode=mode)
 
 
@@ -220,29 +232,66 @@ def validate_line_frame(gdf: Any, *, file: str, mode: str = "road") -> list[Line
             gdf = gdf.to_crs(4326)
     columns = set(gdf.columns)
     features: list[LineFeature] = []
-    records = gdf.drop(columns=gdf.geometry.name).to_dict("records")
+    n = len(gdf)
+    props = [c for c in gdf.columns if c != gdf.geometry.name]
+    values = {c: gdf[c].tolist() for c in props}
     geoms = np.asarray(gdf.geometry.values, dtype=object)
     # whole-layer checks in shapely's C loops (the road layer has ~60k features): type,
     # coordinates in degrees, and which plain lines can be used as they are
     type_id = shapely.get_type_id(geoms)  # -1 missing, 1 LineString, 5 MultiLineString
+    empty = shapely.is_empty(geoms)
     xy_all, owner = shapely.get_coordinates(geoms, return_index=True)
     off = (np.abs(xy_all[:, 0]) > 180) | (np.abs(xy_all[:, 1]) > 90)
     first_off = {int(j): k for k, j in zip(np.flatnonzero(off)[::-1], owner[off][::-1],
                                             strict=True)}
     n_coords = shapely.get_num_coordinates(geoms)
-    for i, (geom, props) in enumerate(zip(geoms, records, strict=True), start=1):
-        where = f"feature {i}"
+    # the properties, column by column: (parsed values, {row: problem})
+    names = (["" if _blank(v) else str(v).strip() for v in values["name"]]
+             if "name" in columns else [""] * n)
+    parsed: dict[str, tuple[list[Any], dict[int, str]]] = {}
+    if "capacity_t" in columns:
+        parsed["capacity_t"] = _parse_column(
+            gdf["capacity_t"], values["capacity_t"], lambda v: parse_float(v, default=math.inf),
+            blank=math.inf)
+    if "length_km" in columns:
+        parsed["length_km"] = _parse_column(
+            gdf["length_km"], values["length_km"],
+            lambda v: None if _blank(v) else parse_float(v, default=0.0), blank=None)
+    if "freight" in columns:
+        col = values["freight"]
+        ok: list[Any] = []
+        bad: dict[int, str] = {}
+        for r, v in enumerate(col):
+            try:
+                ok.append(parse_bool(v, default=True))
+            except ValueError as exc:
+                ok.append(None)
+                bad[r] = str(exc)
+        parsed["freight"] = (ok, bad)
+    default_comm = PIPELINE_DEFAULT_COMMODITIES if mode == "pipeline" else None
+    if "commodities" in columns:
+        comms = [parse_set(v) for v in values["commodities"]]
+        comms = [default_comm if c is None else c for c in comms]
+    else:
+        comms = [default_comm] * n
+    skip = {"name", "capacity_t", "length_km", "freight", "commodities"}
+    extra_cols = [c for c in props if c not in skip]
+    extra_vals = list(zip(*(values[c] for c in extra_cols), strict=True)) if extra_cols else None
+    any_bad = any(bad for _, bad in parsed.values())
+    keys = [k for k in ("capacity_t", "length_km", "freight") if k in parsed]
+    for i, geom in enumerate(geoms, start=1):
         kind = int(type_id[i - 1])
-        if geom is None or kind == -1 or geom.is_empty:
-            errors.append(InputError(file, where, "geometry", "missing geometry, expected a line"))
+        if geom is None or kind == -1 or empty[i - 1]:
+            errors.append(InputError(file, f"feature {i}", "geometry",
+                                     "missing geometry, expected a line"))
             continue
         if kind not in (1, 5):
-            errors.append(InputError(file, where, "geometry",
+            errors.append(InputError(file, f"feature {i}", "geometry",
                                      f"{geom.geom_type}, expected LineString or MultiLineString"))
             continue
         if i - 1 in first_off:
             x, y = xy_all[first_off[i - 1]]
-            errors.append(InputError(file, where, "geometry",
+            errors.append(InputError(file, f"feature {i}", "geometry",
                                      f"coordinate ({x:.6g}, {y:.6g}) is not lon/lat "
                                      "degrees (projected coordinates?); give EPSG:4326"))
             continue
@@ -252,30 +301,55 @@ def validate_line_frame(gdf: Any, *, file: str, mode: str = "road") -> list[Line
             parts = [LineString(shapely.get_coordinates(p)) for p in geom.geoms
                      if not p.is_empty and len(p.coords) >= 2]
         if not parts:
-            errors.append(InputError(file, where, "geometry", "line with fewer than 2 points"))
+            errors.append(InputError(file, f"feature {i}", "geometry",
+                                     "line with fewer than 2 points"))
             continue
         kw: dict[str, Any] = {}
-        name = props.get("name") if "name" in columns else None
-        kw["name"] = "" if _blank(name) else str(name).strip()
-        for key, parse in (
-            ("capacity_t", lambda v: parse_float(v, default=math.inf)),
-            ("length_km", lambda v: None if _blank(v) else parse_float(v, default=0.0)),
-            ("freight", lambda v: parse_bool(v, default=True)),
-        ):
-            if key in columns:
-                try:
-                    kw[key] = parse(props.get(key))
-                except ValueError as exc:
-                    errors.append(InputError(file, where, key, str(exc)))
-        commodities = parse_set(props.get("commodities")) if "commodities" in columns else None
-        if mode == "pipeline" and commodities is None:
-            commodities = PIPELINE_DEFAULT_COMMODITIES
-        kw["commodities"] = commodities
-        extra = {k: v for k, v in props.items()
-                 if k not in {"name", "capacity_t", "length_km", "freight", "commodities"}}
-        features.append(LineFeature(index=i, parts=tuple(parts), extra=extra, **kw))
+        for key in keys:
+            vals, bad = parsed[key]
+            if any_bad and i - 1 in bad:
+                errors.append(InputError(file, f"feature {i}", key, bad[i - 1]))
+            else:
+                kw[key] = vals[i - 1]
+        extra = dict(zip(extra_cols, extra_vals[i - 1], strict=True)) if extra_vals else {}
+        features.append(LineFeature(index=i, parts=tuple(parts), name=names[i - 1],
+                                    commodities=comms[i - 1], extra=extra, **kw))
     raise_if_any(errors)
     return features
+
+
+def _parse_column(
+    series: Any, col: list[Any], parse: Any, *, blank: Any
+) -> tuple[list[Any], dict[int, str]]:
+    """Parse a numeric property column: ``(values, {row: problem})``.
+
+    A float or integer column is parsed at once (blank = NaN gives ``blank``, negative
+    values are the problems); any other column value by value with ``parse``.
+    """
+    dtype = getattr(series, "dtype", None)
+    if isinstance(dtype, np.dtype) and dtype.kind in "fiu":
+        arr = np.asarray(series, dtype=float)
+        nan = np.isnan(arr)
+        neg = ~nan & (arr < 0)
+        out: list[Any] = arr.tolist()
+        for r in np.flatnonzero(nan).tolist():
+            out[r] = blank
+        bad: dict[int, str] = {}
+        for r in np.flatnonzero(neg).tolist():
+            try:
+                out[r] = parse(col[r])
+            except ValueError as exc:
+                bad[r] = str(exc)
+        return out, bad
+    out = []
+    bad = {}
+    for r, v in enumerate(col):
+        try:
+            out.append(parse(v))
+        except ValueError as exc:
+            out.append(None)
+            bad[r] = str(exc)
+    return out, bad
 
 
 def gdal_name(file: str) -> str:

@@ -37,7 +37,6 @@ from typing import Any
 import networkx as nx
 import numpy as np
 import shapely
-from shapely.geometry import box
 
 from networks._errors import InputError, raise_if_any
 from networks.graph import KM_PER_DEG_LAT, KM_PER_DEG_LON_EQ, EdgeLocator, local_xy
@@ -218,6 +217,9 @@ def match_lines(
         G.graph["line_matches"] = []
         return matches
     locator = EdgeLocator(G)
+    every = [s for ln in lines.values() for s in ln.stations]
+    keeps = iter(locator.candidates([s.lon for s in every], [s.lat for s in every],
+                                    max_km=tolerance_km))
     nodes: dict[str, list[tuple[Station, int | None]]] = {}
     for lid, ln in lines.items():
         m = LineMatch(lid, ln.name_zh)
@@ -225,7 +227,7 @@ def match_lines(
             m.great_circle_km += point_km(a.lon, a.lat, b.lon, b.lat)
         got = []
         for s in ln.stations:
-            link = locator.link(s.lon, s.lat, max_km=tolerance_km)
+            link = locator.link_from(next(keeps), s.lon, s.lat, max_km=tolerance_km)
             if link is None:
                 hit = locator.nearest(s.lon, s.lat, max_km=50.0)
                 far = f"{hit.offset_km:.1f} km" if hit else "over 50 km"
@@ -233,18 +235,29 @@ def match_lines(
             got.append((s, None if link is None else link[0]))
         nodes[lid] = got
         matches.append(m)
-    edges = list(G.edges)
-    geoms = np.array([G.edges[e]["geometry"] for e in edges], dtype=object)
-    tree = shapely.STRtree(geoms)
-    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    index = _EdgeIndex(G, weight)
     tags: dict[tuple[int, int], list[str]] = {}
+    # the graph does not change while paths are sought: lines sharing a station pair
+    # share its path
+    found: dict[tuple[int, int, float, float, float, float], list[int] | None] = {}
+    todo: dict[tuple[int, int, float, float, float, float], tuple[Station, Station]] = {}
     for m in matches:
         linked = [(s, n) for s, n in nodes[m.line_id] if n is not None]
         for (sa, na), (sb, nb) in zip(linked[:-1], linked[1:], strict=True):
             assert na is not None and nb is not None
-            path = _corridor_path(G, na, nb, sa, sb, edges, tree, coords, owner,
-                                  corridor_km=corridor_km, corridor_share=corridor_share,
-                                  weight=weight)
+            if na != nb:
+                todo.setdefault((na, nb, sa.lon, sa.lat, sb.lon, sb.lat), (sa, sb))
+    firsts = dict(zip(todo, _window_candidates(index, list(todo.values())), strict=True))
+    for m in matches:
+        linked = [(s, n) for s, n in nodes[m.line_id] if n is not None]
+        for (sa, na), (sb, nb) in zip(linked[:-1], linked[1:], strict=True):
+            assert na is not None and nb is not None
+            key = (na, nb, sa.lon, sa.lat, sb.lon, sb.lat)
+            if key not in found:
+                found[key] = _corridor_path(G, na, nb, sa, sb, index, corridor_km=corridor_km,
+                                            corridor_share=corridor_share,
+                                            first=firsts.get(key))
+            path = found[key]
             gc = point_km(sa.lon, sa.lat, sb.lon, sb.lat)
             if path is None:
                 m.gaps.append(f"{sa.name}–{sb.name}: no rail path")
@@ -279,10 +292,62 @@ def match_lines(
     return matches
 
 
+class _EdgeIndex:
+    """The rail edges as arrays for the corridor search: an STRtree, every edge's vertices
+    back to back (``start``/``stop`` per edge), its length and its ``(u, v)`` both ways."""
+
+    def __init__(self, G: nx.Graph, weight: str) -> None:
+        data = list(G.edges(data=True))
+        self.keys = [(u, v) for u, v, _ in data]
+        geoms = np.array([d["geometry"] for _, _, d in data], dtype=object)
+        self.length = np.array([float(d[weight]) for _, _, d in data], dtype=float)
+        self.tree = shapely.STRtree(geoms)
+        self.coords, owner = shapely.get_coordinates(geoms, return_index=True)
+        counts = np.bincount(owner, minlength=len(data))
+        self.stop = np.cumsum(counts)
+        self.start = self.stop - counts
+
+    def vertices(self, cand: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Coordinates of the edges ``cand`` (in ascending edge order), the position in
+        ``cand`` of each vertex's edge, and how many vertices each edge has."""
+        order = np.argsort(cand, kind="stable")
+        srt = cand[order]
+        n = self.stop[srt] - self.start[srt]
+        first = np.cumsum(n) - n
+        at = np.arange(int(n.sum())) - np.repeat(first - self.start[srt], n)
+        return self.coords[at], np.repeat(order, n), n[np.argsort(order)]
+
+
+def _window(sa: Station, sb: Station, widen: float) -> tuple[float, float, float, float]:
+    """The box around two stations searched for their path (``widen`` x the margin)."""
+    lat0 = (sa.lat + sb.lat) / 2.0
+    seg_km = point_km(sa.lon, sa.lat, sb.lon, sb.lat)
+    margin = widen * max(15.0, 0.5 * seg_km)
+    dlat = margin / KM_PER_DEG_LAT
+    dlon = margin / (KM_PER_DEG_LON_EQ * math.cos(math.radians(lat0)))
+    return (min(sa.lon, sb.lon) - dlon, min(sa.lat, sb.lat) - dlat,
+            max(sa.lon, sb.lon) + dlon, max(sa.lat, sb.lat) + dlat)
+
+
+def _window_candidates(
+    index: _EdgeIndex, pairs: list[tuple[Station, Station]]
+) -> list[np.ndarray]:
+    """The edges in each pair's first window, all queried at once (same edges, same order
+    as one query per window)."""
+    if not pairs:
+        return []
+    boxes = np.array([_window(sa, sb, 1.0) for sa, sb in pairs], dtype=float)
+    who, cand = index.tree.query(shapely.box(boxes[:, 0], boxes[:, 1], boxes[:, 2],
+                                             boxes[:, 3]))
+    order = np.argsort(who, kind="stable")
+    who, cand = who[order], cand[order]
+    bounds = np.searchsorted(who, np.arange(len(pairs) + 1))
+    return [cand[bounds[i]:bounds[i + 1]] for i in range(len(pairs))]
+
+
 def _corridor_path(
-    G: nx.Graph, na: int, nb: int, sa: Station, sb: Station, edges: list[tuple[int, int]],
-    tree: shapely.STRtree, coords: np.ndarray, owner: np.ndarray, *,
-    corridor_km: float, corridor_share: float, weight: str,
+    G: nx.Graph, na: int, nb: int, sa: Station, sb: Station, index: _EdgeIndex, *,
+    corridor_km: float, corridor_share: float, first: np.ndarray | None = None,
 ) -> list[int] | None:
     if na == nb:
         return [na]
@@ -291,29 +356,30 @@ def _corridor_path(
     scale = max(corridor_km, corridor_share * seg_km)
     p = local_xy(np.array([[sa.lon, sa.lat], [sb.lon, sb.lat]]), lat0)
     for widen in (1.0, 3.0):
-        margin = widen * max(15.0, 0.5 * seg_km)
-        dlat = margin / KM_PER_DEG_LAT
-        dlon = margin / (KM_PER_DEG_LON_EQ * math.cos(math.radians(lat0)))
-        window = box(min(sa.lon, sb.lon) - dlon, min(sa.lat, sb.lat) - dlat,
-                     max(sa.lon, sb.lon) + dlon, max(sa.lat, sb.lat) + dlat)
-        cand = tree.query(window)
+        if widen == 1.0 and first is not None:
+            cand = first
+        else:
+            cand = index.tree.query(shapely.box(*_window(sa, sb, widen)))
         if len(cand) == 0:
             continue
-        mask = np.isin(owner, cand)
-        xy = local_xy(coords[mask], lat0)
-        d = _distance_to_segment(xy, p[0], p[1])
-        idx = owner[mask]
-        sums = np.bincount(idx, weights=d, minlength=len(edges))
-        counts = np.bincount(idx, minlength=len(edges))
+        coords, pos, counts = index.vertices(cand)
+        d = _distance_to_segment(local_xy(coords, lat0), p[0], p[1])
+        # per edge, its vertices' distances summed in vertex order (as bincount always did)
+        sums = np.bincount(pos, weights=d, minlength=len(cand))
+        mean = (sums / np.maximum(counts, 1)).tolist()
+        # (x / s) ** 2 in Python floats, as before: pow() and x * x differ in the last bit
+        cost_of = [ln * (1 + (m / scale) ** 2)
+                   for ln, m in zip(index.length[cand].tolist(), mean, strict=True)]
         w: dict[tuple[int, int], float] = {}
-        for k in cand:
-            u, v = edges[int(k)]
-            mean = sums[k] / max(counts[k], 1)
-            w[(min(u, v), max(u, v))] = float(G.edges[u, v][weight]) * (1 + (mean / scale) ** 2)
+        keys = index.keys
+        for k, c in zip(cand.tolist(), cost_of, strict=True):
+            u, v = keys[k]
+            w[(u, v)] = c
+            w[(v, u)] = c
 
         def cost(u: int, v: int, _d: dict[str, Any], w: dict[tuple[int, int], float] = w
                  ) -> float | None:
-            return w.get((min(u, v), max(u, v)))
+            return w.get((u, v))
 
         try:
             return list(nx.dijkstra_path(G, na, nb, weight=cost))

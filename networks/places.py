@@ -199,16 +199,23 @@ def freight_edge(_u: int, _v: int, data: Mapping[str, Any]) -> bool:
     return bool(data.get("freight", True))
 
 
-def main_component_edges(G: nx.Graph, *, min_km: float) -> set[tuple[int, int]]:
-    """Edges of connected components at least ``min_km`` long (or of the longest one)."""
+def main_component_nodes(G: nx.Graph, *, min_km: float) -> set[int]:
+    """Nodes of connected components at least ``min_km`` long (or of the longest one)."""
+    comps = list(nx.connected_components(G))
     label: dict[int, int] = {}
-    for i, c in enumerate(nx.connected_components(G)):
+    for i, c in enumerate(comps):
         label.update(dict.fromkeys(c, i))
     km: dict[int, float] = {}
     for u, _, length in G.edges(data="length_km"):
         km[label[u]] = km.get(label[u], 0.0) + float(length)
     bar = min(min_km, max(km.values(), default=0.0))
-    return {(min(u, v), max(u, v)) for u, v in G.edges if km[label[u]] >= bar}
+    return {n for i, c in enumerate(comps) if km.get(i, 0.0) >= bar and i in km for n in c}
+
+
+def main_component_edges(G: nx.Graph, *, min_km: float) -> set[tuple[int, int]]:
+    """Edges of connected components at least ``min_km`` long (or of the longest one)."""
+    nodes = main_component_nodes(G, min_km=min_km)
+    return {(min(u, v), max(u, v)) for u, v in G.edges if u in nodes}
 
 
 def link_places(
@@ -257,17 +264,19 @@ def link_places(
                                          f"place {p.id!r} claims {mode} but no {mode} network "
                                          "is loaded"))
             continue
-        main = main_component_edges(G, min_km=min_component_km) if mode != "pipeline" else None
+        main = main_component_nodes(G, min_km=min_component_km) if mode != "pipeline" else None
 
         def usable(u: int, v: int, d: Mapping[str, Any], mode: str = mode, main: Any = main
                    ) -> bool:
             if mode == "rail" and not freight_edge(u, v, d):
                 return False
-            return main is None or (min(u, v), max(u, v)) in main
+            return main is None or u in main  # an edge is in its ends' component
 
         locator = EdgeLocator(G, edge_filter=usable)
-        for p in claimants:
-            got = locator.link(p.lon, p.lat, max_km=tol)
+        keeps = locator.candidates([p.lon for p in claimants], [p.lat for p in claimants],
+                                   max_km=tol)
+        for p, keep in zip(claimants, keeps, strict=True):
+            got = locator.link_from(keep, p.lon, p.lat, max_km=tol)
             if got is None:
                 file, where = table.origins.get(p.id, ("places", f"place {p.id}"))
                 hit = locator.nearest(p.lon, p.lat, max_km=max(100.0, 4 * tol))

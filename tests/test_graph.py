@@ -167,3 +167,151 @@ def test_splitting_anywhere_preserves_length(pts: list[tuple[float, float]], t: 
     assert total_km(G) == pytest.approx(before, rel=1e-9)
     assert not math.isnan(total_km(G)) and G.has_node(w)
     check_contract(G)
+
+
+# --- the array build against the edge-by-edge reference it replaced ------------------------
+
+def _reference_build(features: list[LineFeature], *, mode: str, snap_m: float) -> nx.Graph:
+    """The graph the edge-by-edge code made: add_edge for every line, in order."""
+    from networks.graph import _cluster_points, add_edge
+    from networks.io import geodesic_km_many
+
+    G = nx.Graph(mode=mode, crs="EPSG:4326", source="", dropped_loops=0)
+    parts = [(p, f) for f in features for p in f.parts]
+    lengths = geodesic_km_many([p for p, _ in parts])
+    total: dict[int, float] = {}
+    for (_, f), length in zip(parts, lengths, strict=True):
+        total[id(f)] = total.get(id(f), 0.0) + float(length)
+    ends = np.array([c for p, _ in parts for c in (p.coords[0], p.coords[-1])], dtype=float)
+    labels = _cluster_points(ends, snap_m)
+    rep: dict[int, np.ndarray] = {}
+    for i, lab in enumerate(labels):
+        rep.setdefault(int(lab), ends[i])
+    for lab, xy in rep.items():
+        G.add_node(lab, x=float(xy[0]), y=float(xy[1]))
+    G.graph["next_node"] = max(rep) + 1
+    for k, (p, f) in enumerate(parts):
+        u, v = int(labels[2 * k]), int(labels[2 * k + 1])
+        if u == v:
+            G.graph["dropped_loops"] += 1
+            continue
+        coords = shapely.get_coordinates(p).copy()
+        coords[0], coords[-1] = rep[u], rep[v]
+        length = float(lengths[k])
+        if f.length_km is not None:
+            t = total[id(f)]
+            length = f.length_km * (length / t if t > 0 else 1.0 / len(f.parts))
+        add_edge(G, u, v, coords, length_km=length, name=f.name, lines=(),
+                 capacity_t=f.capacity_t, freight=f.freight, commodities=f.commodities)
+    G.remove_nodes_from([n for n in list(G.nodes) if G.degree(n) == 0])
+    return G
+
+
+def _reference_simplify(G: nx.Graph) -> nx.Graph:
+    """The networkx contraction the array one replaced (same walk, same cuts)."""
+    attrs = ("name", "lines", "capacity_t", "freight", "commodities")
+    key = lambda d: tuple(d.get(a) for a in attrs)  # noqa: E731
+    ends = set()
+    for n in G.nodes:
+        if G.degree(n) != 2:
+            ends.add(n)
+            continue
+        a, b = (G.edges[n, m] for m in G.neighbors(n))
+        if key(a) != key(b):
+            ends.add(n)
+    paths, seen = [], set()
+
+    def walk(start: int, first: int) -> list[int]:
+        path = [start, first]
+        seen.add(frozenset((start, first)))
+        prev, cur = start, first
+        while cur not in ends and cur != start:
+            nxt = next(m for m in G.neighbors(cur) if m != prev)
+            if frozenset((cur, nxt)) in seen:
+                break
+            seen.add(frozenset((cur, nxt)))
+            path.append(nxt)
+            prev, cur = cur, nxt
+        return path
+
+    for s in ends:
+        for m in G.neighbors(s):
+            if frozenset((s, m)) not in seen:
+                paths.append(walk(s, m))
+    for u, v in G.edges:
+        if frozenset((u, v)) not in seen:
+            ends.add(u)
+            paths.append(walk(u, v))
+    H = nx.Graph()
+    H.graph.update(G.graph)
+    paths.sort(key=len)
+    for path in paths:
+        a, b, last = path[0], path[-1], len(path) - 1
+        if a == b:
+            cuts = [0, last // 3, (2 * last) // 3, last]
+        elif H.has_edge(a, b) and last >= 2:
+            cuts = [0, last // 2, last]
+        else:
+            cuts = [0, last]
+        for i, j in zip(cuts[:-1], cuts[1:], strict=True):
+            sub = path[i:j + 1]
+            x, y = sub[0], sub[-1]
+            for n in (x, y):
+                if n not in H:
+                    H.add_node(n, **G.nodes[n])
+            if len(sub) == 2:
+                H.add_edge(x, y, **G.edges[x, y])
+                continue
+            pieces, length = [], 0.0
+            for p, q in zip(sub[:-1], sub[1:], strict=True):
+                c = shapely.get_coordinates(G.edges[p, q]["geometry"])
+                pieces.append(c if p < q else c[::-1])
+                length += float(G.edges[p, q]["length_km"])
+            coords = np.vstack([pieces[0]] + [c[1:] for c in pieces[1:]])
+            data = dict(G.edges[sub[0], sub[1]])
+            data["length_km"] = length
+            data["geometry"] = LineString(coords if x < y else coords[::-1])
+            H.add_edge(x, y, **data)
+    return H
+
+
+def _assert_same_graph(G: nx.Graph, H: nx.Graph) -> None:
+    """Equal down to the order of nodes, of neighbours and of attributes."""
+    assert G.graph == H.graph
+    assert list(G.nodes(data=True)) == list(H.nodes(data=True))
+    assert [list(G.adj[n]) for n in G] == [list(H.adj[n]) for n in H]
+    for u, v, d in G.edges(data=True):
+        e = H.edges[u, v]
+        assert list(d) == list(e)
+        assert shapely.get_coordinates(d["geometry"]).tolist() == \
+            shapely.get_coordinates(e["geometry"]).tolist()
+        assert {k: x for k, x in d.items() if k != "geometry"} == \
+            {k: x for k, x in e.items() if k != "geometry"}
+
+
+grid = st.tuples(st.integers(0, 4), st.integers(0, 4))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.lists(grid, min_size=2, max_size=5), st.sampled_from(["", "甲"]),
+                          st.booleans()), min_size=1, max_size=14),
+       st.floats(0.0, 1.0))
+def test_array_build_and_contraction_match_edge_by_edge(
+    lines: list[tuple[list[tuple[int, int]], str, bool]], jitter: float
+) -> None:
+    # lines on a small lattice: shared ends, doubled edges, loops, rings and name changes
+    features = [
+        LineFeature(i + 1, (LineString([(116 + 0.01 * x + 1e-5 * jitter * k, 36 + 0.01 * y)
+                                        for k, (x, y) in enumerate(pts)]),),
+                    name=name, length_km=10.0 if given_len else None)
+        for i, (pts, name, given_len) in enumerate(lines)
+    ]
+    from networks._table import contract
+    from networks.graph import build_table
+
+    ref = _reference_build(features, mode="road", snap_m=30.0)
+    G = build_graph(features, mode="road", snap_m=30.0)
+    _assert_same_graph(ref, G)
+    ref_h = _reference_simplify(ref)
+    _assert_same_graph(ref_h, simplify_graph(G))
+    _assert_same_graph(ref_h, contract(build_table(features, mode="road", snap_m=30.0)))

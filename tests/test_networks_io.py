@@ -185,3 +185,50 @@ def test_read_table_skips_comments_and_bom(tmp_path: Path) -> None:
     f.write_text("\ufeff# comment\nid,x\n\na,1\n# more\nb,2\n", encoding="utf-8")
     rows = read_table(f, required=["id"])
     assert rows == [(4, {"id": "a", "x": "1"}), (6, {"id": "b", "x": "2"})]
+
+
+def test_numeric_columns_parsed_at_once_give_the_same_values_and_errors(tmp_path: Path) -> None:
+    gdf = _lines()
+    gdf["capacity_t"] = [-5.0, None]  # a float column: parsed in one go
+    gdf["length_km"] = [None, 3]
+    f = _write(tmp_path, gdf, "num.geojson")
+    with pytest.raises(InputErrors) as exc:
+        read_line_layer(f)
+    assert str(exc.value) == (f"{f}: feature 1: field 'capacity_t': "
+                              "expected a number >= 0, got -5.0")
+    gdf["capacity_t"] = [2e6, None]
+    feats = read_line_layer(_write(tmp_path, gdf, "num2.geojson"))
+    assert feats[0].capacity_t == 2e6 and math.isinf(feats[1].capacity_t)
+    assert feats[0].length_km is None and feats[1].length_km == 3.0
+    assert [f.freight for f in feats] == [True, False]
+
+
+def test_unreadable_geojson_names_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "junk.geojson"
+    bad.write_text("{ not json")
+    with pytest.raises(InputErrors) as exc:
+        read_line_layer(bad)
+    assert "cannot read" in _one_error(exc, str(bad), "file", "format")
+
+
+def test_cached_network_is_the_built_one(tmp_path: Path) -> None:
+    import shapely
+
+    from networks.loading import load_network
+
+    config = NetworkConfig(road=str(DATA / "toy_road.geojson"),
+                           rail=str(DATA / "toy_rail.geojson"),
+                           places=(str(DATA / "toy_places.csv"),))
+    built = load_network(config, cache_dir=tmp_path)
+    assert list(tmp_path.glob("*.pickle"))
+    cached = load_network(config, cache_dir=tmp_path)
+    assert cached is not built
+    for mode, G in built.graphs.items():
+        H = cached.graphs[mode]
+        assert list(G.edges) == list(H.edges) and G.graph == H.graph
+        for (_, _, d), (_, _, e) in zip(G.edges(data=True), H.edges(data=True), strict=True):
+            assert list(d) == list(e)  # the geometry keeps its place among the attributes
+            assert shapely.equals_exact(d["geometry"], e["geometry"], tolerance=0.0)
+            assert {k: v for k, v in d.items() if k != "geometry"} == \
+                {k: v for k, v in e.items() if k != "geometry"}
+    assert cached.links == built.links

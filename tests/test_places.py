@@ -83,3 +83,25 @@ def test_linking_hundreds_of_places_to_a_big_graph_is_fast() -> None:
     elapsed = time.perf_counter() - t0
     print(f"linked 500 places to {G.number_of_edges()} edges in {elapsed:.2f} s")
     assert len(links) == 500 and elapsed < 2.0
+
+
+def test_batched_candidates_link_exactly_as_one_by_one() -> None:
+    from networks.graph import EdgeLocator
+
+    rng = np.random.default_rng(3)
+    lines = [LineFeature(i + 1, (LineString([(116.0 + 0.05 * i, 36.0 + 0.02 * (i % 3)),
+                                             (116.05 + 0.05 * i, 36.05),
+                                             (116.1 + 0.05 * i, 36.0)]),))
+             for i in range(6)]
+    pts = [(float(x), float(y)) for x, y in zip(rng.uniform(115.95, 116.4, 40),
+                                                  rng.uniform(35.95, 36.1, 40), strict=True)]
+    pts += pts[:5]  # the same points again, now next to nodes made by the first links
+    G1, G2 = build_graph(lines, mode="road"), build_graph(lines, mode="road")
+    one = EdgeLocator(G1)
+    got1 = [one.link(x, y, max_km=5.0) for x, y in pts]
+    many = EdgeLocator(G2)
+    keeps = many.candidates([x for x, _ in pts], [y for _, y in pts], max_km=5.0)
+    got2 = [many.link_from(k, x, y, max_km=5.0) for k, (x, y) in zip(keeps, pts, strict=True)]
+    assert got1 == got2 and any(g is None for g in got1) and any(g for g in got1)
+    assert list(G1.edges) == list(G2.edges)
+    assert list(G1.nodes(data=True)) == list(G2.nodes(data=True))
