@@ -65,6 +65,40 @@ class RailLine:
     kind: str = ""
     source: str = ""
     stations: tuple[Station, ...] = ()
+    trains_per_day: float = math.nan
+    train_net_t: float = math.nan
+
+
+def _operating_capacity(
+    file: str, where: str, row: dict[str, Any], cap: float, errors: list[InputError]
+) -> tuple[float, float, float]:
+    """Capacity from operating units: ``trains_per_day`` (freight paths per day per
+    direction) × ``train_net_t`` (net tonnes a train) × 365, as DOMAIN.md states it.
+
+    Both columns are optional. With ``capacity_t`` blank they give it; with all three
+    given they must agree within 1 %.
+    """
+    vals: dict[str, float] = {}
+    for key in ("trains_per_day", "train_net_t"):
+        try:
+            vals[key] = parse_float(row.get(key), default=math.nan)
+        except ValueError as exc:
+            errors.append(InputError(file, where, key, str(exc)))
+            vals[key] = math.nan
+        if vals[key] < 0:
+            errors.append(InputError(file, where, key, f"expected a number >= 0, got {vals[key]}"))
+    tpd, net = vals["trains_per_day"], vals["train_net_t"]
+    if math.isnan(tpd) or math.isnan(net):
+        return cap, tpd, net
+    implied = 365.0 * tpd * net
+    if math.isinf(cap):
+        return implied, tpd, net
+    if abs(implied - cap) > 0.01 * max(cap, 1.0):
+        errors.append(InputError(
+            file, where, "capacity_t",
+            f"{cap:,.0f} t/yr disagrees with trains_per_day × train_net_t × 365 = "
+            f"{implied:,.0f}; give one or make them agree"))
+    return cap, tpd, net
 
 
 @dataclass
@@ -135,9 +169,11 @@ def read_rail_lines(
         except ValueError as exc:
             errors.append(InputError(lf, where, "freight", str(exc)))
             freight = True
+        cap, tpd, net = _operating_capacity(lf, where, row, cap, errors)
         heads[lid] = {"name_zh": row["name_zh"], "name_en": row.get("name_en", ""),
                       "capacity_t": cap, "freight": freight, "kind": row.get("kind", ""),
-                      "source": row.get("source", ""), "stations": []}
+                      "source": row.get("source", ""), "stations": [],
+                      "trains_per_day": tpd, "train_net_t": net}
     for line, row in read_table(sf, required=("line_id", "seq", "station", "lon", "lat")):
         where = f"row {line}"
         lid = row["line_id"]
@@ -164,6 +200,7 @@ def read_rail_lines(
     return {
         lid: RailLine(line_id=lid, name_zh=h["name_zh"], name_en=h["name_en"],
                       capacity_t=h["capacity_t"], freight=h["freight"], kind=h["kind"],
+                      trains_per_day=h["trains_per_day"], train_net_t=h["train_net_t"],
                       source=h["source"],
                       stations=tuple(sorted(h["stations"], key=lambda s: s.seq)))
         for lid, h in heads.items()
@@ -287,6 +324,12 @@ def match_lines(
         d["name"] = "/".join(dict.fromkeys(lines[i].name_zh for i in ids if i in lines))
         caps = [lines[i].capacity_t for i in freight_ids]
         d["capacity_t"] = min([float(d.get("capacity_t", math.inf)), *caps])
+        # the train load of the line that sets the capacity: one more daily train path
+        # is worth shadow price × train_net_t × 365 (reported with the bottlenecks)
+        tight = [lines[i] for i in freight_ids if lines[i].capacity_t == d["capacity_t"]]
+        loads = [ln.train_net_t for ln in tight if not math.isnan(ln.train_net_t)]
+        if loads:
+            d["train_net_t"] = loads[0]
         d["freight"] = bool(d.get("freight", True)) and bool(freight_ids)
     G.graph["line_matches"] = [m.as_dict() for m in matches]
     return matches

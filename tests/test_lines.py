@@ -80,3 +80,44 @@ def test_config_without_lines_loads(tmp_path: Path) -> None:
                                       rail=str(DATA / "toy_rail.geojson"),
                                       places=str(DATA / "toy_places.csv")))
     assert all(not d["lines"] for _, _, d in net.graphs["rail"].edges(data=True))
+
+
+def _lines_table(tmp_path: Path, row: str) -> Path:
+    p = tmp_path / "lines.csv"
+    p.write_text("line_id,name_zh,capacity_t,trains_per_day,train_net_t,freight\n" + row + "\n",
+                 encoding="utf-8")
+    return p
+
+
+def _stations(tmp_path: Path, line_id: str) -> Path:
+    """The toy conventional line's stations, under ``line_id``."""
+    rows = (DATA / "toy_rail_line_stations.csv").read_text(encoding="utf-8").splitlines()
+    keep = [rows[0]] + [r.replace("toy_conv", line_id, 1) for r in rows[1:]
+                        if r.startswith("toy_conv,")]
+    p = tmp_path / "stations.csv"
+    p.write_text("\n".join(keep) + "\n", encoding="utf-8")
+    return p
+
+
+def test_capacity_from_trains_per_day(tmp_path: Path) -> None:
+    """DOMAIN.md: Mt/yr = 365 × trains/day × net train load / 1e6."""
+    lines = read_rail_lines(_lines_table(tmp_path, "a,甲线,,36,3750,true"),
+                            _stations(tmp_path, "a"))
+    assert lines["a"].capacity_t == pytest.approx(365 * 36 * 3750)
+    assert lines["a"].train_net_t == 3750
+
+
+def test_capacity_disagreeing_with_trains_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputErrors, match=r"row 2: field 'capacity_t': .*disagrees"):
+        read_rail_lines(_lines_table(tmp_path, "a,甲线,10000000,36,3750,true"),
+                        _stations(tmp_path, "a"))
+
+
+def test_matched_edges_carry_the_train_load(toy, tmp_path: Path) -> None:
+    G, _ = toy
+    lines = read_rail_lines(_lines_table(tmp_path, "toy_conv,普速线,,20,5000,true"),
+                            _stations(tmp_path, "toy_conv"))
+    match_lines(G, lines)
+    conv = [d for _u, _v, d in G.edges(data=True) if "toy_conv" in d["lines"]]
+    assert conv and all(d["train_net_t"] == 5000 for d in conv)
+    assert all(d["capacity_t"] == pytest.approx(365 * 20 * 5000) for d in conv)
