@@ -55,13 +55,24 @@ def _inputs(config: NetworkConfig) -> list[str]:
     return [str(f) for f in files if f]
 
 
+def _source_digest() -> bytes:
+    h = hashlib.sha256()
+    for src in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(src.read_bytes())
+    return h.digest()
+
+
+# The package's own source is part of the key, so a fix in how graphs are built is never
+# hidden by a network cached before it. Taken when the package is imported (networks'
+# __init__ imports every module together), i.e. of the code this process actually runs,
+# not of files edited on disk since.
+_SOURCE_DIGEST = _source_digest()
+
+
 def cache_key(config: NetworkConfig) -> str:
     """Hex digest of code version, config values and input file contents."""
     h = hashlib.sha256(CODE_VERSION.encode())
-    # the package's own source too: a fix in how graphs are built must not be hidden by
-    # a network cached before it
-    for src in sorted(Path(__file__).parent.glob("*.py")):
-        h.update(src.read_bytes())
+    h.update(_SOURCE_DIGEST)
     values = {k: (list(v) if isinstance(v, list | tuple) else v)
               for k, v in dataclasses.asdict(config).items()}
     h.update(json.dumps(values, sort_keys=True, default=str).encode())
