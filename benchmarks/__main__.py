@@ -176,6 +176,8 @@ def bench(size: str, *, seed: int = 0, reference: bool = True, root: Path = INST
         "objective_off_cny": off.objective_cny,
         "iterations": solution.iterations,
         "columns": solution.stats.get("columns"),
+        "settled": solution.stats.get("settled"),
+        "settled_off": off.stats.get("settled"),
         "bindings": len(solution.bindings),
         "outputs_written": "outputs" in stages,
     }
@@ -221,6 +223,10 @@ def _print(res: dict[str, Any]) -> None:
     print(f"optimum (rule)   {res['objective_cny']:>22,.2f} CNY  [{res['status']}, "
           f"{res['iterations']} master solves, {res['columns']:.0f} columns, "
           f"{res['bindings']} binding]")
+    if res.get("settled") is not None:
+        print(f"settled outside the LP (no capacity on the cheapest chain): "
+              f"{res['settled']:.0f} of {res['flows']:,} flows (rule), "
+              f"{res.get('settled_off') or 0:.0f} (off)")
     print(f"optimum (off)    {res['objective_off_cny']:>22,.2f} CNY")
     if "reference_off" in res:
         r = res["reference_off"]

@@ -58,23 +58,53 @@ def road_mask(graph: MultimodalGraph) -> np.ndarray:
 
 
 def road_haul_km(problem: Problem, graph: MultimodalGraph) -> dict[str, float]:
-    """Shortest road km origin -> destination of every flow, link offsets included."""
-    km = graph.km.sum(axis=1)
-    mat, _ = graph.csr(km, road_mask(graph))
+    """Shortest road km origin -> destination of every flow, link offsets included.
+
+    One Dijkstra per origin, or per destination on the reversed road graph when the flows
+    have fewer destinations, in batches that keep only the distances to the other ends.
+    """
     out: dict[str, float] = {}
-    origins = sorted({f.origin for f in problem.flows})
-    if not origins:
+    if not problem.flows:
         return out
-    dist = dijkstra(mat, indices=[graph.src(o) for o in origins])
-    row = {o: i for i, o in enumerate(origins)}
+    origins = sorted({f.origin for f in problem.flows})
+    dests = sorted({f.destination for f in problem.flows})
+    reverse = len(dests) < len(origins)
+    km = graph.km.sum(axis=1)
+    mat, _ = graph.csr(km, road_mask(graph), reverse=reverse)
+    starts, ends = (dests, origins) if reverse else (origins, dests)
+    start_nodes = [graph.snk(p) if reverse else graph.src(p) for p in starts]
+    end_nodes = np.array([graph.src(p) if reverse else graph.snk(p) for p in ends])
+    chunk = max(1, int(2e8 // (8 * max(1, graph.n_nodes))))
+    table = np.empty((len(starts), len(ends)))
+    for lo in range(0, len(starts), chunk):
+        dist = dijkstra(mat, indices=start_nodes[lo : lo + chunk])
+        table[lo : lo + chunk] = dist[:, end_nodes]
+    row = {p: i for i, p in enumerate(starts)}
+    col = {p: i for i, p in enumerate(ends)}
     for f in problem.flows:
-        out[f.id] = float(dist[row[f.origin], graph.snk(f.destination)])
+        a, b = (f.destination, f.origin) if reverse else (f.origin, f.destination)
+        out[f.id] = float(table[row[a], col[b]])
     return out
 
 
 def check_flows(problem: Problem, graph: MultimodalGraph) -> dict[str, FlowCheck]:
-    """Haul, coverage and access of every flow (capacities ignored)."""
+    """Haul, coverage and access of every flow (capacities ignored).
+
+    Memoised on ``graph`` by the flows and every policy field but the enforcement and the
+    penalty, so the policy-off run reuses the rule run's checks.
+    """
     pol = problem.policy
+    key = (
+        "checks",
+        problem.flows,
+        pol.commodities,
+        pol.threshold_km,
+        pol.distance,
+        pol.max_access_km,
+    )
+    hit = graph.memo.get(key)
+    if hit is not None:
+        return dict(hit)
     if pol.distance == "great_circle":
         pl = problem.network.places
         haul = {
@@ -85,23 +115,20 @@ def check_flows(problem: Problem, graph: MultimodalGraph) -> dict[str, FlowCheck
         }
     else:
         haul = road_haul_km(problem, graph)
-    rules = {f.id: FlowRule(general=False, compliant=True) for f in problem.flows}
-    pricer = Pricer(graph, problem, rules)
-    cheapest = {
-        c.flow_id: c
-        for c in pricer.candidates(np.zeros(len(graph.rows)), phase=2, flows=list(problem.flows))
-    }
+    cheapest = Pricer(graph, problem, {}).cheapest(problem.flows)
     tol = 1e-9 * max(1.0, pol.threshold_km)
-    return {
+    checks = {
         f.id: FlowCheck(
             haul_km=haul[f.id],
             covered=f.commodity in pol.commodities,
             above_threshold=haul[f.id] >= pol.threshold_km - tol,
-            has_access=f.id in cheapest,
-            cheapest_compliant=cheapest.get(f.id),
+            has_access="compliant" in cheapest[f.id],
+            cheapest_compliant=cheapest[f.id].get("compliant"),
         )
         for f in problem.flows
     }
+    graph.memo[key] = checks
+    return dict(checks)
 
 
 def rules_for(problem: Problem, checks: dict[str, FlowCheck]) -> dict[str, FlowRule]:

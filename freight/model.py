@@ -19,9 +19,11 @@ PuLP. With HiGHS the solver persists instead of being rebuilt per solve (PuLP's 
 interface builds a fresh model coefficient by coefficient at every ``solve()``): one
 ``highspy.Highs`` model is fed the same numbers as numpy arrays, only the new columns and
 rows at each solve, keeps its basis and re-solves warm (primal simplex after columns are
-added, the previous basis staying primal feasible). Duals come from that basic (simplex)
-solution, so shadow prices are vertex duals; values are written back to the PuLP objects on
-demand (:meth:`Master.sync_pulp`).
+added, the previous basis staying primal feasible) -- except when thousands of columns
+arrive at once (a tenth of the model or more): then interior point from scratch, with
+presolve, and crossover to a basis, which the next warm solves start from. Duals come from
+that basic solution, so shadow prices are vertex duals; values are written back to the PuLP
+objects on demand (:meth:`Master.sync_pulp`).
 """
 
 from __future__ import annotations
@@ -245,6 +247,8 @@ class _HighsMaster:
         self.cost = np.zeros(0)  # phase-2 cost by chain column
         self.phase = 1
         self.fresh = True  # no basis yet
+        self.ipm = False  # next solve by interior point + crossover
+        self.ipm_solves = 0
 
     def update(self, phase: int) -> None:
         m, h, hs = self.m, self.h, self.hs
@@ -301,12 +305,24 @@ class _HighsMaster:
         # a basis from the last solve stays primal feasible: new columns enter at 0, new
         # rows are empty when added, fixing unserved at 0 follows a phase-1 optimum of 0
         h.setOptionValue("simplex_strategy", 1 if self.fresh else 4)
+        # many columns at once (thousands, a tenth of the model or more): a warm primal
+        # simplex pivots them in one by one through a very degenerate master; interior
+        # point from scratch (with presolve), then crossover to a basis, is much faster
+        n_new = len(new)
+        self.ipm = n_new >= _IPM_MIN_COLUMNS and n_new >= 0.1 * (self.n_cols - n_new)
 
     def run(self) -> None:
         if self.h.getNumCol() == 0:
             return
         h, st = self.h, self.hs.HighsModelStatus
-        h.run()
+        if self.ipm:
+            h.setOptionValue("solver", "ipm")
+            h.setOptionValue("run_crossover", "on")
+            h.run()
+            h.setOptionValue("solver", "simplex")
+            self.ipm_solves += 1
+        else:
+            h.run()
         if not self.fresh and h.getModelStatus() not in (st.kOptimal, st.kInfeasible):
             # the warm start failed (e.g. numerical trouble): once more from scratch
             h.clearSolver()
@@ -340,6 +356,10 @@ class _HighsMaster:
         unserved = dict(zip(m.flow_ids, col[:n].tolist(), strict=True)) if phase == 1 else {}
         obj = float(h.getInfo().objective_function_value)
         return MasterResult(True, name, obj, x, unserved, sigma, pi, slack)
+
+
+_IPM_MIN_COLUMNS = 2000
+"""New columns from which a re-solve may go by interior point rather than warm simplex."""
 
 
 def _status_names() -> dict:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -126,6 +127,10 @@ class MultimodalGraph:
         self.row_index: dict[RowKey, int] = {}
         self._build_arcs()
         self._cost_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.memo: dict[tuple, Any] = {}
+        """Results that depend only on this graph and their key (bounded road searches,
+        zero-dual cheapest chains, the rule's flow checks), kept for every later pricing
+        and for the policy-off run on the same graph."""
 
     # ------------------------------------------------------------------ building
     def src(self, place_id: str) -> int:
@@ -257,6 +262,46 @@ class MultimodalGraph:
         self.main_haul = is_layer & (self.tail_mode != 0) & (self.head_mode != 0)
         self.out_arcs = _adjacency(self.tail, self.n_nodes)
         self.in_arcs = _adjacency(self.head, self.n_nodes)
+        self.merged: dict[int, int] = {}
+        self._merge_series_rows()
+
+    def _merge_series_rows(self) -> None:
+        """Keep one capacity row per run of arcs in series.
+
+        A *pass-through* node has exactly two edge neighbours and no other arc (no place,
+        no transfer): a simple path that enters it along one edge leaves along the other.
+        So a run of arcs through pass-through nodes is used whole or not at all, by every
+        chain (chains are simple paths), and its tightest capacity implies the others. The
+        run's tightest row stays on its arc (``self.row``); the other arcs get no row and
+        their rows map to it in :attr:`merged` (row -> row kept). Exact, and it keeps the
+        master free of the duplicate rows a line cut into many edges would bring.
+        """
+        n = self.n_nodes
+        edge = self.kind == EDGE
+        out_e = np.bincount(self.tail[edge], minlength=n)
+        in_e = np.bincount(self.head[edge], minlength=n)
+        other = np.bincount(self.tail[~edge], minlength=n) + np.bincount(
+            self.head[~edge], minlength=n
+        )
+        through = (out_e == 2) & (in_e == 2) & (other == 0)
+        ptr, ids = self.out_arcs
+        starts = np.flatnonzero(edge & ~through[self.tail] & through[self.head])
+        for a in starts.tolist():
+            run, cur = [a], a
+            while through[self.head[cur]] and len(run) <= n:
+                v = int(self.head[cur])
+                x, y = (int(b) for b in ids[ptr[v] : ptr[v + 1]])
+                cur = x if self.head[x] != self.tail[cur] else y
+                run.append(cur)
+            capped = [(self.rows[self.row[b]].capacity_t, i) for i, b in enumerate(run)
+                      if self.row[b] >= 0]  # fmt: skip
+            if len(capped) < 2:
+                continue
+            keep = int(self.row[run[min(capped)[1]]])
+            for b in run:
+                if self.row[b] >= 0 and self.row[b] != keep:
+                    self.merged[int(self.row[b])] = keep
+                    self.row[b] = -1
 
     # ------------------------------------------------------------------ costs
     def arc_costs(self, commodity: str) -> tuple[np.ndarray, np.ndarray]:
@@ -373,12 +418,13 @@ class MultimodalGraph:
         return chain, rows
 
     def rows_of_chain(self, chain: Chain) -> dict[int, int]:
-        """Row usage of a chain given by its legs and lifts (for warm starts)."""
+        """Row usage of a chain given by its legs and lifts (for warm starts); rows
+        merged into another row of their series (:attr:`merged`) are left out."""
         rows: dict[int, int] = {}
         for leg in chain.legs:
             for a, b in zip(leg.nodes[:-1], leg.nodes[1:], strict=True):
                 r = self.row_index.get(("edge", leg.mode, a, b))
-                if r is not None:
+                if r is not None and r not in self.merged:
                     rows[r] = rows.get(r, 0) + 1
         for pid in chain.lifts:
             r = self.row_index.get(("terminal", pid))

@@ -8,11 +8,19 @@ search for the most negative reduced cost into shortest paths:
 - *general* chains (any legs): one Dijkstra per (origin, commodity) on the whole expanded
   graph, from the origin's source node to every sink;
 - *compliant* chains (road access <= max_access_km, rail/pipeline main haul, road egress
-  <= max_access_km): access labels per (origin, commodity) and egress labels per
-  (destination, commodity) from a bounded Pareto search over (weight, km) on the road
-  graph -- exact even when road edges have capacities and duals -- and main-haul distances
-  from every terminal entry node on the rail/pipeline layer (one multi-source Dijkstra per
-  commodity), combined with a min over entry and exit terminals.
+  <= max_access_km): the best weight from each origin to every entry node of the
+  rail/pipeline layer and from every exit node to each destination (sidings, or road within
+  the km bound), joined through the layer by one Dijkstra per destination (or per origin,
+  whichever are fewer) from a *super node* whose arcs to the layer's exit (entry) nodes
+  carry those end weights -- the min over entry and exit terminals without forming the
+  entries x exits table.
+
+The road ends of compliant chains: when no road row has a dual (always at zero duals, and
+whenever roads are uncapacitated) every road arc weighs the same amount per km, so the
+cheapest road path within the km bound is the shortest one; those bounded km searches
+depend only on the place and are batched through scipy and kept on the graph
+(:attr:`MultimodalGraph.memo`) for every later pricing, and the policy-off run. With road
+duals, a bounded Pareto search over (weight, km) keeps the bound exact.
 
 Phase 1 (feasibility) prices with the duals alone: arc weight ``-pi`` (Farkas pricing).
 """
@@ -20,9 +28,11 @@ Phase 1 (feasibility) prices with the duals alone: arc weight ``-pi`` (Farkas pr
 from __future__ import annotations
 
 import heapq
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
 from freight.network_view import SINK, SOURCE, TRANSFER, Column, MultimodalGraph
@@ -64,10 +74,42 @@ class _Labels:
 
 
 @dataclass
+class _KmTree:
+    """Shortest road km from (or, ``reverse``, to) one road node within a bound: the nodes
+    reached and each one's predecessor towards the start (-1 at the start), enough to
+    rebuild a path. Labels are node ids."""
+
+    nodes: np.ndarray  # sorted
+    pred: np.ndarray
+    mat: sp.csr_matrix  # the road km matrix searched (reversed when ``reverse``)
+    arc_of: np.ndarray
+
+    def arcs(self, node: int) -> list[int]:
+        """Arcs between ``node`` and the start, listed from ``node`` (as :meth:`_Labels.arcs`)."""
+        out: list[int] = []
+        while True:
+            p = int(self.pred[int(np.searchsorted(self.nodes, node))])
+            if p < 0:
+                return out
+            lo, hi = self.mat.indptr[p], self.mat.indptr[p + 1]
+            out.append(int(self.arc_of[lo + self.mat.indices[lo:hi].tolist().index(node)]))
+            node = p
+
+
+@dataclass
+class _Reach:
+    """A place's bounded road search, with the transfers it reaches within the bound."""
+
+    tree: _KmTree
+    transfers: np.ndarray  # arc ids of transfers in (out of) the rail/pipeline layer
+    road_km: np.ndarray  # road km between the place's road node and the transfer's
+
+
+@dataclass
 class _Access:
     """Per place: transfers reachable by road within the bound, with their best label."""
 
-    labels: _Labels
+    labels: _Labels | _KmTree
     transfers: np.ndarray  # arc ids
     weight: np.ndarray  # road weight of the best label
     label: np.ndarray  # label id
@@ -122,7 +164,6 @@ class Pricer:
         self.problem = problem
         self.rules = rules
         self.max_access_km = problem.policy.max_access_km
-        self._label_cache: dict[tuple, _Access] = {}
         self._call_cache: dict[tuple, _Access] = {}
         self._sigma: dict[str, float] | None = None
         self._phase = 2
@@ -159,13 +200,58 @@ class Pricer:
         pi_ext = np.append(np.minimum(pi, 0.0), 0.0)
         return np.maximum(base - pi_ext[self.g.row], 0.0)
 
-    def column(self, flow: Flow, arcs: list[int]) -> Column:
-        """A column for ``flow`` from a source-to-sink arc list (cost with any penalty)."""
+    def column(self, flow: Flow, arcs: list[int], *, penalty: bool = True) -> Column:
+        """A column for ``flow`` from a source-to-sink arc list (cost with any penalty of
+        the flow's rule; without it when ``penalty`` is False)."""
         chain, rows = self.g.chain_from_arcs(arcs, flow.commodity, max_access_km=self.max_access_km)
         cost = chain.cost_cny_per_t
-        if not chain.compliant:
-            cost += self.rules[flow.id].penalty_cny_per_t
+        rule = self.rules.get(flow.id)
+        if penalty and rule is not None and not chain.compliant:
+            cost += rule.penalty_cny_per_t
         return Column(flow.id, chain, cost, rows)
+
+    def ruled(self, column: Column) -> Column:
+        """``column`` (built without penalty) costed under its flow's rule."""
+        rule = self.rules[column.flow_id]
+        if column.chain.compliant or rule.penalty_cny_per_t == 0.0:
+            return column
+        cost = column.chain.cost_cny_per_t + rule.penalty_cny_per_t
+        return Column(column.flow_id, column.chain, cost, column.rows)
+
+    def cheapest(self, flows: Sequence[Flow]) -> dict[str, dict[str, Column]]:
+        """Each flow's cheapest chain of each kind (``"general"``, ``"compliant"``) at zero
+        duals, i.e. capacities ignored, whatever its rule; costs without penalty.
+
+        A kind is missing when the flow has no such chain. Memoised on the graph (by flows
+        and ``max_access_km``): the rule's checks, the rule's run and the policy-off run
+        all start from these. Also sets the lower bounds that let pricing skip a flow.
+        """
+        key = ("cheapest", tuple(flows), self.max_access_km)
+        hit = self.g.memo.get(key)
+        if hit is None:
+            saved, self._sigma, self._phase = self._sigma, None, 2
+            saved_lb = self._lb
+            zero = np.zeros(len(self.g.rows))
+            self._call_cache = {}
+            by_comm: dict[str, list[Flow]] = {}
+            for f in flows:
+                by_comm.setdefault(f.commodity, []).append(f)
+            cols: dict[str, dict[str, Column]] = {f.id: {} for f in flows}
+            lb: dict[str, dict[str, float]] = {"general": {}, "compliant": {}}
+            for commodity, group in by_comm.items():
+                w = self.weights(commodity, zero, 2)
+                self._lb = lb
+                for c in self._general(group, w, True, penalty=False):
+                    cols[c.flow_id]["general"] = c
+                for c in self._compliant(group, w, commodity, 2, True, True, penalty=False):
+                    cols[c.flow_id]["compliant"] = c
+            self._sigma, self._lb = saved, saved_lb
+            hit = (cols, lb)
+            self.g.memo[key] = hit
+        cols, lb = hit
+        for kind in ("general", "compliant"):
+            self._lb[kind].update(lb[kind])
+        return cols
 
     # ------------------------------------------------------------------ pricing
     def price(
@@ -199,6 +285,25 @@ class Pricer:
             if rc < -1e-9 * max(1.0, abs(cost)):
                 found.append((col, rc))
         return found
+
+    def capacity_free(self, flows: Sequence[Flow]) -> dict[str, Column]:
+        """Each flow's cheapest chain using no finite capacity (penalty-free cost), for
+        the flows that have one; memoised on the graph by flow."""
+        memo = self.g.memo.setdefault(("free", self.max_access_km), {})
+        todo = [f for f in flows if f not in memo]
+        by_comm: dict[str, list[Flow]] = {}
+        for f in todo:
+            by_comm.setdefault(f.commodity, []).append(f)
+            memo[f] = None
+        saved, self._sigma = self._sigma, None
+        for commodity, group in by_comm.items():
+            cost, _ = self.g.arc_costs(commodity)
+            w = np.where(self.g.row >= 0, np.inf, cost)
+            by_id = {f.id: f for f in group}
+            for c in self._general(group, w, False, penalty=False):
+                memo[by_id[c.flow_id]] = c
+        self._sigma = saved
+        return {f.id: memo[f] for f in flows if memo[f] is not None}
 
     def candidates(
         self,
@@ -252,7 +357,9 @@ class Pricer:
             lb = 0.0
         return not self._priced_out(flow, lb)
 
-    def _general(self, flows: list[Flow], w: np.ndarray, zero_duals: bool) -> list[Column]:
+    def _general(
+        self, flows: list[Flow], w: np.ndarray, zero_duals: bool, *, penalty: bool = True
+    ) -> list[Column]:
         """Shortest general chains, one Dijkstra per origin, or per destination on the
         reversed graph when the flows to price have fewer destinations (batched)."""
         g = self.g
@@ -279,7 +386,7 @@ class Pricer:
                     if not np.isfinite(d) or self._priced_out(f, d):
                         continue
                     arcs = g.path_arcs(mat, arc_of, pred[i], s, t)
-                    out.append(self.column(f, arcs[::-1] if reverse else arcs))
+                    out.append(self.column(f, arcs[::-1] if reverse else arcs, penalty=penalty))
         return out
 
     def _compliant(
@@ -290,48 +397,65 @@ class Pricer:
         phase: int,
         cacheable: bool,
         zero_duals: bool = False,
+        *,
+        penalty: bool = True,
     ) -> list[Column]:
+        """Cheapest compliant chains: end weights at the entry (exit) nodes of every origin
+        (destination), joined through the rail/pipeline layer by one super-node Dijkstra
+        per destination -- or per origin, when the flows have fewer origins."""
         g = self.g
         if len(self.entry_nodes) == 0 or len(self.exit_nodes) == 0:
             if zero_duals:
                 self._lb["compliant"].update((f.id, np.inf) for f in flows)
             return []
-        mat, arc_of = g.csr(w, g.main_haul, local=self.local, size=len(self.main_nodes))
-        ent_local = self.local[self.entry_nodes]
-        dist, pred = dijkstra(mat, indices=ent_local, return_predecessors=True)
-        d_sub = dist[:, self.local[self.exit_nodes]]
-        by_origin: dict[str, list[Flow]] = {}
+        origins = sorted({f.origin for f in flows})
+        dests = sorted({f.destination for f in flows})
+        if cacheable:
+            self._prefetch(origins, reverse=False)
+            self._prefetch(dests, reverse=True)
+        acc = {o: self._ends(o, w, commodity, phase, cacheable, reverse=False) for o in origins}
+        egr = {d: self._ends(d, w, commodity, phase, cacheable, reverse=True) for d in dests}
+        reverse = len(dests) < len(origins)
+        near, far = (acc, egr) if reverse else (egr, acc)  # far: the super nodes' side
+        near_nodes = self.local[self.entry_nodes if reverse else self.exit_nodes]
+        far_nodes = self.local[self.exit_nodes if reverse else self.entry_nodes]
+        far_pos = self.exit_pos if reverse else self.entry_pos
+        n_main = len(self.main_nodes)
+        mat, arc_of = g.csr(w, g.main_haul, local=self.local, size=n_main, reverse=reverse)
+        groups: dict[str, list[Flow]] = {}
         for f in flows:
-            by_origin.setdefault(f.origin, []).append(f)
-        egress: dict[str, _Ends] = {}
+            groups.setdefault(f.destination if reverse else f.origin, []).append(f)
+        keys = [k for k in groups if np.isfinite(far[k].vals).any()]
+        if zero_duals:
+            for k in groups.keys() - set(keys):
+                self._lb["compliant"].update((f.id, np.inf) for f in groups[k])
+        chunk = max(1, int(_DIJKSTRA_BYTES // (12 * (n_main + 1))))
         out = []
-        for origin, group in by_origin.items():
-            ev = self._ends(origin, w, commodity, phase, cacheable, reverse=False)
-            # best way to reach each exit node: min over entry nodes
-            if np.isfinite(ev.vals).any():
-                via = ev.vals[:, None] + d_sub
-                best_i = np.argmin(via, axis=0)
-                to_exit = via[best_i, np.arange(via.shape[1])]
-            else:
-                best_i = np.zeros(d_sub.shape[1], dtype=np.int64)
-                to_exit = np.full(d_sub.shape[1], np.inf)
-            for f in group:
-                xv = egress.get(f.destination)
-                if xv is None:
-                    xv = self._ends(f.destination, w, commodity, phase, cacheable, reverse=True)
-                    egress[f.destination] = xv
-                total = to_exit + xv.vals
-                j = int(np.argmin(total))
-                best = float(total[j])
-                if zero_duals:
-                    self._lb["compliant"][f.id] = best
-                if not np.isfinite(best) or self._priced_out(f, best):
-                    continue
-                i = int(best_i[j])
-                mid = g.path_arcs(
-                    mat, arc_of, pred[i], int(ent_local[i]), int(self.local[self.exit_nodes[j]])
-                )
-                out.append(self.column(f, ev.path(i) + mid + xv.path(j)))
+        for lo in range(0, len(keys), chunk):
+            batch = keys[lo : lo + chunk]
+            aug, aug_arc = _with_supers(mat, arc_of, [far[k].vals for k in batch], far_nodes)
+            supers = n_main + np.arange(len(batch))
+            dist, pred = dijkstra(aug, indices=supers, return_predecessors=True)
+            for b, key in enumerate(batch):
+                through = dist[b, near_nodes]  # layer weight from the near nodes to the key
+                for f in groups[key]:
+                    other = near[f.origin if reverse else f.destination]
+                    total = other.vals + through
+                    i = int(np.argmin(total))
+                    best = float(total[i])
+                    if zero_duals:
+                        self._lb["compliant"][f.id] = best
+                    if not np.isfinite(best) or self._priced_out(f, best):
+                        continue
+                    arcs = g.path_arcs(aug, aug_arc, pred[b], int(supers[b]), int(near_nodes[i]))
+                    first = _after(pred[b], int(supers[b]), int(near_nodes[i]))
+                    j = int(far_pos[self.main_nodes[first]])
+                    mid = [a for a in arcs if a >= 0]
+                    if reverse:
+                        chain = other.path(i) + mid[::-1] + far[key].path(j)
+                    else:
+                        chain = far[key].path(j) + mid + other.path(i)
+                    out.append(self.column(f, chain, penalty=penalty))
         return out
 
     def _ends(
@@ -349,12 +473,8 @@ class Pricer:
         g = self.g
         pos = self.exit_pos if reverse else self.entry_pos
         ends = _Ends(np.full(len(self.exit_nodes if reverse else self.entry_nodes), np.inf))
-        end = g.snk(place) if reverse else g.src(place)
-        end_arcs = g.in_arcs if reverse else g.out_arcs
-        lo, hi = end_arcs[0][end], end_arcs[0][end + 1]
         road_arc = None
-        for a in end_arcs[1][lo:hi]:
-            a = int(a)
+        for a in self._end_arcs(place, reverse):
             if g.arc_mode[a] == 0:
                 road_arc = a
             elif np.isfinite(w[a]):  # siding lift at the place itself
@@ -367,13 +487,16 @@ class Pricer:
         budget = self.max_access_km - float(g.km[road_arc, 0])
         if budget < -1e-9:
             return ends
-        key = (place, commodity, phase, reverse)
-        cache = self._label_cache if cacheable else self._call_cache
-        acc = cache.get(key)
-        if acc is None:
-            start = int(g.tail[road_arc] if reverse else g.head[road_arc])
-            acc = self._access(start, budget, w, reverse=reverse)
-            cache[key] = acc
+        if cacheable:  # road weights proportional to km: the km search is the answer
+            acc = self._access_by_km(place, w, commodity, phase, reverse=reverse)
+        else:
+            key = (place, commodity, phase, reverse)
+            found = self._call_cache.get(key)
+            if found is None:
+                start = int(g.tail[road_arc] if reverse else g.head[road_arc])
+                found = self._access(start, budget, w, reverse=reverse)
+                self._call_cache[key] = found
+            acc = found
         if len(acc.transfers) == 0:
             return ends
         val = float(w[road_arc]) + acc.weight + w[acc.transfers]
@@ -384,6 +507,82 @@ class Pricer:
         ends.vals = np.where(better, road_best, ends.vals)
         ends.road = _RoadEnds(acc, val, road_arc, reverse, better)
         return ends
+
+    def _end_arcs(self, place: str, reverse: bool) -> list[int]:
+        g = self.g
+        end = g.snk(place) if reverse else g.src(place)
+        ptr, arcs = g.in_arcs if reverse else g.out_arcs
+        return [int(a) for a in arcs[ptr[end] : ptr[end + 1]]]
+
+    # ------------------------------------------------------------------ road ends by km
+    def _road_km(self, reverse: bool) -> tuple[sp.csr_matrix, np.ndarray]:
+        key = ("road_km", reverse)
+        if key not in self.g.memo:
+            g = self.g
+            self.g.memo[key] = g.csr(g.km[:, 0], g.road_edge, reverse=reverse)
+        return self.g.memo[key]  # type: ignore[no-any-return]
+
+    def _reaches(self, reverse: bool) -> dict[str, _Reach]:
+        return self.g.memo.setdefault(("reach", reverse, self.max_access_km), {})  # type: ignore[no-any-return]
+
+    def _prefetch(self, places: Sequence[str], *, reverse: bool) -> None:
+        """Bounded road km searches of the places not searched yet, batched through scipy
+        (one Dijkstra per place, stopped at the km bound)."""
+        g = self.g
+        cache = self._reaches(reverse)
+        todo: list[tuple[str, int, float]] = []
+        for p in places:
+            if p in cache:
+                continue
+            road = [a for a in self._end_arcs(p, reverse) if g.arc_mode[a] == 0]
+            budget = self.max_access_km - float(g.km[road[0], 0]) if road else -1.0
+            if budget < -1e-9:
+                continue
+            todo.append((p, int(g.tail[road[0]] if reverse else g.head[road[0]]), budget))
+        if not todo:
+            return
+        mat, arc_of = self._road_km(reverse)
+        transfers = self.road_out_transfers if reverse else self.road_in_transfers
+        t_node = g.head[transfers] if reverse else g.tail[transfers]
+        t_km = g.km[transfers, 0]
+        tol = 1e-9 * max(1.0, self.max_access_km)
+        chunk = max(1, int(_DIJKSTRA_BYTES // (12 * max(1, g.n_nodes))))
+        for lo in range(0, len(todo), chunk):
+            batch = todo[lo : lo + chunk]
+            limit = max(b for _, _, b in batch) + tol
+            starts = [s for _, s, _ in batch]
+            dist, pred = dijkstra(
+                mat, indices=starts, limit=limit, return_predecessors=True, min_only=False
+            )
+            for i, (p, _, budget) in enumerate(batch):
+                d = dist[i]
+                nodes = np.flatnonzero(d <= budget + tol)
+                prev = pred[i, nodes].astype(np.int64)
+                prev[prev < 0] = -1
+                km = d[t_node] + t_km
+                ok = np.flatnonzero(km <= budget + tol)
+                cache[p] = _Reach(_KmTree(nodes, prev, mat, arc_of), transfers[ok], d[t_node[ok]])
+
+    def _access_by_km(
+        self, place: str, w: np.ndarray, commodity: str, phase: int, *, reverse: bool
+    ) -> _Access:
+        """:meth:`_access` when every road arc weighs ``rate`` per km (no road duals): the
+        shortest road path within the bound is also the lightest, so one km search per
+        place serves every commodity, phase and pricing round."""
+        self._prefetch([place], reverse=reverse)
+        reach = self._reaches(reverse)[place]
+        rate = self.g.costs.generalised_cny_per_tkm("road", commodity) if phase == 2 else 0.0
+        ok = np.isfinite(w[reach.transfers])
+        t = reach.transfers[ok]
+        g = self.g
+        pos = self.exit_pos[g.tail[t]] if reverse else self.entry_pos[g.head[t]]
+        return _Access(
+            reach.tree,
+            t,
+            rate * reach.road_km[ok],
+            g.head[t] if reverse else g.tail[t],
+            pos,
+        )
 
     def _access(self, start: int, budget: float, w: np.ndarray, *, reverse: bool) -> _Access:
         """Road labels from/to ``start`` and, for every transfer in or out of the
@@ -450,3 +649,26 @@ class Pricer:
                 arc.append(int(a))
                 heapq.heappush(heap, (wt + float(w[a]), km2, nxt, len(parent) - 1))
         return _Labels(at, parent, arc)
+
+
+def _with_supers(
+    mat: sp.csr_matrix, arc_of: np.ndarray, vals: list[np.ndarray], nodes: np.ndarray
+) -> tuple[sp.csr_matrix, np.ndarray]:
+    """``mat`` with one extra node per entry of ``vals``, appended after its nodes, whose
+    arcs lead to ``nodes`` with weights ``vals[k]`` (finite ones only; arc id -1)."""
+    n, k = mat.shape[0], len(vals)
+    fin = [np.isfinite(v) for v in vals]
+    counts = np.array([int(f.sum()) for f in fin], dtype=np.int64)
+    indptr = np.concatenate([mat.indptr, mat.indptr[-1] + np.cumsum(counts)])
+    indices = np.concatenate([mat.indices] + [nodes[f] for f in fin]).astype(mat.indices.dtype)
+    data = np.concatenate([mat.data] + [v[f] for v, f in zip(vals, fin, strict=True)])
+    aug = sp.csr_matrix((data, indices, indptr), shape=(n + k, n + k))
+    return aug, np.concatenate([arc_of, np.full(int(counts.sum()), -1, dtype=arc_of.dtype)])
+
+
+def _after(pred: np.ndarray, source: int, target: int) -> int:
+    """The node that follows ``source`` on the predecessor path to ``target``."""
+    node = target
+    while int(pred[node]) != source:
+        node = int(pred[node])
+    return node

@@ -10,11 +10,29 @@ Formulation (the path form of a multicommodity min-cost flow with side rules):
   eligible, the rule is soft and the chain is not compliant; under the hard rule an eligible
   flow's chains are compliant ones only.
 
-The restricted master starts from every flow's cheapest chain(s) of each kind it may use.
-Pricing (:mod:`freight.pricing`) is exact, so when no chain has negative reduced cost the
-master's optimum is the optimum over *all* chains. Phase 1 minimises unserved tonnes (cost
-1 per tonne) and prices with the duals alone; a positive phase-1 optimum proves the hard
-rule infeasible. Phase 2 minimises cost with the unserved tonnes fixed at 0.
+**Settled flows.** A flow whose cheapest chain under its rule (capacities ignored: zero
+duals) uses no finite capacity -- no capacitated edge, no capacitated terminal -- is
+settled outside the LP: all its tonnes go on that chain, at that cost. This is exact.
+(i) Objective: take any feasible solution of the whole model; the settled flow's part
+costs at least ``t_f c*_f`` (``c*_f`` being its cheapest chain), and the other flows' part
+is feasible for the model without it (removing a flow's tonnes only frees capacity), so
+costs at least that model's optimum; and that optimum plus ``t_f c*_f`` is attained, since
+the settled chain takes no capacity from anyone. (ii) Duals: the duals of the model without
+the settled flows, with ``sigma_f = c*_f`` for each settled flow, are optimal for the whole
+model: the only new dual constraints are the settled flows' chains, whose reduced costs
+``cost_c - c*_f - sum_r pi_r a_rc`` are ``>= cost_c - c*_f >= 0`` as ``pi <= 0``, and the
+new primal columns are basic at reduced cost 0 on rows with no capacity. So a settled flow
+never needs pricing again, whatever the final duals: its demand row involves it alone.
+Flows whose cheapest chain touches a capacity go to the master.
+
+The restricted master starts from each remaining flow's cheapest chain and, when its rule
+allows any chain, its cheapest chain using no capacity at all. When every remaining flow
+fully on one of these (capacity-free when it has one) respects every capacity, phase 1 is
+skipped (it would end at 0). Pricing (:mod:`freight.pricing`) is exact, so when no chain
+has negative reduced cost the master's optimum is the optimum over *all* chains. Phase 1
+minimises unserved tonnes (cost 1 per tonne) and prices with the duals alone; a positive
+phase-1 optimum proves the hard rule infeasible. Phase 2 minimises cost with the unserved
+tonnes fixed at 0.
 """
 
 from __future__ import annotations
@@ -22,8 +40,6 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from pathlib import Path
-
-import numpy as np
 
 from freight.baseline import Baseline, baseline
 from freight.explain import FlowCheck, check_flows, flow_statuses, rules_for
@@ -42,6 +58,7 @@ def solve(
     graph: MultimodalGraph | None = None,
     export_lp: str | Path | None = None,
     max_iterations: int = 1000,
+    settle: bool | None = None,
 ) -> Solution:
     """Minimise the yearly generalised cost of all flows under the problem's policy.
 
@@ -58,6 +75,10 @@ def solve(
         Write the final master to this path (MPS, or LP when it ends in ``.lp``).
     max_iterations : int
         Safety bound on master solves.
+    settle : bool, optional
+        Settle outside the LP every flow whose cheapest chain touches no finite capacity
+        (see the module docstring); default: yes, unless ``export_lp`` asks for the LP of
+        the whole model.
 
     Returns
     -------
@@ -72,27 +93,42 @@ def solve(
     rules = rules_for(problem, checks)
     pricer = Pricer(graph, problem, rules)
     flows = {f.id: f for f in problem.flows}
-    master = Master({f.id: f.tonnes for f in problem.flows}, graph.rows, solver=problem.solver)
-    zero = np.zeros(len(graph.rows))
-    master.add_columns(pricer.candidates(zero, phase=2, flows=list(problem.flows)))
+    cheapest = pricer.cheapest(problem.flows)
+    seeds = {f.id: _seed(pricer, cheapest[f.id]) for f in problem.flows}
+    if settle is None:
+        settle = export_lp is None  # an exported LP holds every flow
+    settled = [c for c in seeds.values() if settle and c is not None and not c.rows]
+    done = {c.flow_id for c in settled}
+    rest = [f for f in problem.flows if f.id not in done]
+    master = Master({f.id: f.tonnes for f in rest}, graph.rows, solver=problem.solver)
+    master.add_columns([c for f in rest if (c := seeds[f.id]) is not None])
+    # a capacity-free chain for every flow that may take one: a feasible start
+    free = pricer.capacity_free([f for f in rest if rules[f.id].general])
+    free_cols = {fid: pricer.ruled(c) for fid, c in free.items()}
+    master.add_columns(list(free_cols.values()))
     if warm is not None:
-        master.add_columns(_warm_columns(warm, pricer, graph, problem))
+        master.add_columns(
+            [c for c in _warm_columns(warm, pricer, graph, problem) if c.flow_id not in done]
+        )
     iterations = 0
     total_t = sum(f.tonnes for f in problem.flows)
     tol_t = 1e-7 * max(1.0, total_t)
 
-    res = master.solve(phase=1)
-    iterations += 1
     stalled = 0
-    while res.optimal and res.objective > tol_t and iterations < max_iterations:
-        priced = pricer.price(res.pi, res.sigma, phase=1)
+    if _seeds_fit(master, graph, [free_cols.get(f.id, seeds[f.id]) for f in rest]):
+        res = None  # every flow on its seed is feasible: phase 1 would end at 0
+    else:
+        res = master.solve(phase=1)
+        iterations += 1
+    while res is not None and res.optimal and res.objective > tol_t and iterations < max_iterations:
+        priced = pricer.price(res.pi, res.sigma, phase=1, flows=rest)
         new = master.add_columns([c for c, _ in priced])
         if new == 0:
             stalled += bool(priced)
             break
         res = master.solve(phase=1)
         iterations += 1
-    if not res.optimal and res.status != "Infeasible":
+    if res is not None and not res.optimal and res.status != "Infeasible":
         return Solution(
             Status.ERROR,
             float("nan"),
@@ -102,7 +138,7 @@ def solve(
             message=f"master (phase 1): {res.status}",
             iterations=iterations,
         )
-    if not res.optimal or res.objective > tol_t:
+    if res is not None and (not res.optimal or res.objective > tol_t):
         if export_lp:  # the phase-1 master shows what cannot hold
             master.export_lp(str(export_lp))
         return _infeasible(problem, graph, master, res, checks, iterations, t0)
@@ -110,7 +146,7 @@ def solve(
     res = master.solve(phase=2)
     iterations += 1
     while res.optimal and iterations < max_iterations:
-        priced = pricer.price(res.pi, res.sigma, phase=2)
+        priced = pricer.price(res.pi, res.sigma, phase=2, flows=rest)
         new = master.add_columns([c for c, _ in priced])
         if new == 0:
             # a negative reduced cost on a column already in the master: numerical noise
@@ -135,6 +171,8 @@ def solve(
         for c, x in zip(master.columns, res.x, strict=True)
         if x > 1e-9 * max(1.0, flows[c.flow_id].tonnes)
     ]
+    assignments += [Assignment(c.flow_id, c.chain, flows[c.flow_id].tonnes) for c in settled]
+    objective = res.objective + sum(flows[c.flow_id].tonnes * c.cost_cny_per_t for c in settled)
     bindings = _bindings(graph, master, res)
     statuses = flow_statuses(problem, graph, checks, assignments, bindings)
     cost = sum(a.tonnes * a.chain.cost_cny_per_t for a in assignments)
@@ -143,14 +181,15 @@ def solve(
         "columns": float(len(master.columns)),
         "seconds": time.perf_counter() - t0,
         "cost_cny": cost,
-        "penalty_cny": res.objective - cost,
+        "penalty_cny": objective - cost,
         "co2_t": co2,
         "rows": float(len(res.slack)),
         "stalled": float(stalled),
+        "settled": float(len(settled)),
     }
     return Solution(
         Status.OPTIMAL,
-        res.objective,
+        objective,
         tuple(assignments),
         tuple(bindings),
         dict(statuses),
@@ -165,6 +204,35 @@ def solve_policy_off(
 ) -> Solution:
     """The same problem with the rule switched off, warm-started from ``on``'s chains."""
     return solve(replace(problem, policy=problem.policy.off()), warm=on, graph=graph)
+
+
+def _seed(pricer: Pricer, cheapest: dict[str, Column]) -> Column | None:
+    """The flow's cheapest chain its rule allows, costed under the rule (a capacity-free
+    one among equally cheap ones)."""
+    cols = []
+    for kind in ("general", "compliant"):
+        col = cheapest.get(kind)
+        if col is None:
+            continue
+        rule = pricer.rules[col.flow_id]
+        if (rule.general and kind == "general") or (rule.compliant and col.chain.compliant):
+            cols.append(pricer.ruled(col))
+    if not cols:
+        return None
+    return min(cols, key=lambda c: (c.cost_cny_per_t, bool(c.rows)))
+
+
+def _seeds_fit(master: Master, graph: MultimodalGraph, seeds: list[Column | None]) -> bool:
+    """Whether every flow of the master fully on its seed respects every capacity."""
+    if any(c is None for c in seeds):
+        return False
+    used: dict[int, float] = {}
+    for c in seeds:
+        assert c is not None
+        t = master.demands[c.flow_id]
+        for r, k in c.rows.items():
+            used[r] = used.get(r, 0.0) + k * t
+    return all(u <= graph.rows[r].capacity_t for r, u in used.items())
 
 
 def _warm_columns(
@@ -189,25 +257,35 @@ def _used(master: Master, res: MasterResult) -> dict[int, float]:
 
 
 def _bindings(graph: MultimodalGraph, master: Master, res: MasterResult) -> list[Binding]:
-    """Capacity rows with (almost) no slack and a non-zero dual, by shadow price."""
+    """Capacity rows with (almost) no slack and a non-zero dual, by shadow price.
+
+    A row merged into the binding row of its series (same capacity, same tonnes: see
+    :meth:`MultimodalGraph._merge_series_rows`) is reported too, at the series' shadow price.
+    """
     used = _used(master, res)
+    series: dict[int, list[int]] = {}
+    for r, keep in graph.merged.items():
+        series.setdefault(keep, []).append(r)
     out = []
     for r, slack in res.slack.items():
         row = graph.rows[r]
         if abs(slack) > 1e-6 * max(1.0, row.capacity_t) or abs(res.pi[r]) <= 1e-7:
             continue
-        ref = (row.key[1], row.key[2], row.key[3]) if row.kind == "edge" else (row.key[1],)
-        out.append(
-            Binding(
-                row.name,
-                row.kind,
-                ref,
-                row.label,
-                row.capacity_t,
-                used.get(r, 0.0),
-                float(-res.pi[r]),
+        same = [m for m in series.get(r, []) if graph.rows[m].capacity_t == row.capacity_t]
+        for k in [r, *same]:
+            kr = graph.rows[k]
+            ref = (kr.key[1], kr.key[2], kr.key[3]) if kr.kind == "edge" else (kr.key[1],)
+            out.append(
+                Binding(
+                    kr.name,
+                    kr.kind,
+                    ref,
+                    kr.label,
+                    kr.capacity_t,
+                    used.get(r, 0.0),
+                    float(-res.pi[r]),
+                )
             )
-        )
     out.sort(key=lambda b: (-b.shadow_cny_per_t, b.name))
     return out
 
