@@ -64,6 +64,7 @@ BOTTLENECK_COLUMNS = [
     "capacity_t",
     "used_t",
     "shadow_cny_per_t",
+    "shadow_cny_per_daily_train_year",
     "lon",
     "lat",
 ]
@@ -399,11 +400,17 @@ def write_results(
     places = problem.network.places
     bott = []
     for i, b in enumerate(solution.bindings, start=1):
+        per_train = None
         if b.kind == "edge":
             mode, u, v = b.ref
             g = problem.network.graphs[mode]
             lon = (g.nodes[u]["x"] + g.nodes[v]["x"]) / 2
             lat = (g.nodes[u]["y"] + g.nodes[v]["y"]) / 2
+            # a line rated in trains a day: one more daily path in this direction for a
+            # year carries train_net_t × 365 more tonnes (PEERS: value of a train path)
+            load = g.edges[u, v].get("train_net_t")
+            if load is not None and math.isfinite(load):
+                per_train = round(b.shadow_cny_per_t * load * 365.0, 2)
         else:
             p = places[b.ref[0]]
             mode, lon, lat = ";".join(m for m in p.modes if m != "road"), p.lon, p.lat
@@ -417,6 +424,7 @@ def write_results(
                 "capacity_t": b.capacity_t,
                 "used_t": round(b.used_t, 6),
                 "shadow_cny_per_t": round(b.shadow_cny_per_t, 6),
+                "shadow_cny_per_daily_train_year": per_train,
                 "lon": round(lon, 6),
                 "lat": round(lat, 6),
             }

@@ -342,6 +342,10 @@ def bottleneck_features(
             f"{st.fmt_num(b.get('used_t'))} t<br>影子价格 Shadow price: "
             f"<b>{st.fmt_num(shadow, digits=2)} 元/t CNY/t</b>"
         )
+        per_train = b.get("shadow_cny_per_daily_train_year")
+        if per_train:
+            tip += (f"<br>每日加开一列 One more daily train: <b>{st.fmt_num(per_train)}"
+                    " 元/年 CNY/yr</b>")
         points.append({"rank": b.get("rank"), "label": b.get("label"), "lon": b["lon"],
                        "lat": b["lat"], "shadow_cny_per_t": shadow, "tip": tip})  # fmt: skip
     return lines, points

@@ -264,11 +264,13 @@ def _bottlenecks(bns: list[dict[str, Any]]) -> str:
     if not bns:
         return "<p>没有起约束作用的能力 No capacity is binding.</p>"
     head = _th("排名 Rank", "能力 Capacity", "类型 Kind", "方式 Mode", "能力 Capacity (t/年)",
-               "已用 Used (t)", "影子价格 Shadow price (元/t)")  # fmt: skip
+               "已用 Used (t)", "影子价格 Shadow price (元/t)",
+               "每日加开一列 One more daily train (元/年 CNY/yr)")  # fmt: skip
     body = "".join(
         _row([_tn(b.get("rank")), _td(b.get("label") or b.get("constraint")), _td(b.get("kind")),
               _td(st.mode_label(b.get("mode") or "")), _tn(b.get("capacity_t")),
-              _tn(b.get("used_t")), _tn(b.get("shadow_cny_per_t"), 2)])
+              _tn(b.get("used_t")), _tn(b.get("shadow_cny_per_t"), 2),
+              _tn(b.get("shadow_cny_per_daily_train_year"))])
         for b in sorted(bns, key=lambda r: r.get("rank") or math.inf)
     )  # fmt: skip
     return (

@@ -18,7 +18,10 @@ _FLOW_NUM = (
     "tonnes", "road_km", "rail_km", "pipeline_km", "haul_km", "cost_cny_per_t", "cost_cny",
     "co2_t", "road_t",
 )  # fmt: skip
-_BOTTLENECK_NUM = ("rank", "capacity_t", "used_t", "shadow_cny_per_t", "lon", "lat")
+_BOTTLENECK_NUM = (
+    "rank", "capacity_t", "used_t", "shadow_cny_per_t", "shadow_cny_per_daily_train_year",
+    "lon", "lat",
+)  # fmt: skip
 _TERMINAL_NUM = (
     "lon", "lat", "throughput_before_t", "throughput_t", "capacity_t", "utilisation",
     "shadow_cny_per_t",

@@ -103,3 +103,36 @@ def test_networks_and_route_json(tmp_path: Path, capsys: pytest.CaptureFixture[s
 def test_missing_scenario_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", str(tmp_path / "nope.toml")]) == 2
     assert "nope.toml" in capsys.readouterr().err
+
+
+def test_bottleneck_values_one_more_daily_train(tmp_path: Path) -> None:
+    """A line rated in trains a day: the shadow price times train load times 365."""
+    toml = _write(tmp_path, rail_capacity_t=None, enforcement="soft")
+    (tmp_path / "lines.csv").write_text(
+        "line_id,name_zh,capacity_t,trains_per_day,train_net_t,freight\n"
+        "t,测试线,,0.0001,5000,true\n", encoding="utf-8")
+    (tmp_path / "stations.csv").write_text(
+        "line_id,seq,station,lon,lat\nt,1,西,112.0,36.02\nt,2,东,116.5,36.02\n",
+        encoding="utf-8")
+    text = toml.read_text(encoding="utf-8").replace(
+        'places = "places.csv"\n',
+        'places = "places.csv"\nrail_lines = "lines.csv"\nrail_line_stations = "stations.csv"\n')
+    toml.write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["run", str(toml), "--out", str(out), "--no-maps"]) == 0
+    import csv
+
+    with open(out / "bottlenecks.csv", encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    rail = [r for r in rows if r["constraint"].startswith("cap_rail")]
+    assert rail
+    for r in rail:
+        assert float(r["capacity_t"]) == pytest.approx(365 * 0.0001 * 5000)
+        assert float(r["shadow_cny_per_daily_train_year"]) == pytest.approx(
+            float(r["shadow_cny_per_t"]) * 5000 * 365, rel=1e-6)
+    from maps import render_report
+
+    html = render_report(out).read_text(encoding="utf-8")
+    assert "One more daily train" in html
+    top = max(rail, key=lambda r: float(r["shadow_cny_per_t"]))
+    assert f"{float(top['shadow_cny_per_daily_train_year']):,.0f}" in html
