@@ -8,7 +8,6 @@ in the file, header = line 1) and the field at fault.
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 import warnings
@@ -22,6 +21,7 @@ import shapely
 from pyproj import Geod
 from shapely.geometry import LineString
 
+from networks import csvtable
 from networks._errors import InputError, raise_if_any
 
 GEOD = Geod(ellps="WGS84")
@@ -374,7 +374,7 @@ def read_table(
     *,
     required: Sequence[str],
 ) -> list[tuple[int, dict[str, str]]]:
-    """Read a CSV table (UTF-8, optional BOM, ``#`` comment lines, blank lines skipped).
+    """Read a CSV table with :func:`networks.csvtable.read_table`, raising its problems.
 
     Parameters
     ----------
@@ -385,40 +385,17 @@ def read_table(
     Returns
     -------
     list of (int, dict)
-        The line number of each row (header is line 1) and its cells, stripped.
+        The row number of each record as a spreadsheet shows it, and its cells, stripped.
 
     Raises
     ------
     InputErrors
-        Missing file, unreadable text, or missing columns.
+        Missing file, unreadable text, missing columns, malformed rows.
     """
-    file = str(path)
     err = check_file(path)
     if err is not None:
         raise_if_any([err])
-    try:
-        with open(file, encoding="utf-8-sig", newline="") as fh:
-            text = fh.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise_if_any([InputError(file, "file", "encoding", f"cannot read as UTF-8: {exc}")])
-    reader = csv.reader(text.splitlines())
-    header: list[str] | None = None
-    rows: list[tuple[int, dict[str, str]]] = []
-    for cells in reader:
-        line = reader.line_num
-        if not cells or all(not c.strip() for c in cells) or cells[0].lstrip().startswith("#"):
-            continue
-        if header is None:
-            header = [c.strip() for c in cells]
-            missing = [c for c in required if c not in header]
-            if missing:
-                raise_if_any([InputError(file, "header", c,
-                                         f"missing column; columns are {', '.join(header)}")
-                              for c in missing])
-            continue
-        cells = cells + [""] * (len(header) - len(cells))
-        rows.append((line, {h: c.strip() for h, c in zip(header, cells, strict=False)}))
-    if header is None:
-        raise_if_any([InputError(file, "header", required[0] if required else "header",
-                                 "table is empty, expected a header row")])
-    return rows
+    errors: list[InputError] = []
+    rows = csvtable.read_table(Path(path), required=required, errors=errors)
+    raise_if_any(errors)
+    return [(r.number, r.cells) for r in rows]
