@@ -4,7 +4,6 @@ the way the map and the report show it. Plain data in, plain data out: no folium
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 from collections import defaultdict
@@ -13,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from maps._style import MODE_ORDER
+from networks import InputError, InputErrors, csvtable
 
 _FLOW_NUM = (
     "tonnes", "road_km", "rail_km", "pipeline_km", "haul_km", "cost_cny_per_t", "cost_cny",
@@ -60,16 +60,22 @@ def read_table(path: Path, numeric: tuple[str, ...] = ()) -> list[dict[str, Any]
     -------
     list of dict
         One dict per record.
+
+    Raises
+    ------
+    InputErrors
+        The file is missing or malformed (a result folder from elsewhere).
     """
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        lines = [ln for ln in fh if not ln.lstrip().startswith("#")]
-    rows = []
-    for row in csv.DictReader(lines):
-        rec: dict[str, Any] = {k: (v if v is not None else "") for k, v in row.items()}
+    errors: list[InputError] = []
+    rows: list[dict[str, Any]] = []
+    for row in csvtable.read_table(path, required=(), errors=errors):
+        rec: dict[str, Any] = dict(row.cells)
         for col in numeric:
             if col in rec:
                 rec[col] = _num(rec[col])
         rows.append(rec)
+    if errors:
+        raise InputErrors(errors)
     return rows
 
 
