@@ -114,7 +114,6 @@ class Scenario:
     path: str
     network: NetworkConfig
     counties: str | None
-    extra_lines: tuple[str, ...]
     flows_file: str
     commodities_file: str
     policy: Policy
@@ -486,7 +485,6 @@ def _parse(path: str | Path, errors: list[InputError]) -> _Parsed:
         path=str(top),
         network=network,
         counties=counties,
-        extra_lines=extra_lines,
         flows_file=flows_file,
         commodities_file=commodities_file,
         policy=policy,
@@ -753,7 +751,7 @@ def _check_geodata(scenario: Scenario) -> list[InputError]:
     net = scenario.network
     found: list[InputError] = []
     layers = [("road", net.road), ("rail", net.rail), ("pipeline", net.pipeline)]
-    layers += [("rail", p) for p in scenario.extra_lines]
+    layers += [("rail", p) for p in scenario.network.extra_lines]
     for mode, layer_path in layers:
         if not layer_path:
             continue
@@ -795,7 +793,7 @@ def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
             "rail_line_stations": net.rail_line_stations,
             "places": places,
             "counties": scenario.counties,
-            "extra_lines": list(scenario.extra_lines),
+            "extra_lines": list(scenario.network.extra_lines),
             "flows": scenario.flows_file,
             "commodities": scenario.commodities_file,
         },
