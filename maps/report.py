@@ -100,7 +100,9 @@ def flatten_parameters(params: Any, prefix: str = "") -> list[tuple[str, str, st
         if isinstance(value, list | tuple):
             value = ", ".join(map(str, value))
         unit = params.get("unit")
-        val = f"{value} {unit}" if unit and unit not in ("commodity ids",) else str(value)
+        # a unit like "hard | soft | off" lists the choices: the value says it all
+        plain = not unit or "|" in str(unit) or unit in ("commodity ids",)
+        val = str(value) if plain else f"{value} {unit}"
         rows.append((prefix, val, str(params.get("source", ""))))
     elif isinstance(params, dict):
         for k, v in params.items():
