@@ -14,7 +14,8 @@
 
 Every line feature is one grid step (two points), so lines that meet share their end
 points exactly, which is how the network reader joins them; the builder then contracts the
-degree-2 chains of one line back into long edges. Rail and pipelines pass through grid
+degree-2 chains of one line back into long edges. The rail station table lists a line's
+ends, terminals and junctions only (the builder splits rail at every station). Rail and pipelines pass through grid
 points, so terminals placed there link to road and rail at distance zero.
 
 The same ``(size, seed)`` gives byte-identical files (no timestamps, fixed float format).
@@ -445,12 +446,24 @@ def generate(size: str | Size, out_dir: str | Path | None = None, *, seed: int =
     rail_lines_rows: list[list[object]] = [["line_id", "name_zh", "name_en", "capacity_t",
                                             "freight", "kind", "source", "note"]]
     stations_rows: list[list[object]] = [["line_id", "seq", "station", "lon", "lat", "source"]]
+    # stations: the line's ends, its terminals and its junctions with other track -- not
+    # every grid point (the builder splits rail at every station, so a station per grid
+    # step kept every line cut into grid-step edges); between two consecutive stations the
+    # line has no junction, so matching cannot take a shortcut over other lines
+    rail_deg: dict[int, int] = {}
+    for a, b, _ in rail_segs:
+        rail_deg[a] = rail_deg.get(a, 0) + 1
+        rail_deg[b] = rail_deg.get(b, 0) + 1
     for ln in rail:
         rail_lines_rows.append([ln.line_id, ln.name_zh, ln.name_en, f"{ln.capacity_t:.0f}",
                                 "true" if ln.freight else "false", ln.kind, src, ""])
+        seq = 0
         for s, n in enumerate(ln.path, start=1):
+            if 1 < s < len(ln.path) and n not in terminal_nodes and rail_deg.get(n, 0) == 2:
+                continue
+            seq += 1
             x, y = grid.xy(n)
-            stations_rows.append([ln.line_id, s, terminal_nodes.get(n, f"{ln.line_id}-{s}"),
+            stations_rows.append([ln.line_id, seq, terminal_nodes.get(n, f"{ln.line_id}-{s}"),
                                   _fmt(x), _fmt(y), src])
 
     files = {

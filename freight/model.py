@@ -19,8 +19,8 @@ PuLP. With HiGHS the solver persists instead of being rebuilt per solve (PuLP's 
 interface builds a fresh model coefficient by coefficient at every ``solve()``): one
 ``highspy.Highs`` model is fed the same numbers as numpy arrays, only the new columns and
 rows at each solve, keeps its basis and re-solves warm (primal simplex after columns are
-added, the previous basis staying primal feasible) -- except when thousands of columns
-arrive at once (a tenth of the model or more): then interior point from scratch, with
+added, the previous basis staying primal feasible) -- except when many columns arrive at
+once (1,000 or more and a twentieth of the model): then interior point from scratch, with
 presolve, and crossover to a basis, which the next warm solves start from. Duals come from
 that basic solution, so shadow prices are vertex duals; values are written back to the PuLP
 objects on demand (:meth:`Master.sync_pulp`).
@@ -305,11 +305,11 @@ class _HighsMaster:
         # a basis from the last solve stays primal feasible: new columns enter at 0, new
         # rows are empty when added, fixing unserved at 0 follows a phase-1 optimum of 0
         h.setOptionValue("simplex_strategy", 1 if self.fresh else 4)
-        # many columns at once (thousands, a tenth of the model or more): a warm primal
+        # many columns at once (a thousand, a twentieth of the model or more): a warm primal
         # simplex pivots them in one by one through a very degenerate master; interior
         # point from scratch (with presolve), then crossover to a basis, is much faster
         n_new = len(new)
-        self.ipm = n_new >= _IPM_MIN_COLUMNS and n_new >= 0.1 * (self.n_cols - n_new)
+        self.ipm = n_new >= _IPM_MIN_COLUMNS and n_new >= _IPM_SHARE * (self.n_cols - n_new)
 
     def run(self) -> None:
         if self.h.getNumCol() == 0:
@@ -358,8 +358,10 @@ class _HighsMaster:
         return MasterResult(True, name, obj, x, unserved, sigma, pi, slack)
 
 
-_IPM_MIN_COLUMNS = 2000
+_IPM_MIN_COLUMNS = 1000
 """New columns from which a re-solve may go by interior point rather than warm simplex."""
+_IPM_SHARE = 0.05
+"""... when they are also this share of the columns already in the model."""
 
 
 def _status_names() -> dict:

@@ -33,13 +33,20 @@ has negative reduced cost the master's optimum is the optimum over *all* chains.
 minimises unserved tonnes (cost 1 per tonne) and prices with the duals alone; a positive
 phase-1 optimum proves the hard rule infeasible. Phase 2 minimises cost with the unserved
 tonnes fixed at 0.
+
+Each round adds, of the columns that price out, each flow's most negative one and at most
+``max_new`` of those (most negative first): a small master re-solves fast, and the loop
+still ends only when nothing prices out at the master's duals.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import replace
 from pathlib import Path
+
+import numpy as np
 
 from freight.baseline import Baseline, baseline
 from freight.explain import FlowCheck, check_flows, flow_statuses, rules_for
@@ -50,6 +57,8 @@ from freight.problem import Assignment, Binding, Problem, Solution, Status
 
 __all__ = ["Baseline", "baseline", "solve", "solve_policy_off"]
 
+_log = logging.getLogger(__name__)
+
 
 def solve(
     problem: Problem,
@@ -59,6 +68,8 @@ def solve(
     export_lp: str | Path | None = None,
     max_iterations: int = 1000,
     settle: bool | None = None,
+    smoothing: float = 0.0,
+    max_new: int | None = None,
 ) -> Solution:
     """Minimise the yearly generalised cost of all flows under the problem's policy.
 
@@ -79,6 +90,15 @@ def solve(
         Settle outside the LP every flow whose cheapest chain touches no finite capacity
         (see the module docstring); default: yes, unless ``export_lp`` asks for the LP of
         the whole model.
+    smoothing : float
+        Wentges dual smoothing weight in ``[0, 1)`` of the stability centre (the duals
+        with the best Lagrangian bound so far); 0 (default) prices at the master's duals
+        only -- smoothing took more rounds at ``large`` (benchmarks/README.md).
+        Exact either way: the loop ends only when nothing prices out at the master's own
+        duals.
+    max_new : int, optional
+        Columns added per round at most, the most negative first (each flow its best
+        one); default ``max(500, flows in the master // 4)``.
 
     Returns
     -------
@@ -110,6 +130,8 @@ def solve(
         master.add_columns(
             [c for c in _warm_columns(warm, pricer, graph, problem) if c.flow_id not in done]
         )
+    if max_new is None:
+        max_new = max(500, len(rest) // 4)
     iterations = 0
     total_t = sum(f.tonnes for f in problem.flows)
     tol_t = 1e-7 * max(1.0, total_t)
@@ -145,13 +167,38 @@ def solve(
 
     res = master.solve(phase=2)
     iterations += 1
+    tonnes = {f.id: f.tonnes for f in rest}
+    caps = np.array([r.capacity_t for r in graph.rows])
+    center: tuple[np.ndarray, dict[str, float], float] | None = None
     while res.optimal and iterations < max_iterations:
-        priced = pricer.price(res.pi, res.sigma, phase=2, flows=rest)
-        new = master.add_columns([c for c, _ in priced])
-        if new == 0:
+        _log.info("master %d: %.6e, %d columns", iterations, res.objective, len(master.columns))
+        cols: list[Column] = []
+        if center is not None and smoothing > 0.0:
+            # Wentges smoothing: price at a point between the best dual so far (by its
+            # Lagrangian bound) and the master's duals; a mispricing (nothing new there)
+            # falls through to pricing at the master's own duals, which alone may end
+            pi_s = smoothing * center[0] + (1.0 - smoothing) * res.pi
+            sigma_s = {
+                f: smoothing * center[1].get(f, 0.0) + (1.0 - smoothing) * v
+                for f, v in res.sigma.items()
+            }
+            priced = pricer.price(pi_s, sigma_s, phase=2, flows=rest)
+            bound = _lagrangian(pi_s, sigma_s, priced, tonnes, caps)
+            if bound > center[2]:
+                center = (pi_s, sigma_s, bound)
+            cols = _select(master, priced, max_new)
+        if not cols:
+            priced = pricer.price(res.pi, res.sigma, phase=2, flows=rest)
+            bound = _lagrangian(res.pi, res.sigma, priced, tonnes, caps)
+            if center is None or bound > center[2]:
+                center = (res.pi, dict(res.sigma), bound)
+            cols = _select(master, priced, max_new)
             # a negative reduced cost on a column already in the master: numerical noise
-            stalled += bool(priced)
+            stalled += bool(priced) and not cols
+        _log.info("priced %d, bound %.6e", len(cols), center[2] if center else np.nan)
+        if not cols:
             break
+        master.add_columns(cols)
         res = master.solve(phase=2)
         iterations += 1
     if not res.optimal:
@@ -220,6 +267,40 @@ def _seed(pricer: Pricer, cheapest: dict[str, Column]) -> Column | None:
     if not cols:
         return None
     return min(cols, key=lambda c: (c.cost_cny_per_t, bool(c.rows)))
+
+
+def _select(master: Master, priced: list[tuple[Column, float]], limit: int) -> list[Column]:
+    """The priced columns not in the master yet: each flow's most negative one, then at
+    most ``limit`` of those, most negative first."""
+    best: dict[str, tuple[float, Column]] = {}
+    for c, rc in priced:
+        if c.signature in master._seen:
+            continue
+        if c.flow_id not in best or rc < best[c.flow_id][0]:
+            best[c.flow_id] = (rc, c)
+    ranked = sorted(best.values(), key=lambda t: t[0])
+    return [c for _, c in ranked[:limit]]
+
+
+def _lagrangian(
+    pi: np.ndarray,
+    sigma: dict[str, float],
+    priced: list[tuple[Column, float]],
+    tonnes: dict[str, float],
+    caps: np.ndarray,
+) -> float:
+    """A lower bound on the optimum of the master's flows from duals ``(pi, sigma)``:
+    ``sum_r pi_r cap_r + sum_f t_f (sigma_f + min(0, min reduced cost of f))``, the
+    Lagrangian relaxing the capacity rows, with the most negative reduced costs found by
+    (exact) pricing at those duals."""
+    low: dict[str, float] = {}
+    for c, rc in priced:
+        low[c.flow_id] = min(low.get(c.flow_id, 0.0), rc)
+    pim = np.minimum(pi, 0.0)
+    return float(
+        pim @ caps
+        + sum(t * (sigma.get(f, 0.0) + low.get(f, 0.0)) for f, t in tonnes.items())
+    )
 
 
 def _seeds_fit(master: Master, graph: MultimodalGraph, seeds: list[Column | None]) -> bool:
