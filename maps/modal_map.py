@@ -406,8 +406,8 @@ def _geojson_layer(features: list[dict[str, Any]], group: folium.FeatureGroup, *
 
 
 def _add_tiles(m: folium.Map, tiles: str | None) -> None:
-    if tiles is None:
-        return
+    if tiles is None or tiles.strip().lower() in ("", "none"):
+        return  # no background: every layer of ours is vector data in the page
     if tiles == "OpenStreetMap":
         folium.TileLayer("OpenStreetMap", name="底图 Basemap", control=False).add_to(m)
     else:

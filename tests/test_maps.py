@@ -232,6 +232,8 @@ def test_tiles_options(tmp_path: Path, rendered: dict) -> None:
     assert url in html and "L.tileLayer" in html and external_resources(html) == []
     assert "L.tileLayer" not in rendered["html"]  # tiles=None: plain background
     assert LAYER_NAMES["counties"] not in html  # no counties file given
+    none = render_map(rendered["run"], rendered["net"], tiles="none", out=tmp_path / "n.html")
+    assert "L.tileLayer" not in none.read_text(encoding="utf-8")  # `--tiles none`
 
 
 def test_road_network_simplified_and_bounded() -> None:
