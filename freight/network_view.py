@@ -355,59 +355,86 @@ class MultimodalGraph:
         return mat, sel
 
     @staticmethod
+    def path_nodes(pred: np.ndarray, source: int, target: int) -> np.ndarray:
+        """The nodes of the shortest path from ``source`` to ``target`` of a predecessor row."""
+        nodes = [target]
+        item = pred.item
+        node = target
+        while node != source:
+            node = int(item(node))
+            if node < 0:
+                raise ValueError("target not reached")
+            nodes.append(node)
+        return np.array(nodes[::-1], dtype=np.int64)
+
+    @staticmethod
+    def arcs_between(mat: sp.csr_matrix, arc_of: np.ndarray, nodes: np.ndarray) -> np.ndarray:
+        """The arcs (``arc_of`` of the matrix entries) joining consecutive ``nodes``,
+        found for the whole path at once: every entry of each tail's row is compared with
+        the next node (rows hold one entry per head, see :meth:`csr`)."""
+        tails, heads = nodes[:-1], nodes[1:]
+        if len(tails) == 0:
+            return np.zeros(0, dtype=np.int64)
+        lo = mat.indptr[tails]
+        deg = mat.indptr[tails + 1] - lo
+        width = int(deg.max())
+        idx = lo[:, None] + np.arange(width)
+        ok = np.arange(width) < deg[:, None]
+        idx = np.where(ok, idx, 0)
+        hit = ok & (mat.indices[idx] == heads[:, None])
+        if not hit.any(axis=1).all():
+            raise ValueError("no arc between consecutive nodes")
+        return np.asarray(arc_of[lo + hit.argmax(axis=1)], dtype=np.int64)
+
+    @classmethod
     def path_arcs(
-        mat: sp.csr_matrix, arc_of: np.ndarray, pred: np.ndarray, source: int, target: int
+        cls, mat: sp.csr_matrix, arc_of: np.ndarray, pred: np.ndarray, source: int, target: int
     ) -> list[int]:
         """The arcs of the shortest path to ``target`` from a predecessor row."""
-        nodes = [target]
-        while nodes[-1] != source:
-            p = int(pred[nodes[-1]])
-            if p < 0:
-                raise ValueError("target not reached")
-            nodes.append(p)
-        nodes.reverse()
-        arcs = []
-        for a, b in zip(nodes[:-1], nodes[1:], strict=True):
-            lo, hi = mat.indptr[a], mat.indptr[a + 1]
-            pos = lo + mat.indices[lo:hi].tolist().index(b)
-            arcs.append(int(arc_of[pos]))
-        return arcs
+        nodes = cls.path_nodes(pred, source, target)
+        return [int(a) for a in cls.arcs_between(mat, arc_of, nodes)]
 
     # ------------------------------------------------------------------ chains
     def chain_from_arcs(
-        self, arcs: list[int], commodity: str, *, max_access_km: float
+        self, arcs: list[int] | np.ndarray, commodity: str, *, max_access_km: float
     ) -> tuple[Chain, dict[int, int]]:
-        """Turn a source-to-sink arc sequence into a :class:`Chain` and its row usage."""
+        """Turn a source-to-sink arc sequence into a :class:`Chain` and its row usage.
+
+        Per-arc attributes are read from plain lists built once per graph (:meth:`_arc_lists`):
+        chains are short (tens of arcs), where list indexing beats numpy calls per chain.
+        """
         cost, co2 = self.arc_costs(commodity)
+        kinds, rowl, ksum, heads, tkm, hkm, amode, hmode, lift = self._arc_lists()
         legs: list[Leg] = []
         lifts: list[str] = []
         rows: dict[int, int] = {}
-        mode, nodes, leg_km = "", [], 0.0
-        for a in arcs:
-            k = self.kind[a]
-            if self.row[a] >= 0:
-                rows[int(self.row[a])] = rows.get(int(self.row[a]), 0) + 1
-            if k == SOURCE:
-                mode = MODES[self.arc_mode[a]]
-                nodes = [self.node_graph[self.head[a]]]
-                leg_km = float(self.km[a].sum())
-                if mode != "road":
-                    lifts.append(self.place_ids[self.place[a]])
-            elif k == EDGE:
-                nodes.append(self.node_graph[self.head[a]])
-                leg_km += float(self.km[a].sum())
+        mode, nodes, leg_km = 0, [], 0.0
+        for a in arcs.tolist() if isinstance(arcs, np.ndarray) else arcs:
+            k = kinds[a]
+            r = rowl[a]
+            if r >= 0:
+                rows[r] = rows.get(r, 0) + 1
+            if k == EDGE:
+                nodes.append(heads[a])
+                leg_km += ksum[a]
+            elif k == SOURCE:
+                mode = amode[a]
+                nodes = [heads[a]]
+                leg_km = ksum[a]
+                if mode != 0:
+                    lifts.append(lift[a])
             elif k == TRANSFER:
-                leg_km += float(self.km[a, self.tail_mode[a]])
-                legs.append(Leg(mode, tuple(nodes), leg_km))
-                lifts.append(self.place_ids[self.place[a]])
-                mode = MODES[self.head_mode[a]]
-                nodes = [self.node_graph[self.head[a]]]
-                leg_km = float(self.km[a, self.head_mode[a]])
+                leg_km += tkm[a]
+                legs.append(Leg(MODES[mode], tuple(nodes), leg_km))
+                lifts.append(lift[a])
+                mode = hmode[a]
+                nodes = [heads[a]]
+                leg_km = hkm[a]
             else:  # SINK
-                leg_km += float(self.km[a].sum())
-                legs.append(Leg(mode, tuple(nodes), leg_km))
-                if mode != "road":
-                    lifts.append(self.place_ids[self.place[a]])
+                leg_km += ksum[a]
+                legs.append(Leg(MODES[mode], tuple(nodes), leg_km))
+                if mode != 0:
+                    lifts.append(lift[a])
         chain = Chain(
             legs=tuple(legs),
             lifts=tuple(lifts),
@@ -416,6 +443,29 @@ class MultimodalGraph:
             compliant=is_compliant(legs, max_access_km),
         )
         return chain, rows
+
+    def _arc_lists(self) -> tuple[list, ...]:
+        """Per-arc kind, row, total km, head's node id in its mode's graph, km in the tail's
+        and the head's mode, arc mode, head mode and place id, as plain lists (memoised)."""
+        key = ("arc_lists",)
+        if key not in self.memo:
+            n = len(self.kind)
+            idx = np.arange(n)
+            heads = [
+                self.node_graph[h] if h < self.n_layer else -1 for h in self.head.tolist()
+            ]
+            self.memo[key] = (
+                self.kind.tolist(),
+                self.row.tolist(),
+                self.km.sum(axis=1).tolist(),
+                heads,
+                self.km[idx, self.tail_mode].tolist(),
+                self.km[idx, self.head_mode].tolist(),
+                self.arc_mode.tolist(),
+                self.head_mode.tolist(),
+                [self.place_ids[p] if p >= 0 else "" for p in self.place.tolist()],
+            )
+        return self.memo[key]  # type: ignore[no-any-return]
 
     def rows_of_chain(self, chain: Chain) -> dict[int, int]:
         """Row usage of a chain given by its legs and lifts (for warm starts); rows

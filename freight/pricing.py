@@ -200,7 +200,9 @@ class Pricer:
         pi_ext = np.append(np.minimum(pi, 0.0), 0.0)
         return np.maximum(base - pi_ext[self.g.row], 0.0)
 
-    def column(self, flow: Flow, arcs: list[int], *, penalty: bool = True) -> Column:
+    def column(
+        self, flow: Flow, arcs: list[int] | np.ndarray, *, penalty: bool = True
+    ) -> Column:
         """A column for ``flow`` from a source-to-sink arc list (cost with any penalty of
         the flow's rule; without it when ``penalty`` is False)."""
         chain, rows = self.g.chain_from_arcs(arcs, flow.commodity, max_access_km=self.max_access_km)
@@ -385,7 +387,7 @@ class Pricer:
                         self._lb["general"][f.id] = d
                     if not np.isfinite(d) or self._priced_out(f, d):
                         continue
-                    arcs = g.path_arcs(mat, arc_of, pred[i], s, t)
+                    arcs = g.arcs_between(mat, arc_of, g.path_nodes(pred[i], s, t))
                     out.append(self.column(f, arcs[::-1] if reverse else arcs, penalty=penalty))
         return out
 
@@ -447,10 +449,10 @@ class Pricer:
                         self._lb["compliant"][f.id] = best
                     if not np.isfinite(best) or self._priced_out(f, best):
                         continue
-                    arcs = g.path_arcs(aug, aug_arc, pred[b], int(supers[b]), int(near_nodes[i]))
-                    first = _after(pred[b], int(supers[b]), int(near_nodes[i]))
+                    nodes = g.path_nodes(pred[b], int(supers[b]), int(near_nodes[i]))
+                    first = int(nodes[1])  # the far node the super node's arc leads to
                     j = int(far_pos[self.main_nodes[first]])
-                    mid = [a for a in arcs if a >= 0]
+                    mid = g.arcs_between(aug, aug_arc, nodes[1:]).tolist()
                     if reverse:
                         chain = other.path(i) + mid[::-1] + far[key].path(j)
                     else:
@@ -665,10 +667,3 @@ def _with_supers(
     aug = sp.csr_matrix((data, indices, indptr), shape=(n + k, n + k))
     return aug, np.concatenate([arc_of, np.full(int(counts.sum()), -1, dtype=arc_of.dtype)])
 
-
-def _after(pred: np.ndarray, source: int, target: int) -> int:
-    """The node that follows ``source`` on the predecessor path to ``target``."""
-    node = target
-    while int(pred[node]) != source:
-        node = int(pred[node])
-    return node
