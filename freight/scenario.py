@@ -22,12 +22,12 @@ import dataclasses
 import difflib
 import math
 import os
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
 
+from freight._toml import Values, read_toml
 from freight.defaults import (
     DEFAULTS,
     DISTANCES,
@@ -41,62 +41,6 @@ from freight.defaults import (
 from freight.problem import MODES, Costs, Flow, ModeCost, Policy, Problem
 from freight.tables import Commodity, read_commodities, read_flow_rows, read_place_ids
 from networks import InputError, InputErrors, Network, NetworkConfig
-
-# --- the schema ----------------------------------------------------------------------------
-
-_TOP_KEYS = (
-    "name",
-    "title",
-    "description",
-    "extends",
-    "network",
-    "flows",
-    "commodities",
-    "policy",
-    "costs",
-    "solver",
-)
-_SECTION_KEYS: dict[str, tuple[str, ...]] = {
-    "network": (
-        "road",
-        "rail",
-        "pipeline",
-        "rail_lines",
-        "rail_line_stations",
-        "places",
-        "counties",
-        "snap_m",
-        "link_tolerance_km",
-        "extra_lines",
-    ),
-    "network.link_tolerance_km": MODES,
-    "flows": ("file",),
-    "commodities": ("file",),
-    "policy": (
-        "commodities",
-        "threshold_km",
-        "distance",
-        "max_access_km",
-        "enforcement",
-        "penalty_cny_per_t",
-    ),
-    "costs": ("carbon_price_cny_per_t", "truck_payload_t", "handling_cny_per_t", *MODES),
-    "solver": ("name",),
-}
-#: Keys whose value is one path (str), and keys whose value is a path or a list of paths.
-_PATH_KEYS = (
-    "network.road",
-    "network.rail",
-    "network.pipeline",
-    "network.rail_lines",
-    "network.rail_line_stations",
-    "network.counties",
-    "flows.file",
-    "commodities.file",
-)
-_COST_MODE_SECTIONS = tuple(f"costs.{m}" for m in MODES)
-_PATH_LIST_KEYS = ("network.places", "network.extra_lines")
-_REQUIRED = ("network.road", "network.rail", "network.places", "flows.file", "commodities.file")
 
 
 @dataclass(frozen=True)
@@ -125,277 +69,6 @@ class Scenario:
     commodity_table: dict[str, Commodity] = field(default_factory=dict)
 
 
-# --- reading TOML with extends ---------------------------------------------------------------
-
-
-def _section_name(section: str) -> str:
-    return f"[{section}]" if section else "top level"
-
-
-def _check_keys(data: dict[str, Any], section: str, file: str, errors: list[InputError]) -> None:
-    """Report keys not in the schema, naming the allowed ones; recurse into sub-tables."""
-    if section == "":
-        allowed: tuple[str, ...] = _TOP_KEYS
-    elif section in _COST_MODE_SECTIONS:
-        _check_cost_keys(data, section, file, errors)
-        return
-    else:
-        allowed = _SECTION_KEYS[section]
-    for key, value in data.items():
-        if key not in allowed:
-            errors.append(
-                InputError(
-                    file,
-                    _section_name(section),
-                    key,
-                    f"unknown key; allowed: {', '.join(allowed)}",
-                )
-            )
-            continue
-        sub = f"{section}.{key}" if section else key
-        if isinstance(value, dict) and (sub in _SECTION_KEYS or sub in _COST_MODE_SECTIONS):
-            _check_keys(value, sub, file, errors)
-
-
-def _check_cost_keys(
-    data: dict[str, Any], section: str, file: str, errors: list[InputError]
-) -> None:
-    """``[costs.<mode>]``: factors, or ``[costs.<mode>.<commodity>]`` tables of factors."""
-    is_mode = section.count(".") == 1
-    for key, value in data.items():
-        if is_mode and isinstance(value, dict):
-            _check_cost_keys(value, f"{section}.{key}", file, errors)
-        elif key not in MODE_FIELDS:
-            extra = f", or a [{section}.<commodity>] table" if is_mode else ""
-            errors.append(
-                InputError(
-                    file,
-                    _section_name(section),
-                    key,
-                    f"unknown key; allowed: {', '.join(MODE_FIELDS)}{extra}",
-                )
-            )
-
-
-def _dig(data: dict[str, Any], dotted: str) -> tuple[dict[str, Any] | None, str]:
-    """The table holding ``dotted``'s last part (None if absent), and that part."""
-    *parents, last = dotted.split(".")
-    node: Any = data
-    for p in parents:
-        node = node.get(p) if isinstance(node, dict) else None
-    return (node if isinstance(node, dict) else None), last
-
-
-def _resolve_paths(data: dict[str, Any], base: Path) -> None:
-    """Make the path values this file states absolute, relative to ``base`` (its folder)."""
-
-    def resolve(value: str) -> str:
-        return os.path.normpath(base / value)
-
-    for dotted in _PATH_KEYS + _PATH_LIST_KEYS:
-        table, key = _dig(data, dotted)
-        if table is None or key not in table:
-            continue
-        value = table[key]
-        if isinstance(value, str) and value:
-            table[key] = resolve(value)
-        elif isinstance(value, list) and all(isinstance(v, str) and v for v in value):
-            table[key] = [resolve(v) for v in value]
-
-
-def _leaves(data: dict[str, Any], prefix: str = "") -> Iterable[str]:
-    for key, value in data.items():
-        dotted = f"{prefix}{key}"
-        if isinstance(value, dict):
-            yield from _leaves(value, dotted + ".")
-        else:
-            yield dotted
-
-
-def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    """Deep merge: tables merge, scalars and lists replace."""
-    out = dict(base)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
-def _read_toml(
-    path: Path, chain: tuple[Path, ...], errors: list[InputError]
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """Read ``path`` and what it extends; return merged data and key -> file that set it."""
-    file = str(path)
-    try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        errors.append(InputError(file, "file", "(file)", "file not found"))
-        return {}, {}
-    except tomllib.TOMLDecodeError as exc:
-        errors.append(InputError(file, "file", "(toml)", f"not valid TOML: {exc}"))
-        return {}, {}
-    except UnicodeDecodeError:
-        errors.append(InputError(file, "file", "(toml)", "not UTF-8 text"))
-        return {}, {}
-    except OSError as exc:
-        errors.append(InputError(file, "file", "(file)", f"cannot read: {exc.strerror}"))
-        return {}, {}
-
-    _check_keys(data, "", file, errors)
-    _resolve_paths(data, path.parent)
-    base_data: dict[str, Any] = {}
-    origins: dict[str, str] = {}
-    extends = data.pop("extends", None)
-    if extends is not None:
-        if not isinstance(extends, str) or not extends:
-            errors.append(
-                InputError(file, "top level", "extends", f"expected a file name, got {extends!r}")
-            )
-        else:
-            parent = Path(os.path.normpath(path.parent / extends))
-            if parent in chain or parent == path:
-                cycle = " -> ".join(p.name for p in (*chain, path, parent))
-                errors.append(InputError(file, "top level", "extends", f"cycle: {cycle}"))
-            elif not parent.is_file():
-                errors.append(InputError(file, "top level", "extends", f"file not found: {parent}"))
-            else:
-                base_data, origins = _read_toml(parent, (*chain, path), errors)
-    for dotted in _leaves(data):
-        origins[dotted] = file
-    return _merge(base_data, data), origins
-
-
-# --- typed values --------------------------------------------------------------------------
-
-
-class _Values:
-    """Typed access to the merged TOML, recording errors and where each value came from."""
-
-    def __init__(
-        self,
-        data: dict[str, Any],
-        origins: dict[str, str],
-        top_file: str,
-        errors: list[InputError],
-    ) -> None:
-        self.data = data
-        self.origins = origins
-        self.top_file = top_file
-        self.errors = errors
-        self.parameters: dict[str, Param] = {}
-
-    def has(self, dotted: str) -> bool:
-        table, key = _dig(self.data, dotted)
-        return table is not None and key in table
-
-    def raw(self, dotted: str) -> Any:
-        table, key = _dig(self.data, dotted)
-        return None if table is None else table.get(key)
-
-    def error(self, dotted: str, problem: str) -> None:
-        section, _, key = dotted.rpartition(".")
-        file = self.origins.get(dotted, self.top_file)
-        self.errors.append(InputError(file, _section_name(section), key, problem))
-
-    def source_of(self, dotted: str) -> str:
-        return f"scenario {Path(self.origins.get(dotted, self.top_file)).name}"
-
-    def record(self, dotted: str, value: Any, *, unit: str = "", default_key: str = "") -> None:
-        """Remember the effective value of a parameter and where it came from."""
-        dkey = default_key or dotted
-        if isinstance(value, list | frozenset | set):
-            value = tuple(sorted(value)) if not isinstance(value, list) else tuple(value)
-        if self.has(dotted):
-            unit = unit or (DEFAULTS[dkey].unit if dkey in DEFAULTS else "")
-            self.parameters[dotted] = Param(value, unit, self.source_of(dotted))
-        elif dkey in DEFAULTS:
-            d = DEFAULTS[dkey]
-            self.parameters[dotted] = Param(value, unit or d.unit, d.source)
-
-    def number(
-        self, dotted: str, *, minimum: float = 0.0, strict: bool = False, record: bool = True
-    ) -> float:
-        """A finite number >= minimum (> when strict), else the default."""
-        default = DEFAULTS[dotted].value if dotted in DEFAULTS else math.nan
-        if not self.has(dotted):
-            value = float(cast(float, default))
-        else:
-            raw = self.raw(dotted)
-            sign = ">" if strict else "≥"
-            ok = isinstance(raw, int | float) and not isinstance(raw, bool)
-            if ok and (not math.isfinite(raw) or raw < minimum or (strict and raw == minimum)):
-                ok = False
-            if not ok:
-                self.error(dotted, f"expected a number {sign} {minimum:g}, got {raw!r}")
-                value = float(cast(float, default))
-            else:
-                value = float(raw)
-        if record:
-            self.record(dotted, value)
-        return value
-
-    def choice(self, dotted: str, allowed: tuple[str, ...]) -> str:
-        default = str(DEFAULTS[dotted].value)
-        value = default
-        if self.has(dotted):
-            raw = self.raw(dotted)
-            if raw in allowed:
-                value = raw
-            else:
-                self.error(dotted, f"expected one of {', '.join(allowed)}, got {raw!r}")
-        self.record(dotted, value)
-        return value
-
-    def text(self, dotted: str, default: str) -> str:
-        if not self.has(dotted):
-            return default
-        raw = self.raw(dotted)
-        if not isinstance(raw, str):
-            self.error(dotted, f"expected text, got {raw!r}")
-            return default
-        return raw
-
-    def section_ok(self, dotted: str) -> bool:
-        """False when the key's section is present but is not a table (reported apart)."""
-        section = dotted.rpartition(".")[0]
-        return not self.has(section) or isinstance(self.raw(section), dict)
-
-    def path(self, dotted: str, *, required: bool) -> str | None:
-        if not self.has(dotted):
-            if required and self.section_ok(dotted):
-                self.error(dotted, "required key missing: give a file name")
-            return None
-        raw = self.raw(dotted)
-        if not isinstance(raw, str) or not raw:
-            self.error(dotted, f"expected a file name, got {raw!r}")
-            return None
-        if not Path(raw).exists():
-            self.error(dotted, f"file not found: {raw}")
-        return raw
-
-    def paths(self, dotted: str, *, required: bool) -> tuple[str, ...]:
-        if not self.has(dotted):
-            if required and self.section_ok(dotted):
-                self.error(dotted, "required key missing: give a file name or a list of them")
-            return ()
-        raw = self.raw(dotted)
-        items = [raw] if isinstance(raw, str) else raw
-        if (
-            not isinstance(items, list)
-            or not all(isinstance(v, str) and v for v in items)
-            or (required and not items)
-        ):
-            self.error(dotted, f"expected a file name or a list of file names, got {raw!r}")
-            return ()
-        for item in items:
-            if not Path(item).exists():
-                self.error(dotted, f"file not found: {item}")
-        return tuple(items)
-
-
 # --- load -----------------------------------------------------------------------------------
 
 
@@ -412,10 +85,10 @@ class _Parsed:
 def _parse(path: str | Path, errors: list[InputError]) -> _Parsed:
     top = Path(os.path.normpath(Path(path).absolute()))
     n_before = len(errors)
-    data, origins = _read_toml(top, (), errors)
+    data, origins = read_toml(top, (), errors)
     if len(errors) > n_before and not data:
         return _Parsed()
-    v = _Values(data, origins, str(top), errors)
+    v = Values(data, origins, str(top), errors)
     parsed = _Parsed()
 
     # Identity.
@@ -498,7 +171,7 @@ def _parse(path: str | Path, errors: list[InputError]) -> _Parsed:
     return parsed
 
 
-def _parse_policy(v: _Values, commodities: dict[str, Commodity] | None) -> Policy:
+def _parse_policy(v: Values, commodities: dict[str, Commodity] | None) -> Policy:
     key = "policy.commodities"
     covered: tuple[str, ...] = cast(tuple[str, ...], DEFAULTS[key].value)
     if v.has(key):
@@ -529,7 +202,7 @@ def _parse_policy(v: _Values, commodities: dict[str, Commodity] | None) -> Polic
 
 
 def _parse_costs(
-    v: _Values, commodities: dict[str, Commodity], commodities_file: str
+    v: Values, commodities: dict[str, Commodity], commodities_file: str
 ) -> tuple[Costs, float, float]:
     carbon = v.number("costs.carbon_price_cny_per_t")
     payload = v.number("costs.truck_payload_t", strict=True)
