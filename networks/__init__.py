@@ -2,9 +2,9 @@
 
 from networks._errors import FreightError, InfeasibleError, InputError, InputErrors
 from networks._types import MODES, Link, Network, NetworkConfig, Place
-from networks.graph import add_lines
 from networks.loading import load_network
 from networks.routing import Route, route, summarize
+from networks.snapping import add_lines
 
 __all__ = [
     "MODES",

@@ -39,8 +39,9 @@ import numpy as np
 import shapely
 
 from networks._errors import InputError, raise_if_any
-from networks.graph import KM_PER_DEG_LAT, KM_PER_DEG_LON_EQ, EdgeLocator, local_xy
+from networks.graph import KM_PER_DEG_LAT, KM_PER_DEG_LON_EQ
 from networks.io import parse_bool, parse_float, point_km, read_table
+from networks.snapping import EdgeLocator, local_xy
 
 
 @dataclass(frozen=True)

@@ -32,10 +32,11 @@ import shapely
 from networks._errors import InputError, InputErrors
 from networks._table import contract, no_gc
 from networks._types import MODES, Network, NetworkConfig
-from networks.graph import add_lines, build_table
+from networks.graph import build_table
 from networks.io import read_line_layer, validate_line_frame
 from networks.lines import match_lines, read_rail_lines
 from networks.places import link_places, read_places
+from networks.snapping import add_lines
 
 #: Bump when the way a network is built changes, so old cache entries are not used.
 CODE_VERSION = "networks-3"

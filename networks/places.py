@@ -23,8 +23,8 @@ import networkx as nx
 
 from networks._errors import InputError, raise_if_any
 from networks._types import MODES, Link, Place
-from networks.graph import EdgeLocator
 from networks.io import check_file, gdal_name, parse_float, read_table
+from networks.snapping import EdgeLocator
 
 KINDS: frozenset[str] = frozenset(
     {"county", "shipper", "mine", "port", "station", "siding", "pipeline_terminal", "plant",

@@ -19,8 +19,9 @@ from shapely.geometry import LineString
 
 from networks._errors import InputError
 from networks._types import MODES, Network
-from networks.graph import EdgeLocator, edge_coords_from, geodesic_km, total_km
+from networks.graph import edge_coords_from, geodesic_km, total_km
 from networks.places import freight_edge
+from networks.snapping import EdgeLocator
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString
 
-from networks.graph import add_lines, build_graph, split_edge, total_km
+from networks.graph import build_graph, split_edge, total_km
 from networks.io import LineFeature, geodesic_km
 from networks.simplification import simplify_graph
+from networks.snapping import add_lines
 
 M_PER_DEG_LAT = 110_574.0
 

@@ -86,7 +86,7 @@ def test_linking_hundreds_of_places_to_a_big_graph_is_fast() -> None:
 
 
 def test_batched_candidates_link_exactly_as_one_by_one() -> None:
-    from networks.graph import EdgeLocator
+    from networks.snapping import EdgeLocator
 
     rng = np.random.default_rng(3)
     lines = [LineFeature(i + 1, (LineString([(116.0 + 0.05 * i, 36.0 + 0.02 * (i % 3)),
