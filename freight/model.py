@@ -70,7 +70,12 @@ class Master:
         self.demands = dict(demands)
         self.rows = rows
         self.solver = solver
-        self.columns: list[Column] = []
+        self.columns: list[Column] = []  # the columns in the master, in LP order
+        self._ids: list[int] = []  # a stable id per column (its PuLP name), by position
+        self._next_id = 0
+        self._idle = np.zeros(0, dtype=np.int64)  # rounds non-basic above the threshold
+        self.pool: dict[tuple, Column] = {}  # columns dropped from the master, by signature
+        self.dropped = 0  # column deletions so far
         self._seen: set[tuple] = set()
         self._names: dict[str, str] = {}
         used: set[str] = set()
@@ -111,41 +116,80 @@ class Master:
         self.cap_rows: list[int] = []
         self._cap_pos = np.full(len(rows), -1, dtype=np.int64)
         self._highs: _HighsMaster | None = None
+        self._pulp_stale = False  # columns were dropped: rebuild the PuLP model on demand
 
     # ------------------------------------------------------------------ columns
     def add_columns(self, columns: list[Column]) -> int:
-        """Add columns not already present; return how many were new."""
+        """Add columns not already present; return how many were new. A dropped column
+        (in :attr:`pool`) may come back."""
         n = 0
         for c in columns:
             if c.signature in self._seen:
                 continue
             self._seen.add(c.signature)
+            self.pool.pop(c.signature, None)
             self.columns.append(c)
+            self._ids.append(self._next_id)
+            self._next_id += 1
+            for r in c.rows:  # capacity rows in order of first use
+                if self._cap_pos[r] < 0:
+                    self._cap_pos[r] = len(self.cap_rows)
+                    self.cap_rows.append(r)
             n += 1
+        if n:
+            self._idle = np.concatenate([self._idle, np.zeros(n, dtype=np.int64)])
         return n
+
+    def drop_idle(self, *, rounds: int, threshold: float = 1e-6) -> int:
+        """Column management after a (HiGHS) solve: count, per column, the consecutive
+        solves it has been non-basic at zero with reduced cost above ``threshold`` (relative
+        to ``max(1, cost)``); delete those at ``rounds`` from the LP, keep them in
+        :attr:`pool` and forget their signatures so pricing can bring them back. Deleting
+        non-basic columns keeps the basis optimal: same objective, same duals. Returns how
+        many were deleted."""
+        h = self._highs
+        if h is None or rounds <= 0 or not self.columns:
+            return 0
+        idle = h.idle(threshold)
+        if idle is None:
+            return 0
+        self._idle = np.where(idle, self._idle + 1, 0)
+        gone = np.flatnonzero(self._idle >= rounds)
+        if len(gone) == 0:
+            return 0
+        h.delete(gone)
+        keep = np.ones(len(self.columns), dtype=bool)
+        keep[gone] = False
+        for k in gone.tolist():
+            c = self.columns[k]
+            self._seen.discard(c.signature)
+            self.pool[c.signature] = c
+        self.columns = [c for c, k in zip(self.columns, keep, strict=True) if k]
+        self._ids = [i for i, k in zip(self._ids, keep, strict=True) if k]
+        self._idle = self._idle[keep]
+        self.dropped += len(gone)
+        self._pulp_stale = True
+        return len(gone)
 
     def build(self, *, phase: int) -> pulp.LpProblem:
         """Bring the PuLP model up to date: new columns, new capacity rows, the phase's
-        objective and the bounds of the unserved tonnes (free in phase 1, 0 in phase 2)."""
+        objective and the bounds of the unserved tonnes (free in phase 1, 0 in phase 2).
+        After columns were dropped, the PuLP model is rebuilt from the columns in the master
+        (capacity rows in the master's order, also those no column uses any more)."""
+        if self._pulp_stale:
+            self._new_pulp()
         prob = self.prob
         new = range(self._built, len(self.columns))
         for k in new:
             c = self.columns[k]
-            v = prob.add_variable(f"chain_{self._names[c.flow_id]}_{k}", lowBound=0)
+            v = prob.add_variable(f"chain_{self._names[c.flow_id]}_{self._ids[k]}", lowBound=0)
             self._x.append(v)
             self._demand_cons[self._flow_pos[c.flow_id]].expr[v] = 1.0
             self._obj2[v] = c.cost_cny_per_t
             for r, cnt in c.rows.items():
                 con = self._cap_cons.get(r)
                 if con is None:
-                    row = self.rows[r]
-                    con = pulp.LpConstraint(
-                        pulp.LpAffineExpression(), pulp.LpConstraintLE, row.name, row.capacity_t
-                    )
-                    prob.addConstraint(con, row.name)
-                    self._cap_cons[r] = con
-                    self._cap_pos[r] = len(self.cap_rows)
-                    self.cap_rows.append(r)
+                    con = self._cap_con(r)
                 con.expr[v] = float(cnt)
         self._built = len(self.columns)
         for u in self._u.values():
@@ -154,10 +198,50 @@ class Master:
         self.phase = phase
         return prob
 
+    def _cap_con(self, r: int) -> pulp.LpConstraint:
+        row = self.rows[r]
+        con = pulp.LpConstraint(
+            pulp.LpAffineExpression(), pulp.LpConstraintLE, row.name, row.capacity_t
+        )
+        self.prob.addConstraint(con, row.name)
+        self._cap_cons[r] = con
+        return con
+
+    def _new_pulp(self) -> None:
+        """A fresh, empty PuLP model (demand rows, unserved columns, every capacity row
+        of the master); :meth:`build` then adds the columns."""
+        self.prob = pulp.LpProblem("freight_master", pulp.LpMinimize)
+        self._x = []
+        self._u = {
+            f: self.prob.add_variable(f"unserved_{self._names[f]}", lowBound=0)
+            for f in self.flow_ids
+        }
+        self._demand_cons = []
+        for f in self.flow_ids:
+            name = f"demand_{self._names[f]}"
+            con = pulp.LpConstraint(
+                pulp.LpAffineExpression([(self._u[f], 1.0)]),
+                pulp.LpConstraintEQ,
+                name,
+                self.demands[f],
+            )
+            self.prob.addConstraint(con, name)
+            self._demand_cons.append(con)
+        self._cap_cons = {}
+        for r in self.cap_rows:
+            self._cap_con(r)
+        self._obj1 = pulp.LpAffineExpression([(v, 1.0) for v in self._u.values()])
+        self._obj2 = pulp.LpAffineExpression()
+        self._built = 0
+        self._pulp_stale = False
+
     # ------------------------------------------------------------------ solving
     def solve(self, *, phase: int) -> MasterResult:
         """Solve the master of ``phase`` (1: feasibility, 2: cost) and read its duals."""
-        self.build(phase=phase)
+        if self.solver == "cbc" or not self._pulp_stale:
+            self.build(phase=phase)
+        else:  # columns were dropped: the PuLP model waits until it is asked for
+            self.phase = phase
         if self.solver == "cbc":
             return self._solve_pulp(phase)
         if self._highs is None:
@@ -194,6 +278,7 @@ class Master:
 
     def sync_pulp(self, res: MasterResult) -> None:
         """Write a HiGHS result back onto the PuLP objects (values, duals, slacks)."""
+        self.build(phase=self.phase)
         for v, x in zip(self._x, res.x, strict=True):
             v.varValue = x
         for f, v in self._u.items():
@@ -329,6 +414,39 @@ class _HighsMaster:
             h.setOptionValue("simplex_strategy", 1)
             h.run()
         self.fresh = False
+
+    def idle(self, threshold: float) -> np.ndarray | None:
+        """By chain column: non-basic at zero with reduced cost above ``threshold`` (times
+        ``max(1, cost)``) in the last solve, which must have been optimal; else None."""
+        h, hs = self.h, self.hs
+        if h.getModelStatus() != hs.HighsModelStatus.kOptimal:
+            return None
+        basis = h.getBasis()
+        if not basis.valid:
+            return None
+        n, k = self.n_flows, self.n_cols
+        sol = h.getSolution()
+        status = np.asarray(
+            [s == hs.HighsBasisStatus.kLower for s in basis.col_status[n : n + k]], dtype=bool
+        )
+        dual = np.asarray(sol.col_dual, dtype=float)[n : n + k]
+        value = np.asarray(sol.col_value, dtype=float)[n : n + k]
+        scale = np.maximum(1.0, np.abs(self.cost)) if self.phase == 2 else 1.0
+        return status & (value == 0.0) & (dual > threshold * scale)
+
+    def delete(self, cols: np.ndarray) -> None:
+        """Delete chain columns (by position) from the model, keeping the basis of the
+        others (the deleted ones being non-basic, it stays a basis)."""
+        h, n = self.h, self.n_flows
+        basis = h.getBasis()
+        keep = np.ones(h.getNumCol(), dtype=bool)
+        keep[n + cols] = False
+        status = [s for s, k in zip(basis.col_status, keep.tolist(), strict=True) if k]
+        h.deleteCols(len(cols), np.asarray(n + cols, dtype=np.int32))
+        basis.col_status = status
+        h.setBasis(basis)
+        self.cost = self.cost[keep[n:]]
+        self.n_cols -= len(cols)
 
     def result(self, phase: int) -> MasterResult:
         m, h, hs = self.m, self.h, self.hs

@@ -70,6 +70,7 @@ def solve(
     settle: bool | None = None,
     smoothing: float = 0.0,
     max_new: int | None = None,
+    drop_after: int = 3,
 ) -> Solution:
     """Minimise the yearly generalised cost of all flows under the problem's policy.
 
@@ -99,6 +100,13 @@ def solve(
     max_new : int, optional
         Columns added per round at most, the most negative first (each flow its best
         one); default ``max(500, flows in the master // 4)``.
+    drop_after : int
+        Column management (phase 2, HiGHS): a column non-basic at zero with a positive
+        reduced cost (above 1e-6 per CNY/t of its cost) after this many consecutive master
+        solves is deleted from the master; 0 keeps every column. Exact: deleting
+        non-basic columns changes neither the master's optimum nor its duals, and a deleted
+        column is an ordinary candidate of pricing, re-added if it prices out again, so the
+        loop still ends only when no chain at all prices out at the master's duals.
 
     Returns
     -------
@@ -171,7 +179,13 @@ def solve(
     caps = np.array([r.capacity_t for r in graph.rows])
     center: tuple[np.ndarray, dict[str, float], float] | None = None
     while res.optimal and iterations < max_iterations:
-        _log.info("master %d: %.6e, %d columns", iterations, res.objective, len(master.columns))
+        _log.info(
+            "master %d: %.6e, %d columns (%d dropped so far)",
+            iterations,
+            res.objective,
+            len(master.columns),
+            master.dropped,
+        )
         cols: list[Column] = []
         if center is not None and smoothing > 0.0:
             # Wentges smoothing: price at a point between the best dual so far (by its
@@ -198,6 +212,8 @@ def solve(
         _log.info("priced %d, bound %.6e", len(cols), center[2] if center else np.nan)
         if not cols:
             break
+        if drop_after > 0:
+            master.drop_idle(rounds=drop_after)
         master.add_columns(cols)
         res = master.solve(phase=2)
         iterations += 1
@@ -233,6 +249,7 @@ def solve(
         "rows": float(len(res.slack)),
         "stalled": float(stalled),
         "settled": float(len(settled)),
+        "dropped": float(master.dropped),
     }
     return Solution(
         Status.OPTIMAL,
