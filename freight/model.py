@@ -89,32 +89,11 @@ class Master:
             self._names[fid] = name
         self.flow_ids = list(self.demands)
         self._flow_pos = {f: i for i, f in enumerate(self.flow_ids)}
-        # the PuLP model, grown in place
-        self.prob = pulp.LpProblem("freight_master", pulp.LpMinimize)
-        self._x: list[pulp.LpVariable] = []
-        self._u = {
-            f: self.prob.add_variable(f"unserved_{self._names[f]}", lowBound=0)
-            for f in self.flow_ids
-        }
-        self._demand_cons: list[pulp.LpConstraint] = []
-        for f in self.flow_ids:
-            name = f"demand_{self._names[f]}"
-            con = pulp.LpConstraint(
-                pulp.LpAffineExpression([(self._u[f], 1.0)]),
-                pulp.LpConstraintEQ,
-                name,
-                self.demands[f],
-            )
-            self.prob.addConstraint(con, name)
-            self._demand_cons.append(con)
-        self._cap_cons: dict[int, pulp.LpConstraint] = {}  # graph row -> constraint
-        self._obj1 = pulp.LpAffineExpression([(v, 1.0) for v in self._u.values()])
-        self._obj2 = pulp.LpAffineExpression()
-        self._built = 0  # columns already in the PuLP model
         self.phase = 1
         # capacity rows in the master, in order of appearance (master row = n_flows + i)
         self.cap_rows: list[int] = []
         self._cap_pos = np.full(len(rows), -1, dtype=np.int64)
+        self._new_pulp()  # the PuLP model, grown in place from here on
         self._highs: _HighsMaster | None = None
         self._pulp_stale = False  # columns were dropped: rebuild the PuLP model on demand
 
@@ -211,12 +190,12 @@ class Master:
         """A fresh, empty PuLP model (demand rows, unserved columns, every capacity row
         of the master); :meth:`build` then adds the columns."""
         self.prob = pulp.LpProblem("freight_master", pulp.LpMinimize)
-        self._x = []
+        self._x: list[pulp.LpVariable] = []
         self._u = {
             f: self.prob.add_variable(f"unserved_{self._names[f]}", lowBound=0)
             for f in self.flow_ids
         }
-        self._demand_cons = []
+        self._demand_cons: list[pulp.LpConstraint] = []
         for f in self.flow_ids:
             name = f"demand_{self._names[f]}"
             con = pulp.LpConstraint(
@@ -227,12 +206,12 @@ class Master:
             )
             self.prob.addConstraint(con, name)
             self._demand_cons.append(con)
-        self._cap_cons = {}
+        self._cap_cons: dict[int, pulp.LpConstraint] = {}  # graph row -> constraint
         for r in self.cap_rows:
             self._cap_con(r)
         self._obj1 = pulp.LpAffineExpression([(v, 1.0) for v in self._u.values()])
         self._obj2 = pulp.LpAffineExpression()
-        self._built = 0
+        self._built: int = 0  # columns already in the PuLP model
         self._pulp_stale = False
 
     # ------------------------------------------------------------------ solving
