@@ -66,6 +66,8 @@ class Master:
         HiGHS kept alive between solves (simplex, warm), or CBC through PuLP.
     """
 
+    _built: int  # columns already in the PuLP model (set by _new_pulp)
+
     def __init__(self, demands: dict[str, float], rows: list[Row], *, solver: str = "highs"):
         self.demands = dict(demands)
         self.rows = rows
@@ -211,7 +213,7 @@ class Master:
             self._cap_con(r)
         self._obj1 = pulp.LpAffineExpression([(v, 1.0) for v in self._u.values()])
         self._obj2 = pulp.LpAffineExpression()
-        self._built: int = 0  # columns already in the PuLP model
+        self._built = 0  # columns already in the PuLP model
         self._pulp_stale = False
 
     # ------------------------------------------------------------------ solving
