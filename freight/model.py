@@ -7,9 +7,12 @@
           terminal_<place>:         sum x[f,c] * lifts(c, place)     <= capacity_t
           x >= 0, unserved >= 0   (unserved fixed at 0 in phase 2)
 
-Capacity rows are added for every capacity used by a generated column. The model grows only
-by appending: a new column may use old rows and rows that appear with it, and a row appears
-only with the first column that uses it, so no old column ever gains a coefficient.
+Capacity rows are added for every capacity used by a generated column -- or, with
+``lazy_rows``, only once the master's solution would overload them (row generation: the
+restricted master drops capacities that do not bind; :meth:`Master.overloaded` finds those
+to add, with the coefficients of the columns already in). With lazy rows the master is a
+relaxation of the one with every row, so an optimum of it that respects every capacity is
+an optimum of the whole, and the rows left out have dual 0.
 
 PuLP is the modelling layer: every column is an ``LpVariable`` (``chain_<flow>_<k>``,
 ``unserved_<flow>``), every row a named ``LpConstraint`` (``demand_<flow>``,
@@ -64,14 +67,25 @@ class Master:
         All capacity rows of the graph (only those used by columns enter the LP).
     solver : {"highs", "cbc"}
         HiGHS kept alive between solves (simplex, warm), or CBC through PuLP.
+    lazy_rows : bool
+        Capacity rows enter only through :meth:`activate` (default: with the first
+        column that uses them).
     """
 
     _built: int  # columns already in the PuLP model (set by _new_pulp)
 
-    def __init__(self, demands: dict[str, float], rows: list[Row], *, solver: str = "highs"):
+    def __init__(
+        self,
+        demands: dict[str, float],
+        rows: list[Row],
+        *,
+        solver: str = "highs",
+        lazy_rows: bool = False,
+    ):
         self.demands = dict(demands)
         self.rows = rows
         self.solver = solver
+        self.lazy_rows = lazy_rows
         self.columns: list[Column] = []  # the columns in the master, in LP order
         self._ids: list[int] = []  # a stable id per column (its PuLP name), by position
         self._next_id = 0
@@ -112,14 +126,46 @@ class Master:
             self.columns.append(c)
             self._ids.append(self._next_id)
             self._next_id += 1
-            for r in c.rows:  # capacity rows in order of first use
-                if self._cap_pos[r] < 0:
-                    self._cap_pos[r] = len(self.cap_rows)
-                    self.cap_rows.append(r)
+            if not self.lazy_rows:
+                for r in c.rows:  # capacity rows in order of first use
+                    if self._cap_pos[r] < 0:
+                        self._cap_pos[r] = len(self.cap_rows)
+                        self.cap_rows.append(r)
             n += 1
         if n:
             self._idle = np.concatenate([self._idle, np.zeros(n, dtype=np.int64)])
         return n
+
+    def activate(self, rows: list[int]) -> int:
+        """Add capacity rows (graph row indices) not in the master yet, with the
+        coefficients of the columns already in it; returns how many were new."""
+        n = 0
+        for r in rows:
+            if self._cap_pos[r] < 0:
+                self._cap_pos[r] = len(self.cap_rows)
+                self.cap_rows.append(r)
+                n += 1
+        if n:
+            self._pulp_stale = True  # old PuLP columns gain coefficients: rebuild on demand
+        return n
+
+    def usage(self, x: list[float]) -> np.ndarray:
+        """Tonnes on every graph row (in the master or not) for column values ``x``."""
+        used = np.zeros(len(self.rows))
+        for c, v in zip(self.columns, x, strict=True):
+            if v > 0.0:
+                for r, k in c.rows.items():
+                    used[r] += k * v
+        return used
+
+    def overloaded(self, res: MasterResult, *, rel: float = 1e-9) -> list[int]:
+        """Graph rows not in the master that ``res`` loads above their capacity (beyond
+        ``rel`` of it, at least 1e-6 t), most overloaded first."""
+        used = self.usage(res.x)
+        caps = np.array([r.capacity_t for r in self.rows])
+        over = used - caps - np.maximum(rel * caps, 1e-6)
+        hit = np.flatnonzero((over > 0) & (self._cap_pos < 0))
+        return [int(r) for r in hit[np.argsort(-over[hit] / caps[hit])]]
 
     def drop_idle(self, *, rounds: int, threshold: float = 1e-6) -> int:
         """Column management after a (HiGHS) solve: count, per column, the consecutive
@@ -170,6 +216,8 @@ class Master:
             for r, cnt in c.rows.items():
                 con = self._cap_cons.get(r)
                 if con is None:
+                    if self._cap_pos[r] < 0:
+                        continue  # a lazy row not in the master
                     con = self._cap_con(r)
                 con.expr[v] = float(cnt)
         self._built = len(self.columns)
@@ -315,23 +363,37 @@ class _HighsMaster:
         self.fresh = True  # no basis yet
         self.ipm = False  # next solve by interior point + crossover
         self.ipm_solves = 0
+        self.rows_added = False  # rows with old columns in them since the last solve
 
     def update(self, phase: int) -> None:
         m, h, hs = self.m, self.h, self.hs
         inf = hs.kHighsInf
         n_new_rows = len(m.cap_rows) - self.n_rows
         if n_new_rows:
-            caps = np.array([m.rows[r].capacity_t for r in m.cap_rows[self.n_rows :]])
+            added = m.cap_rows[self.n_rows :]
+            caps = np.array([m.rows[r].capacity_t for r in added])
+            # coefficients of the columns already in (lazy rows enter after their columns)
+            pos = {r: i for i, r in enumerate(added)}
+            entries: list[list[tuple[int, float]]] = [[] for _ in added]
+            if self.n_cols:
+                for j, c in enumerate(m.columns[: self.n_cols]):
+                    for r, k in c.rows.items():
+                        i = pos.get(r)
+                        if i is not None:
+                            entries[i].append((self.n_flows + j, float(k)))
+            starts = np.cumsum([0] + [len(e) for e in entries[:-1]]).astype(np.int32)
+            flat = [e for es in entries for e in es]
             h.addRows(
                 n_new_rows,
                 np.full(n_new_rows, -inf),
                 caps,
-                0,
-                np.zeros(n_new_rows, np.int32),
-                np.zeros(0, np.int32),
-                np.zeros(0),
+                len(flat),
+                starts,
+                np.asarray([j for j, _ in flat], np.int32),
+                np.asarray([k for _, k in flat], float),
             )
             self.n_rows += n_new_rows
+            self.rows_added = True
         new = m.columns[self.n_cols :]
         if new:
             starts = np.empty(len(new), np.int32)
@@ -342,8 +404,10 @@ class _HighsMaster:
                 starts[j] = len(idx)
                 idx.append(m._flow_pos[c.flow_id])
                 val.append(1.0)
-                idx.extend(int(cap_pos[r]) + off for r in c.rows)
-                val.extend(float(k) for k in c.rows.values())
+                for r, k in c.rows.items():
+                    if cap_pos[r] >= 0:
+                        idx.append(int(cap_pos[r]) + off)
+                        val.append(float(k))
             cost = np.array([c.cost_cny_per_t for c in new])
             h.addCols(
                 len(new),
@@ -369,13 +433,19 @@ class _HighsMaster:
                 h.changeColsCost(k, chains, self.cost if phase == 2 else np.zeros(k))
             self.phase = phase
         # a basis from the last solve stays primal feasible: new columns enter at 0, new
-        # rows are empty when added, fixing unserved at 0 follows a phase-1 optimum of 0
-        h.setOptionValue("simplex_strategy", 1 if self.fresh else 4)
+        # rows are empty when added, fixing unserved at 0 follows a phase-1 optimum of 0 --
+        # primal simplex; rows added with old columns in them (lazy rows) cut the last
+        # solution off but keep it dual feasible -- dual simplex
+        h.setOptionValue("simplex_strategy", 1 if self.fresh or self.rows_added else 4)
         # many columns at once (a thousand, a twentieth of the model or more): a warm primal
         # simplex pivots them in one by one through a very degenerate master; interior
         # point from scratch (with presolve), then crossover to a basis, is much faster
         n_new = len(new)
         self.ipm = n_new >= _IPM_MIN_COLUMNS and n_new >= _IPM_SHARE * (self.n_cols - n_new)
+        # rows cutting the last solution off in a large master: warm dual simplex took
+        # 2-7 s at province (~2,000 rows, ~16,000 columns), interior point ~1 s
+        self.ipm |= self.rows_added and self.n_cols >= _IPM_MIN_COLUMNS
+        self.rows_added = False
 
     def run(self) -> None:
         if self.h.getNumCol() == 0:

@@ -28,8 +28,9 @@ Phase 1 (feasibility) prices with the duals alone: arc weight ``-pi`` (Farkas pr
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -49,6 +50,24 @@ class FlowRule:
     general: bool
     compliant: bool
     penalty_cny_per_t: float = 0.0
+
+
+@dataclass
+class Candidate:
+    """A flow's minimum-weight chain of one kind under the pricing duals, built on demand:
+    ``weight`` (arc weights summed: cost minus row duals, no penalty) is known from the
+    shortest-path search alone; :meth:`build` rebuilds the arcs into a :class:`Column`."""
+
+    flow: Flow
+    kind: str  # "general" | "compliant"
+    weight: float
+    make: Callable[[], Column]
+    _column: Column | None = None
+
+    def build(self) -> Column:
+        if self._column is None:
+            self._column = self.make()
+        return self._column
 
 
 @dataclass
@@ -170,6 +189,8 @@ class Pricer:
         # weight of each flow's cheapest chain of each kind at zero duals (phase 2): a lower
         # bound on its weight under any duals, since arc weights only grow as pi <= 0
         self._lb: dict[str, dict[str, float]] = {"general": {}, "compliant": {}}
+        self.low: dict[str, float] = {}  # set by price()
+        self.skipped = 0  # set by price()
         g = graph
         self.main_nodes = np.flatnonzero(np.asarray(g.node_mode[: g.n_layer]) != 0)
         self.local = np.full(g.n_nodes, -1, dtype=np.int64)
@@ -243,10 +264,10 @@ class Pricer:
             for commodity, group in by_comm.items():
                 w = self.weights(commodity, zero, 2)
                 self._lb = lb
-                for c in self._general(group, w, True, penalty=False):
-                    cols[c.flow_id]["general"] = c
-                for c in self._compliant(group, w, commodity, 2, True, True, penalty=False):
-                    cols[c.flow_id]["compliant"] = c
+                for cand in self._general(group, w, True, penalty=False):
+                    cols[cand.flow.id]["general"] = cand.build()
+                for cand in self._compliant(group, w, commodity, 2, True, True, penalty=False):
+                    cols[cand.flow.id]["compliant"] = cand.build()
             self._sigma, self._lb = saved, saved_lb
             hit = (cols, lb)
             self.g.memo[key] = hit
@@ -263,8 +284,10 @@ class Pricer:
         *,
         phase: int,
         flows: list[Flow] | None = None,
+        limit: int | None = None,
+        skip: set[tuple] | frozenset[tuple] = frozenset(),
     ) -> list[tuple[Column, float]]:
-        """Columns with negative reduced cost, with their reduced costs.
+        """Each flow's most negative reduced-cost column, with its reduced cost.
 
         Parameters
         ----------
@@ -274,18 +297,53 @@ class Pricer:
             Duals of the demand rows by flow id.
         phase : int
             1 (feasibility: column cost 0) or 2 (cost).
+        limit : int, optional
+            Stop once this many flows have a column, taking flows by their lower bound
+            (chain weight minus ``sigma_f``, any penalty left out), most negative first.
+        skip : set
+            Column signatures to pass over (those already in the master): a flow whose
+            best chains are all there offers its next one, or nothing.
+
+        Only the chains taken are rebuilt from their arcs (:class:`Candidate`). Sets
+        :attr:`low`: by flow, a lower bound on its most negative reduced cost over all
+        chains (0 when none can be negative), exact for the flows whose chains were
+        built; and :attr:`skipped`: flows whose best column was passed over.
         """
         flows = list(self.problem.flows) if flows is None else flows
-        found: list[tuple[Column, float]] = []
         pi_neg = np.minimum(pi, 0.0)
-        for cand in self.candidates(pi, phase=phase, flows=flows, sigma=sigma):
-            col = cand
-            cost = col.cost_cny_per_t if phase == 2 else 0.0
-            rc = (
-                cost - sigma.get(col.flow_id, 0.0) - sum(pi_neg[r] * k for r, k in col.rows.items())
-            )
-            if rc < -1e-9 * max(1.0, abs(cost)):
-                found.append((col, rc))
+        by_flow: dict[str, list[Candidate]] = {}
+        for cand in self.candidates(pi, phase=phase, flows=flows, sigma=sigma, lazy=True):
+            by_flow.setdefault(cand.flow.id, []).append(cand)
+        lows = {
+            fid: min(c.weight for c in cs) - sigma.get(fid, 0.0) for fid, cs in by_flow.items()
+        }
+        self.low = {fid: min(0.0, v) for fid, v in lows.items()}
+        self.skipped = 0
+        found: list[tuple[Column, float]] = []
+        for fid in sorted(by_flow, key=lows.__getitem__):
+            if limit is not None and len(found) >= limit:
+                break
+            s = sigma.get(fid, 0.0)
+            best: tuple[Column, float] | None = None
+            bound = np.inf  # min over its chains: reduced cost if built, else weight - s
+            for cand in sorted(by_flow[fid], key=lambda c: c.weight):
+                if best is not None and cand.weight - s >= best[1]:
+                    bound = min(bound, cand.weight - s)
+                    continue  # no penalty makes it cheaper than the one in hand
+                col = cand.build()
+                cost = col.cost_cny_per_t if phase == 2 else 0.0
+                rc = cost - s - sum(pi_neg[r] * k for r, k in col.rows.items())
+                bound = min(bound, rc)
+                if rc >= -1e-9 * max(1.0, abs(cost)):
+                    continue
+                if col.signature in skip:
+                    self.skipped += 1
+                    continue
+                if best is None or rc < best[1]:
+                    best = (col, rc)
+            self.low[fid] = min(0.0, bound)
+            if best is not None:
+                found.append(best)
         return found
 
     def capacity_free(self, flows: Sequence[Flow]) -> dict[str, Column]:
@@ -302,8 +360,8 @@ class Pricer:
             cost, _ = self.g.arc_costs(commodity)
             w = np.where(self.g.row >= 0, np.inf, cost)
             by_id = {f.id: f for f in group}
-            for c in self._general(group, w, False, penalty=False):
-                memo[by_id[c.flow_id]] = c
+            for cand in self._general(group, w, False, penalty=False):
+                memo[by_id[cand.flow.id]] = cand.build()
         self._sigma = saved
         return {f.id: memo[f] for f in flows if memo[f] is not None}
 
@@ -314,8 +372,10 @@ class Pricer:
         phase: int,
         flows: list[Flow],
         sigma: dict[str, float] | None = None,
-    ) -> list[Column]:
-        """Each flow's minimum-weight chain of every kind its rule allows.
+        lazy: bool = False,
+    ) -> list[Any]:
+        """Each flow's minimum-weight chain of every kind its rule allows: columns, or
+        with ``lazy`` :class:`Candidate` objects that build them on demand.
 
         With ``sigma``, chains whose weight minus ``sigma_f`` is >= 0 are skipped before
         they are rebuilt: their reduced cost (weight + any penalty - sigma_f) cannot be
@@ -324,7 +384,7 @@ class Pricer:
         self._sigma = sigma
         self._phase = phase
         zero_duals = phase == 2 and not np.any(pi < 0)
-        out: list[Column] = []
+        out: list[Candidate] = []
         self._call_cache = {}  # labels under this call's road duals
         by_comm: dict[str, list[Flow]] = {}
         for f in flows:
@@ -342,14 +402,30 @@ class Pricer:
                     pi[self.g.row[self.g.road_edge & (self.g.row >= 0)]] < 0
                 )
                 out.extend(self._compliant(comp, w, commodity, phase, road_duals_zero, zero_duals))
-        return out
+        return out if lazy else [c.build() for c in out]
 
-    def _priced_out(self, flow: Flow, weight: float) -> bool:
-        return self._sigma is not None and weight - self._sigma.get(flow.id, 0.0) >= 0.0
+    def _priced_out(self, flow: Flow, weight: float, kind: str = "compliant") -> bool:
+        return weight >= self._below(flow, kind)
+
+    def _below(self, flow: Flow, kind: str) -> float:
+        """Chains of ``kind`` can price out for ``flow`` only when lighter than this.
+
+        A compliant chain: ``sigma_f``. A general one: ``sigma_f`` less the soft rule's
+        penalty (phase 2) when the flow may also take compliant chains -- a non-compliant
+        chain pays it, and a compliant chain that prices out is found by the compliant
+        search anyway. Without duals (``sigma`` unset): no bound.
+        """
+        if self._sigma is None:
+            return np.inf
+        below = self._sigma.get(flow.id, 0.0)
+        rule = self.rules.get(flow.id)
+        if kind == "general" and self._phase == 2 and rule is not None and rule.compliant:
+            below -= rule.penalty_cny_per_t
+        return below
 
     def _may_price(self, flow: Flow, kind: str) -> bool:
         """False when no chain of ``kind`` can price out for ``flow``: its zero-dual weight
-        (0 in phase 1 when it has a chain at all) already reaches ``sigma_f``."""
+        (0 in phase 1 when it has a chain at all) already reaches :meth:`_below`."""
         if self._sigma is None:
             return True
         lb = self._lb[kind].get(flow.id)
@@ -357,11 +433,11 @@ class Pricer:
             return True
         if self._phase == 1 and np.isfinite(lb):
             lb = 0.0
-        return not self._priced_out(flow, lb)
+        return not self._priced_out(flow, lb, kind)
 
     def _general(
         self, flows: list[Flow], w: np.ndarray, zero_duals: bool, *, penalty: bool = True
-    ) -> list[Column]:
+    ) -> list[Candidate]:
         """Shortest general chains, one Dijkstra per origin, or per destination on the
         reversed graph when the flows to price have fewer destinations (batched)."""
         g = self.g
@@ -372,23 +448,36 @@ class Pricer:
         groups: dict[str, list[Flow]] = {}
         for f in flows:
             groups.setdefault(f.destination if reverse else f.origin, []).append(f)
-        keys = list(groups)
+        # stop each search where no flow of its group can price out any more
+        limit = {k: max(self._below(f, "general") for f in fs) for k, fs in groups.items()}
+        keys = sorted(groups, key=limit.__getitem__)
         starts = np.array([g.snk(k) if reverse else g.src(k) for k in keys], dtype=np.int64)
         chunk = max(1, int(_DIJKSTRA_BYTES // (12 * max(1, g.n_nodes))))
         out = []
         for lo in range(0, len(keys), chunk):
-            dist, pred = dijkstra(mat, indices=starts[lo : lo + chunk], return_predecessors=True)
+            dist, pred = dijkstra(
+                mat,
+                indices=starts[lo : lo + chunk],
+                return_predecessors=True,
+                limit=max(limit[k] for k in keys[lo : lo + chunk]),
+            )
             for i, key in enumerate(keys[lo : lo + chunk]):
                 s = int(starts[lo + i])
                 for f in groups[key]:
                     t = g.src(f.origin) if reverse else g.snk(f.destination)
                     d = float(dist[i, t])
-                    if zero_duals:
-                        self._lb["general"][f.id] = d
-                    if not np.isfinite(d) or self._priced_out(f, d):
+                    if zero_duals and (np.isfinite(d) or self._sigma is None):
+                        self._lb["general"][f.id] = d  # (not beyond a limit: unknown)
+                    if not np.isfinite(d) or self._priced_out(f, d, "general"):
                         continue
-                    arcs = g.arcs_between(mat, arc_of, g.path_nodes(pred[i], s, t))
-                    out.append(self.column(f, arcs[::-1] if reverse else arcs, penalty=penalty))
+
+                    def make(
+                        f: Flow = f, row: np.ndarray = pred[i], s: int = s, t: int = t
+                    ) -> Column:
+                        arcs = g.arcs_between(mat, arc_of, g.path_nodes(row, s, t))
+                        return self.column(f, arcs[::-1] if reverse else arcs, penalty=penalty)
+
+                    out.append(Candidate(f, "general", d, make))
         return out
 
     def _compliant(
@@ -401,7 +490,7 @@ class Pricer:
         zero_duals: bool = False,
         *,
         penalty: bool = True,
-    ) -> list[Column]:
+    ) -> list[Candidate]:
         """Cheapest compliant chains: end weights at the entry (exit) nodes of every origin
         (destination), joined through the rail/pipeline layer by one super-node Dijkstra
         per destination -- or per origin, when the flows have fewer origins."""
@@ -449,15 +538,28 @@ class Pricer:
                         self._lb["compliant"][f.id] = best
                     if not np.isfinite(best) or self._priced_out(f, best):
                         continue
-                    nodes = g.path_nodes(pred[b], int(supers[b]), int(near_nodes[i]))
-                    first = int(nodes[1])  # the far node the super node's arc leads to
-                    j = int(far_pos[self.main_nodes[first]])
-                    mid = g.arcs_between(aug, aug_arc, nodes[1:]).tolist()
-                    if reverse:
-                        chain = other.path(i) + mid[::-1] + far[key].path(j)
-                    else:
-                        chain = far[key].path(j) + mid + other.path(i)
-                    out.append(self.column(f, chain, penalty=penalty))
+
+                    def make(
+                        f: Flow = f,
+                        row: np.ndarray = pred[b],
+                        sup: int = int(supers[b]),
+                        i: int = i,
+                        other: _Ends = other,
+                        end: _Ends = far[key],
+                        aug: sp.csr_matrix = aug,
+                        aug_arc: np.ndarray = aug_arc,
+                    ) -> Column:
+                        nodes = g.path_nodes(row, sup, int(near_nodes[i]))
+                        first = int(nodes[1])  # the far node the super node's arc leads to
+                        j = int(far_pos[self.main_nodes[first]])
+                        mid = g.arcs_between(aug, aug_arc, nodes[1:]).tolist()
+                        if reverse:
+                            chain = other.path(i) + mid[::-1] + end.path(j)
+                        else:
+                            chain = end.path(j) + mid + other.path(i)
+                        return self.column(f, chain, penalty=penalty)
+
+                    out.append(Candidate(f, "compliant", best, make))
         return out
 
     def _ends(

@@ -128,7 +128,9 @@ def solve(
     settled = [c for c in seeds.values() if settle and c is not None and not c.rows]
     done = {c.flow_id for c in settled}
     rest = [f for f in problem.flows if f.id not in done]
-    master = Master({f.id: f.tonnes for f in rest}, graph.rows, solver=problem.solver)
+    master = Master(
+        {f.id: f.tonnes for f in rest}, graph.rows, solver=problem.solver, lazy_rows=True
+    )
     master.add_columns([c for f in rest if (c := seeds[f.id]) is not None])
     # a capacity-free chain for every flow that may take one: a feasible start
     free = pricer.capacity_free([f for f in rest if rules[f.id].general])
@@ -145,17 +147,26 @@ def solve(
     tol_t = 1e-7 * max(1.0, total_t)
 
     stalled = 0
-    if _seeds_fit(master, graph, [free_cols.get(f.id, seeds[f.id]) for f in rest]):
-        res = None  # every flow on its seed is feasible: phase 1 would end at 0
+    # capacity rows enter the master when a solution overloads them (lazy rows); first
+    # those the flows' cheapest chains overload together
+    master.activate(_overloaded(master, graph, [seeds[f.id] for f in rest]))
+    starts = [free_cols.get(f.id, seeds[f.id]) for f in rest]
+    if all(c is not None for c in starts) and not _overloaded(master, graph, starts):
+        res = None  # every flow on its start is feasible: phase 1 would end at 0
     else:
         res = master.solve(phase=1)
         iterations += 1
-    while res is not None and res.optimal and res.objective > tol_t and iterations < max_iterations:
-        priced = pricer.price(res.pi, res.sigma, phase=1, flows=rest)
-        new = master.add_columns([c for c, _ in priced])
-        if new == 0:
-            stalled += bool(priced)
-            break
+    while res is not None and res.optimal and iterations < max_iterations:
+        if res.objective <= tol_t:
+            over = master.overloaded(res)
+            if not over:
+                break  # feasible
+            master.activate(over)
+        else:
+            priced = pricer.price(res.pi, res.sigma, phase=1, flows=rest, skip=master._seen)
+            if master.add_columns([c for c, _ in priced]) == 0:
+                stalled += bool(pricer.skipped)
+                break  # nothing prices out: the master with its rows is infeasible
         res = master.solve(phase=1)
         iterations += 1
     if res is not None and not res.optimal and res.status != "Infeasible":
@@ -180,12 +191,15 @@ def solve(
     center: tuple[np.ndarray, dict[str, float], float] | None = None
     while res.optimal and iterations < max_iterations:
         _log.info(
-            "master %d: %.6e, %d columns (%d dropped so far)",
+            "master %d: %.6e, %d columns (%d dropped so far), %d rows",
             iterations,
             res.objective,
             len(master.columns),
             master.dropped,
+            len(master.cap_rows),
         )
+        # rows left out that this solution overloads enter with this round's columns
+        over = master.overloaded(res)
         cols: list[Column] = []
         if center is not None and smoothing > 0.0:
             # Wentges smoothing: price at a point between the best dual so far (by its
@@ -196,24 +210,34 @@ def solve(
                 f: smoothing * center[1].get(f, 0.0) + (1.0 - smoothing) * v
                 for f, v in res.sigma.items()
             }
-            priced = pricer.price(pi_s, sigma_s, phase=2, flows=rest)
-            bound = _lagrangian(pi_s, sigma_s, priced, tonnes, caps)
+            priced = pricer.price(
+                pi_s, sigma_s, phase=2, flows=rest, limit=max_new, skip=master._seen
+            )
+            bound = _lagrangian(pi_s, sigma_s, pricer.low, tonnes, caps)
             if bound > center[2]:
                 center = (pi_s, sigma_s, bound)
             cols = _select(master, priced, max_new)
         if not cols:
-            priced = pricer.price(res.pi, res.sigma, phase=2, flows=rest)
-            bound = _lagrangian(res.pi, res.sigma, priced, tonnes, caps)
+            priced = pricer.price(
+                res.pi, res.sigma, phase=2, flows=rest, limit=max_new, skip=master._seen
+            )
+            bound = _lagrangian(res.pi, res.sigma, pricer.low, tonnes, caps)
             if center is None or bound > center[2]:
                 center = (res.pi, dict(res.sigma), bound)
             cols = _select(master, priced, max_new)
             # a negative reduced cost on a column already in the master: numerical noise
-            stalled += bool(priced) and not cols
-        _log.info("priced %d, bound %.6e", len(cols), center[2] if center else np.nan)
-        if not cols:
+            stalled += pricer.skipped > 0 and not cols
+        _log.info(
+            "priced %d, rows added %d, bound %.6e",
+            len(cols),
+            len(over),
+            center[2] if center else np.nan,
+        )
+        if not cols and not over:
             break
         if drop_after > 0:
             master.drop_idle(rounds=drop_after)
+        master.activate(over)
         master.add_columns(cols)
         res = master.solve(phase=2)
         iterations += 1
@@ -302,35 +326,33 @@ def _select(master: Master, priced: list[tuple[Column, float]], limit: int) -> l
 def _lagrangian(
     pi: np.ndarray,
     sigma: dict[str, float],
-    priced: list[tuple[Column, float]],
+    low: dict[str, float],
     tonnes: dict[str, float],
     caps: np.ndarray,
 ) -> float:
     """A lower bound on the optimum of the master's flows from duals ``(pi, sigma)``:
-    ``sum_r pi_r cap_r + sum_f t_f (sigma_f + min(0, min reduced cost of f))``, the
-    Lagrangian relaxing the capacity rows, with the most negative reduced costs found by
-    (exact) pricing at those duals."""
-    low: dict[str, float] = {}
-    for c, rc in priced:
-        low[c.flow_id] = min(low.get(c.flow_id, 0.0), rc)
+    ``sum_r pi_r cap_r + sum_f t_f (sigma_f + low_f)``, the Lagrangian relaxing the
+    capacity rows, with ``low_f <= min(0, most negative reduced cost of f)`` from (exact)
+    pricing at those duals (:attr:`Pricer.low`)."""
     pim = np.minimum(pi, 0.0)
     return float(
         pim @ caps
-        + sum(t * (sigma.get(f, 0.0) + low.get(f, 0.0)) for f, t in tonnes.items())
+        + sum(t * (sigma.get(f, 0.0) + min(0.0, low.get(f, 0.0))) for f, t in tonnes.items())
     )
 
 
-def _seeds_fit(master: Master, graph: MultimodalGraph, seeds: list[Column | None]) -> bool:
-    """Whether every flow of the master fully on its seed respects every capacity."""
-    if any(c is None for c in seeds):
-        return False
+def _overloaded(
+    master: Master, graph: MultimodalGraph, chains: list[Column | None]
+) -> list[int]:
+    """Graph rows over capacity when every flow of the master is fully on its chain."""
     used: dict[int, float] = {}
-    for c in seeds:
-        assert c is not None
+    for c in chains:
+        if c is None:
+            continue
         t = master.demands[c.flow_id]
         for r, k in c.rows.items():
             used[r] = used.get(r, 0.0) + k * t
-    return all(u <= graph.rows[r].capacity_t for r, u in used.items())
+    return [r for r, u in used.items() if u > graph.rows[r].capacity_t]
 
 
 def _warm_columns(

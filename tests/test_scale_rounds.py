@@ -39,12 +39,10 @@ def test_capped_and_smoothed_rounds_same_optimum(enforcement: str, tmp_path: Pat
 def test_lagrangian_bound() -> None:
     # one flow of 10 t, sigma 5, a column at reduced cost -2; one row, cap 4, pi -1:
     # -4 + 10 * (5 - 2) = 26
-    from freight.network_view import Column
-    from freight.problem import Chain
-
-    col = Column("f", Chain((), (), 0.0, 0.0, False), 0.0, {})
-    got = _lagrangian(np.array([-1.0]), {"f": 5.0}, [(col, -2.0)], {"f": 10.0}, np.array([4.0]))
+    got = _lagrangian(np.array([-1.0]), {"f": 5.0}, {"f": -2.0}, {"f": 10.0}, np.array([4.0]))
     assert got == pytest.approx(26.0)
     # no negative column: the bound takes reduced cost 0
-    got = _lagrangian(np.array([-1.0]), {"f": 5.0}, [], {"f": 10.0}, np.array([4.0]))
+    got = _lagrangian(np.array([-1.0]), {"f": 5.0}, {}, {"f": 10.0}, np.array([4.0]))
+    assert got == pytest.approx(46.0)
+    got = _lagrangian(np.array([-1.0]), {"f": 5.0}, {"f": 3.0}, {"f": 10.0}, np.array([4.0]))
     assert got == pytest.approx(46.0)
