@@ -31,8 +31,10 @@ objects on demand (:meth:`Master.sync_pulp`).
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
+import time
 import warnings
 from dataclasses import dataclass, field
 
@@ -40,6 +42,8 @@ import numpy as np
 import pulp
 
 from freight.network_view import Column, Row, sanitize
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -86,6 +90,7 @@ class Master:
         self.rows = rows
         self.solver = solver
         self.lazy_rows = lazy_rows
+        self.interior = False  # HiGHS: interior point without crossover (see _run)
         self.columns: list[Column] = []  # the columns in the master, in LP order
         self._ids: list[int] = []  # a stable id per column (its PuLP name), by position
         self._next_id = 0
@@ -450,7 +455,35 @@ class _HighsMaster:
     def run(self) -> None:
         if self.h.getNumCol() == 0:
             return
+        t0 = time.perf_counter()
+        try:
+            self._run()
+        finally:
+            info = self.h.getInfo()
+            _log.debug(
+                "HiGHS %s: %.2f s, %d simplex / %d ipm / %d crossover iterations, "
+                "%d rows x %d columns",
+                "ipm" if self.ipm else "simplex",
+                time.perf_counter() - t0,
+                info.simplex_iteration_count,
+                info.ipm_iteration_count,
+                info.crossover_iteration_count,
+                self.h.getNumRow(),
+                self.h.getNumCol(),
+            )
+
+    def _run(self) -> None:
         h, st = self.h, self.hs.HighsModelStatus
+        if self.m.interior:
+            # interior point, no crossover: a central, near-optimal point and its duals
+            h.setOptionValue("solver", "ipm")
+            h.setOptionValue("run_crossover", "off")
+            h.run()
+            h.setOptionValue("solver", "simplex")
+            h.setOptionValue("run_crossover", "on")
+            self.ipm_solves += 1
+            self.fresh = True  # no basis to warm-start from
+            return
         if self.ipm:
             h.setOptionValue("solver", "ipm")
             h.setOptionValue("run_crossover", "on")
@@ -473,10 +506,15 @@ class _HighsMaster:
         if h.getModelStatus() != hs.HighsModelStatus.kOptimal:
             return None
         basis = h.getBasis()
-        if not basis.valid:
-            return None
         n, k = self.n_flows, self.n_cols
         sol = h.getSolution()
+        if not basis.valid:
+            if not self.m.interior:
+                return None
+            dual = np.asarray(sol.col_dual, dtype=float)[n : n + k]
+            value = np.asarray(sol.col_value, dtype=float)[n : n + k]
+            scale = np.maximum(1.0, np.abs(self.cost)) if self.phase == 2 else 1.0
+            return (value <= 1e-6) & (dual > threshold * scale)
         status = np.asarray(
             [s == hs.HighsBasisStatus.kLower for s in basis.col_status[n : n + k]], dtype=bool
         )
@@ -494,8 +532,9 @@ class _HighsMaster:
         keep[n + cols] = False
         status = [s for s, k in zip(basis.col_status, keep.tolist(), strict=True) if k]
         h.deleteCols(len(cols), np.asarray(n + cols, dtype=np.int32))
-        basis.col_status = status
-        h.setBasis(basis)
+        if basis.valid:
+            basis.col_status = status
+            h.setBasis(basis)
         self.cost = self.cost[keep[n:]]
         self.n_cols -= len(cols)
 

@@ -27,6 +27,7 @@ Phase 1 (feasibility) prices with the duals alone: arc weight ``-pi`` (Farkas pr
 
 from __future__ import annotations
 
+import functools
 import heapq
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ from scipy.sparse.csgraph import dijkstra
 from freight.network_view import SINK, SOURCE, TRANSFER, Column, MultimodalGraph
 from freight.problem import Flow, Problem
 
+RANK_BY_TONNES = False
 _DIJKSTRA_BYTES = 2e8  # memory for one batch of distance + predecessor rows
 
 
@@ -116,6 +118,48 @@ class _KmTree:
 
 
 @dataclass
+class _TerminalTrees:
+    """Road km searches from every road node a transfer in or out of the rail/pipeline
+    layer touches (a terminal's road node), on the road graph of local ids.
+
+    Roads are two-way at equal km (checked when built), so a tree from a terminal's road
+    node gives both the km to it (access) and from it (egress) and the paths either way.
+    """
+
+    local: np.ndarray  # global node -> local road id (-1 off the road)
+    mat: sp.csr_matrix  # road km, local ids
+    arc_of: np.ndarray
+    tree: np.ndarray  # global node -> its tree (row of ``pred``), -1 when not a root
+    pred: np.ndarray  # (roots, road nodes) predecessors, int32, towards the root
+    km: dict[int, np.ndarray]  # by global road node of a place: km to/from every root
+
+
+@dataclass
+class _TreeRoads:
+    """The road legs between one place's road node and the terminals' road nodes, out of
+    :class:`_TerminalTrees`; ``arcs(tree)`` lists a leg as :class:`_KmTree` does."""
+
+    trees: _TerminalTrees
+    node: int  # the place's road node (global)
+    reverse: bool  # egress (terminal -> place) rather than access
+
+    def arcs(self, k: int) -> list[int]:
+        t = self.trees
+        x = int(t.local[self.node])
+        pred = t.pred[k]
+        nodes = [x]
+        while pred[x] >= 0:  # towards the root, the terminal's road node
+            x = int(pred[x])
+            nodes.append(x)
+        if self.reverse:  # terminal -> place, in travel order
+            out = MultimodalGraph.arcs_between(t.mat, t.arc_of, np.array(nodes[::-1]))
+            return [int(a) for a in out]
+        # place -> terminal, listed from the terminal back (as _KmTree.arcs)
+        out = MultimodalGraph.arcs_between(t.mat, t.arc_of, np.array(nodes))
+        return [int(a) for a in out[::-1]]
+
+
+@dataclass
 class _Reach:
     """A place's bounded road search, with the transfers it reaches within the bound."""
 
@@ -128,7 +172,7 @@ class _Reach:
 class _Access:
     """Per place: transfers reachable by road within the bound, with their best label."""
 
-    labels: _Labels | _KmTree
+    labels: _Labels | _KmTree | _TreeRoads
     transfers: np.ndarray  # arc ids
     weight: np.ndarray  # road weight of the best label
     label: np.ndarray  # label id
@@ -286,6 +330,7 @@ class Pricer:
         flows: list[Flow] | None = None,
         limit: int | None = None,
         skip: set[tuple] | frozenset[tuple] = frozenset(),
+        fast: bool = False,
     ) -> list[tuple[Column, float]]:
         """Each flow's most negative reduced-cost column, with its reduced cost.
 
@@ -303,6 +348,9 @@ class Pricer:
         skip : set
             Column signatures to pass over (those already in the master): a flow whose
             best chains are all there offers its next one, or nothing.
+        fast : bool
+            Partial pricing of general chains (see :meth:`candidates`): may miss a chain
+            that prices out, so only an exact pricing that finds nothing ends the search.
 
         Only the chains taken are rebuilt from their arcs (:class:`Candidate`). Sets
         :attr:`low`: by flow, a lower bound on its most negative reduced cost over all
@@ -312,7 +360,8 @@ class Pricer:
         flows = list(self.problem.flows) if flows is None else flows
         pi_neg = np.minimum(pi, 0.0)
         by_flow: dict[str, list[Candidate]] = {}
-        for cand in self.candidates(pi, phase=phase, flows=flows, sigma=sigma, lazy=True):
+        cands = self.candidates(pi, phase=phase, flows=flows, sigma=sigma, lazy=True, fast=fast)
+        for cand in cands:
             by_flow.setdefault(cand.flow.id, []).append(cand)
         lows = {
             fid: min(c.weight for c in cs) - sigma.get(fid, 0.0) for fid, cs in by_flow.items()
@@ -320,7 +369,12 @@ class Pricer:
         self.low = {fid: min(0.0, v) for fid, v in lows.items()}
         self.skipped = 0
         found: list[tuple[Column, float]] = []
-        for fid in sorted(by_flow, key=lows.__getitem__):
+        if RANK_BY_TONNES:
+            tonnes = {f.id: f.tonnes for f in flows}
+            order = sorted(by_flow, key=lambda fid: lows[fid] * tonnes[fid])
+        else:
+            order = sorted(by_flow, key=lows.__getitem__)
+        for fid in order:
             if limit is not None and len(found) >= limit:
                 break
             s = sigma.get(fid, 0.0)
@@ -373,9 +427,17 @@ class Pricer:
         flows: list[Flow],
         sigma: dict[str, float] | None = None,
         lazy: bool = False,
+        fast: bool = False,
     ) -> list[Any]:
         """Each flow's minimum-weight chain of every kind its rule allows: columns, or
         with ``lazy`` :class:`Candidate` objects that build them on demand.
+
+        ``fast`` (phase 2, no road duals, two-way roads): general chains are searched
+        only among road-main-road ones (road ends of any length, joined through the
+        rail/pipeline layer as compliant ones are, :meth:`_far_ends`) and the flow's
+        cheapest capacity-free chain -- a few small searches per destination instead of
+        one over the whole graph. It misses a chain with a road leg between two main
+        legs, which an exact pricing (``fast`` False) finds.
 
         With ``sigma``, chains whose weight minus ``sigma_f`` is >= 0 are skipped before
         they are rebuilt: their reduced cost (weight + any penalty - sigma_f) cannot be
@@ -395,14 +457,40 @@ class Pricer:
             comp = [
                 f for f in group if self.rules[f.id].compliant and self._may_price(f, "compliant")
             ]
-            if gen:
+            if gen and fast and phase == 2 and self._roads_by_km(pi):
+                out.extend(
+                    self._compliant(gen, w, commodity, phase, True, False, kind="general")
+                )
+                free = self.capacity_free(gen)
+                out.extend(
+                    Candidate(
+                        f,
+                        "general",
+                        free[f.id].cost_cny_per_t,
+                        functools.partial(self.ruled, free[f.id]),
+                    )
+                    for f in gen
+                    if f.id in free
+                    and not self._priced_out(f, free[f.id].cost_cny_per_t, "general")
+                )
+            elif gen:
                 out.extend(self._general(gen, w, zero_duals))
             if comp:
-                road_duals_zero = not np.any(
-                    pi[self.g.row[self.g.road_edge & (self.g.row >= 0)]] < 0
-                )
+                road_duals_zero = self._roads_by_km(pi)
                 out.extend(self._compliant(comp, w, commodity, phase, road_duals_zero, zero_duals))
         return out if lazy else [c.build() for c in out]
+
+    def _roads_by_km(self, pi: np.ndarray) -> bool:
+        """No road row has a dual: every road arc weighs its commodity's rate per km."""
+        return not np.any(pi[self.g.row[self.g.road_edge & (self.g.row >= 0)]] < 0)
+
+    def fast_possible(self) -> bool:
+        """Whether ``fast`` pricing can apply (two-way roads, a rail/pipeline layer)."""
+        return (
+            len(self.entry_nodes) > 0
+            and len(self.exit_nodes) > 0
+            and self._terminal_trees() is not None
+        )
 
     def _priced_out(self, flow: Flow, weight: float, kind: str = "compliant") -> bool:
         return weight >= self._below(flow, kind)
@@ -490,22 +578,35 @@ class Pricer:
         zero_duals: bool = False,
         *,
         penalty: bool = True,
+        kind: str = "compliant",
     ) -> list[Candidate]:
         """Cheapest compliant chains: end weights at the entry (exit) nodes of every origin
         (destination), joined through the rail/pipeline layer by one super-node Dijkstra
-        per destination -- or per origin, when the flows have fewer origins."""
+        per destination -- or per origin, when the flows have fewer origins.
+
+        ``kind="general"``: the same search with road ends of any length (:meth:`_far_ends`;
+        needs ``cacheable``), i.e. the cheapest chain of road, then rail/pipeline, then
+        road -- every general chain but those with a road leg between two main legs."""
         g = self.g
+        bounded = kind == "compliant"
+        zero_duals = zero_duals and bounded
         if len(self.entry_nodes) == 0 or len(self.exit_nodes) == 0:
             if zero_duals:
                 self._lb["compliant"].update((f.id, np.inf) for f in flows)
             return []
         origins = sorted({f.origin for f in flows})
         dests = sorted({f.destination for f in flows})
-        if cacheable:
+        if cacheable and bounded:
             self._prefetch(origins, reverse=False)
             self._prefetch(dests, reverse=True)
-        acc = {o: self._ends(o, w, commodity, phase, cacheable, reverse=False) for o in origins}
-        egr = {d: self._ends(d, w, commodity, phase, cacheable, reverse=True) for d in dests}
+        acc = {
+            o: self._ends(o, w, commodity, phase, cacheable, reverse=False, bounded=bounded)
+            for o in origins
+        }
+        egr = {
+            d: self._ends(d, w, commodity, phase, cacheable, reverse=True, bounded=bounded)
+            for d in dests
+        }
         reverse = len(dests) < len(origins)
         near, far = (acc, egr) if reverse else (egr, acc)  # far: the super nodes' side
         near_nodes = self.local[self.entry_nodes if reverse else self.exit_nodes]
@@ -536,7 +637,7 @@ class Pricer:
                     best = float(total[i])
                     if zero_duals:
                         self._lb["compliant"][f.id] = best
-                    if not np.isfinite(best) or self._priced_out(f, best):
+                    if not np.isfinite(best) or self._priced_out(f, best, kind):
                         continue
 
                     def make(
@@ -559,7 +660,7 @@ class Pricer:
                             chain = end.path(j) + mid + other.path(i)
                         return self.column(f, chain, penalty=penalty)
 
-                    out.append(Candidate(f, "compliant", best, make))
+                    out.append(Candidate(f, kind, best, make))
         return out
 
     def _ends(
@@ -571,9 +672,11 @@ class Pricer:
         cacheable: bool,
         *,
         reverse: bool,
+        bounded: bool = True,
     ) -> _Ends:
         """Best weight (and arcs) from the origin to each entry node, or from each exit
-        node to the destination, over sidings and road access/egress within the bound."""
+        node to the destination, over sidings and road access/egress within the bound
+        (of any length when not ``bounded``: :meth:`_far_ends`, road weights by km)."""
         g = self.g
         pos = self.exit_pos if reverse else self.entry_pos
         ends = _Ends(np.full(len(self.exit_nodes if reverse else self.entry_nodes), np.inf))
@@ -589,9 +692,11 @@ class Pricer:
         if road_arc is None or not np.isfinite(w[road_arc]):
             return ends
         budget = self.max_access_km - float(g.km[road_arc, 0])
-        if budget < -1e-9:
+        if not bounded:
+            acc = self._far_ends(place, road_arc, commodity, phase, reverse=reverse)
+        elif budget < -1e-9:
             return ends
-        if cacheable:  # road weights proportional to km: the km search is the answer
+        elif cacheable:  # road weights proportional to km: the km search is the answer
             acc = self._access_by_km(place, w, commodity, phase, reverse=reverse)
         else:
             key = (place, commodity, phase, reverse)
@@ -666,6 +771,68 @@ class Pricer:
                 km = d[t_node] + t_km
                 ok = np.flatnonzero(km <= budget + tol)
                 cache[p] = _Reach(_KmTree(nodes, prev, mat, arc_of), transfers[ok], d[t_node[ok]])
+
+    def _terminal_trees(self) -> _TerminalTrees | None:
+        """:class:`_TerminalTrees`, built once per graph (memo); None when some road arc
+        has no twin of equal km the other way."""
+        key = ("terminal_trees",)
+        if key in self.g.memo:
+            return self.g.memo[key]  # type: ignore[no-any-return]
+        g = self.g
+        road_nodes = np.unique(np.concatenate([g.tail[g.road_edge], g.head[g.road_edge]]))
+        local = np.full(g.n_nodes, -1, dtype=np.int64)
+        local[road_nodes] = np.arange(len(road_nodes))
+        mat, arc_of = g.csr(g.km[:, 0], g.road_edge, local=local, size=len(road_nodes))
+        trees: _TerminalTrees | None = None
+        if (mat != mat.T).nnz == 0:
+            roots = np.unique(
+                np.concatenate(
+                    [g.tail[self.road_in_transfers], g.head[self.road_out_transfers]]
+                )
+            )
+            places = sorted(
+                {
+                    int(g.head[a] if g.kind[a] == SOURCE else g.tail[a])
+                    for a in np.flatnonzero(
+                        ((g.kind == SOURCE) | (g.kind == SINK)) & (g.arc_mode == 0)
+                    )
+                }
+            )
+            tree = np.full(g.n_nodes, -1, dtype=np.int64)
+            tree[roots] = np.arange(len(roots))
+            pred = np.empty((len(roots), len(road_nodes)), dtype=np.int32)
+            km = np.empty((len(roots), len(places)))
+            chunk = max(1, int(_DIJKSTRA_BYTES // (12 * max(1, len(road_nodes)))))
+            for lo in range(0, len(roots), chunk):
+                dist, pr = dijkstra(
+                    mat, indices=local[roots[lo : lo + chunk]], return_predecessors=True
+                )
+                pred[lo : lo + chunk] = pr
+                km[lo : lo + chunk] = dist[:, local[places]]
+            trees = _TerminalTrees(
+                local, mat, arc_of, tree, pred, {p: km[:, i] for i, p in enumerate(places)}
+            )
+        self.g.memo[key] = trees
+        return trees
+
+    def _far_ends(
+        self, place: str, road_arc: int, commodity: str, phase: int, *, reverse: bool
+    ) -> _Access:
+        """:meth:`_access_by_km` without the km bound: road legs of any length between the
+        place and every terminal's road node, from :class:`_TerminalTrees`."""
+        trees = self._terminal_trees()
+        assert trees is not None
+        g = self.g
+        node = int(g.tail[road_arc] if reverse else g.head[road_arc])
+        transfers = self.road_out_transfers if reverse else self.road_in_transfers
+        t_node = g.head[transfers] if reverse else g.tail[transfers]
+        k = trees.tree[t_node]
+        km = trees.km[node][k]
+        ok = np.isfinite(km)
+        t = transfers[ok]
+        rate = self.g.costs.generalised_cny_per_tkm("road", commodity) if phase == 2 else 0.0
+        pos = self.exit_pos[g.tail[t]] if reverse else self.entry_pos[g.head[t]]
+        return _Access(_TreeRoads(trees, node, reverse), t, rate * km[ok], k[ok], pos)
 
     def _access_by_km(
         self, place: str, w: np.ndarray, commodity: str, phase: int, *, reverse: bool

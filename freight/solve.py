@@ -57,6 +57,9 @@ from freight.problem import Assignment, Binding, Problem, Solution, Status
 
 __all__ = ["Baseline", "baseline", "solve", "solve_policy_off"]
 
+_FAST_MIN_FLOWS = 1000
+"""Flows in the master from which phase 2 prices general chains fast first (see ``solve``)."""
+
 _log = logging.getLogger(__name__)
 
 
@@ -71,6 +74,8 @@ def solve(
     smoothing: float = 0.0,
     max_new: int | None = None,
     drop_after: int = 3,
+    fast: bool | None = None,
+    interior: bool = False,
 ) -> Solution:
     """Minimise the yearly generalised cost of all flows under the problem's policy.
 
@@ -107,6 +112,13 @@ def solve(
         non-basic columns changes neither the master's optimum nor its duals, and a deleted
         column is an ordinary candidate of pricing, re-added if it prices out again, so the
         loop still ends only when no chain at all prices out at the master's duals.
+    fast : bool, optional
+        Phase 2 prices general chains fast first (:meth:`Pricer.candidates`: road ends of
+        any length joined through the rail/pipeline layer, plus the cheapest
+        capacity-free chain; a road leg between two main legs is missed) and exactly only
+        when that finds nothing -- so the loop still ends only on an exact pricing that
+        finds nothing. Default: when the master holds at least ``_FAST_MIN_FLOWS`` flows
+        (building the terminals' road trees costs more than it saves on small runs).
 
     Returns
     -------
@@ -184,11 +196,17 @@ def solve(
             master.export_lp(str(export_lp))
         return _infeasible(problem, graph, master, res, checks, iterations, t0)
 
+    master.interior = interior and problem.solver == "highs"
     res = master.solve(phase=2)
     iterations += 1
     tonnes = {f.id: f.tonnes for f in rest}
     caps = np.array([r.capacity_t for r in graph.rows])
     center: tuple[np.ndarray, dict[str, float], float] | None = None
+    bound = -np.inf  # best Lagrangian bound from an exact pricing
+    if fast is None:
+        fast = len(rest) >= _FAST_MIN_FLOWS
+    fast = fast and pricer.fast_possible()
+    exact_rounds = 0
     while res.optimal and iterations < max_iterations:
         _log.info(
             "master %d: %.6e, %d columns (%d dropped so far), %d rows",
@@ -203,7 +221,7 @@ def solve(
         cols: list[Column] = []
         if center is not None and smoothing > 0.0:
             # Wentges smoothing: price at a point between the best dual so far (by its
-            # Lagrangian bound) and the master's duals; a mispricing (nothing new there)
+            # Lagrangian value) and the master's duals; a mispricing (nothing new there)
             # falls through to pricing at the master's own duals, which alone may end
             pi_s = smoothing * center[0] + (1.0 - smoothing) * res.pi
             sigma_s = {
@@ -211,30 +229,46 @@ def solve(
                 for f, v in res.sigma.items()
             }
             priced = pricer.price(
-                pi_s, sigma_s, phase=2, flows=rest, limit=max_new, skip=master._seen
+                pi_s, sigma_s, phase=2, flows=rest, limit=max_new, skip=master._seen, fast=fast
             )
-            bound = _lagrangian(pi_s, sigma_s, pricer.low, tonnes, caps)
-            if bound > center[2]:
-                center = (pi_s, sigma_s, bound)
+            # with fast pricing a score, not a bound: the stability centre is a heuristic
+            value = _lagrangian(pi_s, sigma_s, pricer.low, tonnes, caps)
+            if value > center[2]:
+                center = (pi_s, sigma_s, value)
             cols = _select(master, priced, max_new)
-        if not cols:
+        # at the master's duals: fast pricing, then exact pricing when that finds nothing
+        for exact in ([False, True] if fast else [True]):
+            if cols:
+                break
             priced = pricer.price(
-                res.pi, res.sigma, phase=2, flows=rest, limit=max_new, skip=master._seen
+                res.pi,
+                res.sigma,
+                phase=2,
+                flows=rest,
+                limit=max_new,
+                skip=master._seen,
+                fast=not exact,
             )
-            bound = _lagrangian(res.pi, res.sigma, pricer.low, tonnes, caps)
-            if center is None or bound > center[2]:
-                center = (res.pi, dict(res.sigma), bound)
+            value = _lagrangian(res.pi, res.sigma, pricer.low, tonnes, caps)
+            if exact:
+                exact_rounds += 1
+                bound = max(bound, value)
+            if center is None or value > center[2]:
+                center = (res.pi, dict(res.sigma), value)
             cols = _select(master, priced, max_new)
             # a negative reduced cost on a column already in the master: numerical noise
-            stalled += pricer.skipped > 0 and not cols
-        _log.info(
-            "priced %d, rows added %d, bound %.6e",
-            len(cols),
-            len(over),
-            center[2] if center else np.nan,
-        )
+            stalled += exact and pricer.skipped > 0 and not cols
+        _log.info("priced %d, rows added %d, bound %.6e", len(cols), len(over), bound)
         if not cols and not over:
-            break
+            if not master.interior:
+                break
+            # nothing prices out at the interior duals: the master is within its tolerance
+            # of the optimum; a vertex of it, whose duals pricing then checks, ends it
+            master.interior = False
+            _log.info("interior point phase ends: to a vertex")
+            res = master.solve(phase=2)
+            iterations += 1
+            continue
         if drop_after > 0:
             master.drop_idle(rounds=drop_after)
         master.activate(over)
@@ -274,6 +308,8 @@ def solve(
         "stalled": float(stalled),
         "settled": float(len(settled)),
         "dropped": float(master.dropped),
+        "exact_pricings": float(exact_rounds),
+        "fast_pricing": float(fast),
     }
     return Solution(
         Status.OPTIMAL,

@@ -1,0 +1,144 @@
+"""Lazy capacity rows and fast pricing change nothing at the optimum.
+
+``freight.solve`` lets a capacity row into the master only once a master solution overloads
+it, and (``fast``) prices general chains first among road-rail-road ones only, exactly only
+when that finds nothing. The hand instance below is built so that both matter: the cheapest
+chain's rail line is full, the next best chain has a road leg between two rail lines (which
+fast pricing cannot see), and that chain's first rail line fills up only after it is used.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks.generate import generate
+from benchmarks.reference import solve_reference
+from freight.explain import check_flows, rules_for
+from freight.network_view import MultimodalGraph
+from freight.pricing import Pricer
+from freight.problem import Flow, Policy, Problem, Status
+from freight.scenario import build_problem, load_scenario
+from freight.solve import solve
+from networks import load_network
+from tests import tinynet as tn
+
+COVERED = frozenset({"coal", "ore", "coke", "oil"})
+
+
+def _hop(cap_a: float = 300.0) -> Problem:
+    # road 1 -(400)- 2 -(10)- 3 -(400)- 4 and 1 -(700)- 4; O at 1, D at 4.
+    # rail A 11-12 (400 km), B 13-14 (400 km), C 11-14 (800 km); terminals TA (1/11),
+    # TB (2/12), TC (3/13), TD (4/14), 5 CNY/t a lift; rail 0.1 CNY/tkm + 10 a leg,
+    # road 0.4. Per tonne: C 5+10+80+5 = 100; A, road 2-3, B 124; A then road 224;
+    # road then B 224; road 280. 1,500 t of steel: C 1,000 t (cap), A-road-B 300 t (A's
+    # cap), road-B 200 t: 100,000 + 37,200 + 44,800 = 182,000 CNY.
+    places = [
+        tn.place("O", {"road": (1, 0.0)}),
+        tn.place("D", {"road": (4, 0.0)}),
+        tn.place("TA", {"road": (1, 0.0), "rail": (11, 0.0)}, kind="station", handling=5.0),
+        tn.place("TB", {"road": (2, 0.0), "rail": (12, 0.0)}, kind="station", handling=5.0),
+        tn.place("TC", {"road": (3, 0.0), "rail": (13, 0.0)}, kind="station", handling=5.0),
+        tn.place("TD", {"road": (4, 0.0), "rail": (14, 0.0)}, kind="station", handling=5.0),
+    ]
+    net = tn.network(
+        road=[(1, 2, 400.0), (2, 3, 10.0), (3, 4, 400.0), (1, 4, 700.0)],
+        rail=[
+            (11, 12, 400.0, {"capacity_t": cap_a}),
+            (13, 14, 400.0, {"capacity_t": 1000.0}),
+            (11, 14, 800.0, {"capacity_t": 1000.0}),
+        ],
+        places=places,
+    )
+    return tn.problem(
+        net,
+        [Flow("f1", "steel", "O", "D", 1500.0)],
+        cost=tn.costs(road=(0.4, 0.0, 60.0), rail=(0.1, 10.0, 10.0)),
+        policy=Policy(commodities=COVERED, enforcement="off"),
+    )
+
+
+def test_fast_pricing_misses_a_road_leg_between_rail_legs_exact_pricing_finds_it() -> None:
+    prob = _hop()
+    graph = MultimodalGraph(prob.network, prob.costs)
+    pricer = Pricer(graph, prob, rules_for(prob, check_flows(prob, graph)))
+    pricer.capacity_free(prob.flows)
+    assert pricer.fast_possible()
+    zero = np.zeros(len(graph.rows))
+    exact = pricer.price(zero, {"f1": 300.0}, phase=2)
+    fast = pricer.price(zero, {"f1": 300.0}, phase=2, fast=True)
+    # at zero duals: the 100 CNY/t chain over C, found either way
+    assert exact[0][1] == pytest.approx(100.0 - 300.0)
+    assert fast[0][1] == pytest.approx(100.0 - 300.0)
+    # C full (dual -200 on both directions' row): exact finds A-road-B (124), fast only
+    # A-then-road or road-then-B (224)
+    c_rows = [i for i, r in enumerate(graph.rows) if r.name in ("cap_rail_11_14", "cap_rail_14_11")]
+    assert c_rows
+    pi = zero.copy()
+    pi[c_rows] = -200.0
+    exact = pricer.price(pi, {"f1": 300.0}, phase=2)
+    fast = pricer.price(pi, {"f1": 300.0}, phase=2, fast=True)
+    assert exact[0][1] == pytest.approx(124.0 - 300.0)
+    assert [leg.mode for leg in exact[0][0].chain.legs] == ["road", "rail", "road", "rail", "road"]
+    assert fast[0][1] == pytest.approx(224.0 - 300.0)
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_hand_optimum_with_lazy_rows_and_fast_pricing(fast: bool) -> None:
+    prob = _hop()
+    sol = solve(prob, fast=fast)
+    assert sol.status is Status.OPTIMAL
+    assert sol.objective_cny == pytest.approx(182_000.0, rel=1e-12)
+    assert solve_reference(prob, enforcement="off").objective_cny == pytest.approx(
+        182_000.0, rel=1e-9
+    )
+    shadows = {b.label or b.name: b.shadow_cny_per_t for b in sol.bindings}
+    assert sorted(shadows.values()) == pytest.approx([100.0, 124.0], rel=1e-9)
+    if fast:  # fast pricing found nothing more at least once before the exact one did
+        assert sol.stats["fast_pricing"] == 1.0
+        assert sol.stats["exact_pricings"] >= 2.0
+
+
+def test_a_row_left_out_enters_when_overloaded() -> None:
+    # with A at 300 t the first master (C and road) never loads A; the chain over A
+    # arrives later and would carry 500 t: A's row must enter then
+    loose = solve(_hop(cap_a=1e9))
+    tight = solve(_hop())
+    assert loose.objective_cny == pytest.approx(100_000 + 500 * 124.0, rel=1e-12)
+    assert tight.objective_cny == pytest.approx(182_000.0, rel=1e-12)
+    assert tight.stats["rows"] > loose.stats["rows"]
+
+
+@pytest.mark.parametrize("enforcement", ["soft", "hard", "off"])
+def test_generated_same_optimum_fast_or_exact_pricing(enforcement: str, tmp_path: Path) -> None:
+    toml = generate("small", tmp_path / "small", seed=4, enforcement=enforcement)
+    scenario = load_scenario(toml)
+    prob = build_problem(scenario, load_network(scenario.network, use_cache=False))
+    graph = MultimodalGraph(prob.network, prob.costs)
+    exact = solve(prob, graph=graph, fast=False, max_new=7)
+    fast = solve(prob, graph=graph, fast=True, max_new=7)
+    assert fast.status is exact.status
+    if exact.status is not Status.OPTIMAL:
+        return
+    assert fast.objective_cny == pytest.approx(exact.objective_cny, rel=1e-9)
+    assert fast.stats["fast_pricing"] == 1.0
+    # every capacity holds, also those the master never took in
+    used: dict[int, float] = {}
+    for a in fast.assignments:
+        for r, k in graph.rows_of_chain(a.chain).items():
+            used[r] = used.get(r, 0.0) + k * a.tonnes
+    for r, u in used.items():
+        cap = graph.rows[r].capacity_t
+        assert u <= cap * (1 + 1e-9) + 1e-6
+
+
+def test_tiny_fast_pricing_equals_the_reference(tmp_path: Path) -> None:
+    toml = generate("tiny", tmp_path / "tiny", seed=1)
+    scenario = load_scenario(toml)
+    prob = build_problem(scenario, load_network(scenario.network, use_cache=False))
+    sol = solve(prob, fast=True, max_new=2)
+    ref = solve_reference(prob)
+    assert sol.status is Status.OPTIMAL
+    assert sol.objective_cny == pytest.approx(ref.objective_cny, rel=1e-9)
