@@ -180,6 +180,25 @@ class _Access:
 
 
 @dataclass
+class _KmAccess(_Access):
+    """An :class:`_Access` whose ``weight`` is road km (the same for every commodity,
+    phase and round), kept per place, with the plan that takes the minimum per entry (exit)
+    node: ``order`` sorts the transfers by ``pos``, ``starts`` opens each run of one
+    ``pos`` in that order, ``upos`` is that ``pos``."""
+
+    order: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    starts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    upos: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    @staticmethod
+    def plan(pos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        order = np.argsort(pos, kind="stable")
+        sp = pos[order]
+        starts = np.flatnonzero(np.r_[True, sp[1:] != sp[:-1]]) if len(sp) else sp
+        return order, starts, sp[starts]
+
+
+@dataclass
 class _RoadEnds:
     acc: _Access
     val: np.ndarray  # total weight by transfer (road arc + road path + lift)
@@ -419,6 +438,42 @@ class Pricer:
         self._sigma = saved
         return {f.id: memo[f] for f in flows if memo[f] is not None}
 
+    def free_start(self, flows: Sequence[Flow]) -> dict[str, Column]:
+        """A chain using no finite capacity for each flow that has one: the shortest
+        road-only chain when no road arc has a capacity (one km search per destination or
+        origin serves every commodity), else :meth:`capacity_free`. Costs without penalty."""
+        g = self.g
+        if np.any(g.row[g.road_edge] >= 0):
+            return self.capacity_free(flows)
+        memo = g.memo.setdefault(("road_only",), {})
+        todo = [f for f in flows if f not in memo]
+        if todo:
+            from freight.explain import road_mask
+
+            origins = {f.origin for f in todo}
+            dests = {f.destination for f in todo}
+            reverse = len(dests) < len(origins)
+            mat, arc_of = g.csr(g.km.sum(axis=1), road_mask(g), reverse=reverse)
+            groups: dict[str, list[Flow]] = {}
+            for f in todo:
+                groups.setdefault(f.destination if reverse else f.origin, []).append(f)
+            keys = list(groups)
+            starts = np.array([g.snk(k) if reverse else g.src(k) for k in keys], dtype=np.int64)
+            chunk = max(1, int(_DIJKSTRA_BYTES // (12 * max(1, g.n_nodes))))
+            for lo in range(0, len(keys), chunk):
+                dist, pred = dijkstra(
+                    mat, indices=starts[lo : lo + chunk], return_predecessors=True
+                )
+                for i, key in enumerate(keys[lo : lo + chunk]):
+                    s = int(starts[lo + i])
+                    for f in groups[key]:
+                        t = g.src(f.origin) if reverse else g.snk(f.destination)
+                        memo[f] = None
+                        if np.isfinite(dist[i, t]):
+                            arcs = g.arcs_between(mat, arc_of, g.path_nodes(pred[i], s, t))
+                            memo[f] = self.column(f, arcs[::-1] if reverse else arcs, penalty=False)
+        return {f.id: memo[f] for f in flows if memo[f] is not None}
+
     def candidates(
         self,
         pi: np.ndarray,
@@ -461,7 +516,7 @@ class Pricer:
                 out.extend(
                     self._compliant(gen, w, commodity, phase, True, False, kind="general")
                 )
-                free = self.capacity_free(gen)
+                free = self.free_start(gen)
                 out.extend(
                     Candidate(
                         f,
@@ -692,6 +747,7 @@ class Pricer:
         if road_arc is None or not np.isfinite(w[road_arc]):
             return ends
         budget = self.max_access_km - float(g.km[road_arc, 0])
+        acc: _Access
         if not bounded:
             acc = self._far_ends(place, road_arc, commodity, phase, reverse=reverse)
         elif budget < -1e-9:
@@ -708,9 +764,14 @@ class Pricer:
             acc = found
         if len(acc.transfers) == 0:
             return ends
-        val = float(w[road_arc]) + acc.weight + w[acc.transfers]
         road_best = np.full(len(ends.vals), np.inf)
-        np.minimum.at(road_best, acc.pos, val)
+        if isinstance(acc, _KmAccess):
+            rate = g.costs.generalised_cny_per_tkm("road", commodity) if phase == 2 else 0.0
+            val = float(w[road_arc]) + rate * acc.weight + w[acc.transfers]
+            road_best[acc.upos] = np.minimum.reduceat(val[acc.order], acc.starts)
+        else:
+            val = float(w[road_arc]) + acc.weight + w[acc.transfers]
+            np.minimum.at(road_best, acc.pos, val)
         # a siding keeps a tie (it was offered first)
         better = road_best < ends.vals
         ends.vals = np.where(better, road_best, ends.vals)
@@ -817,43 +878,49 @@ class Pricer:
 
     def _far_ends(
         self, place: str, road_arc: int, commodity: str, phase: int, *, reverse: bool
-    ) -> _Access:
+    ) -> _KmAccess:
         """:meth:`_access_by_km` without the km bound: road legs of any length between the
-        place and every terminal's road node, from :class:`_TerminalTrees`."""
+        place and every terminal's road node, from :class:`_TerminalTrees` (kept per place)."""
+        memo = self.g.memo.setdefault(("far_ends", reverse), {})
+        hit = memo.get(place)
+        if hit is not None:
+            return hit  # type: ignore[no-any-return]
         trees = self._terminal_trees()
         assert trees is not None
         g = self.g
+        shared = self.g.memo.get(("far_plan", reverse))
+        if shared is None:
+            t = self.road_out_transfers if reverse else self.road_in_transfers
+            k = trees.tree[g.head[t] if reverse else g.tail[t]]
+            pos = self.exit_pos[g.tail[t]] if reverse else self.entry_pos[g.head[t]]
+            shared = (t, k, pos, *_KmAccess.plan(pos))
+            self.g.memo[("far_plan", reverse)] = shared
+        t, k, pos, order, starts, upos = shared
         node = int(g.tail[road_arc] if reverse else g.head[road_arc])
-        transfers = self.road_out_transfers if reverse else self.road_in_transfers
-        t_node = g.head[transfers] if reverse else g.tail[transfers]
-        k = trees.tree[t_node]
-        km = trees.km[node][k]
-        ok = np.isfinite(km)
-        t = transfers[ok]
-        rate = self.g.costs.generalised_cny_per_tkm("road", commodity) if phase == 2 else 0.0
-        pos = self.exit_pos[g.tail[t]] if reverse else self.entry_pos[g.head[t]]
-        return _Access(_TreeRoads(trees, node, reverse), t, rate * km[ok], k[ok], pos)
+        km = trees.km[node][k]  # inf where the road does not reach: weight inf
+        acc = _KmAccess(_TreeRoads(trees, node, reverse), t, km, k, pos, order, starts, upos)
+        memo[place] = acc
+        return acc
 
     def _access_by_km(
         self, place: str, w: np.ndarray, commodity: str, phase: int, *, reverse: bool
-    ) -> _Access:
+    ) -> _KmAccess:
         """:meth:`_access` when every road arc weighs ``rate`` per km (no road duals): the
         shortest road path within the bound is also the lightest, so one km search per
-        place serves every commodity, phase and pricing round."""
+        place serves every commodity, phase and pricing round (kept per place)."""
+        memo = self.g.memo.setdefault(("near_ends", reverse, self.max_access_km), {})
+        hit = memo.get(place)
+        if hit is not None:
+            return hit  # type: ignore[no-any-return]
         self._prefetch([place], reverse=reverse)
         reach = self._reaches(reverse)[place]
-        rate = self.g.costs.generalised_cny_per_tkm("road", commodity) if phase == 2 else 0.0
-        ok = np.isfinite(w[reach.transfers])
-        t = reach.transfers[ok]
+        t = reach.transfers
         g = self.g
         pos = self.exit_pos[g.tail[t]] if reverse else self.entry_pos[g.head[t]]
-        return _Access(
-            reach.tree,
-            t,
-            rate * reach.road_km[ok],
-            g.head[t] if reverse else g.tail[t],
-            pos,
-        )
+        label = g.head[t] if reverse else g.tail[t]
+        acc = _KmAccess(reach.tree, t, reach.road_km, label, pos, *_KmAccess.plan(pos))
+        memo[place] = acc
+        return acc
 
     def _access(self, start: int, budget: float, w: np.ndarray, *, reverse: bool) -> _Access:
         """Road labels from/to ``start`` and, for every transfer in or out of the

@@ -145,7 +145,7 @@ def solve(
     )
     master.add_columns([c for f in rest if (c := seeds[f.id]) is not None])
     # a capacity-free chain for every flow that may take one: a feasible start
-    free = pricer.capacity_free([f for f in rest if rules[f.id].general])
+    free = pricer.free_start([f for f in rest if rules[f.id].general])
     free_cols = {fid: pricer.ruled(c) for fid, c in free.items()}
     master.add_columns(list(free_cols.values()))
     if warm is not None:
@@ -235,7 +235,8 @@ def solve(
             value = _lagrangian(pi_s, sigma_s, pricer.low, tonnes, caps)
             if value > center[2]:
                 center = (pi_s, sigma_s, value)
-            cols = _select(master, priced, max_new)
+            # only those that price out at the master's own duals can enter its basis
+            cols = [c for c in _select(master, priced, max_new) if _reduced(c, res) < 0.0]
         # at the master's duals: fast pricing, then exact pricing when that finds nothing
         for exact in ([False, True] if fast else [True]):
             if cols:
@@ -357,6 +358,17 @@ def _select(master: Master, priced: list[tuple[Column, float]], limit: int) -> l
             best[c.flow_id] = (rc, c)
     ranked = sorted(best.values(), key=lambda t: t[0])
     return [c for _, c in ranked[:limit]]
+
+
+def _reduced(col: Column, res: MasterResult) -> float:
+    """Reduced cost of ``col`` at the master's duals, 0 when within the pricing tolerance."""
+    pi = res.pi
+    rc = (
+        col.cost_cny_per_t
+        - res.sigma.get(col.flow_id, 0.0)
+        - sum(min(pi[r], 0.0) * k for r, k in col.rows.items())
+    )
+    return rc if rc < -1e-9 * max(1.0, abs(col.cost_cny_per_t)) else 0.0
 
 
 def _lagrangian(
