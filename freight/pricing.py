@@ -40,7 +40,6 @@ from scipy.sparse.csgraph import dijkstra
 from freight.network_view import SINK, SOURCE, TRANSFER, Column, MultimodalGraph
 from freight.problem import Flow, Problem
 
-RANK_BY_TONNES = False
 _DIJKSTRA_BYTES = 2e8  # memory for one batch of distance + predecessor rows
 
 
@@ -388,12 +387,7 @@ class Pricer:
         self.low = {fid: min(0.0, v) for fid, v in lows.items()}
         self.skipped = 0
         found: list[tuple[Column, float]] = []
-        if RANK_BY_TONNES:
-            tonnes = {f.id: f.tonnes for f in flows}
-            order = sorted(by_flow, key=lambda fid: lows[fid] * tonnes[fid])
-        else:
-            order = sorted(by_flow, key=lows.__getitem__)
-        for fid in order:
+        for fid in sorted(by_flow, key=lows.__getitem__):
             if limit is not None and len(found) >= limit:
                 break
             s = sigma.get(fid, 0.0)
