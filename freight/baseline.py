@@ -39,14 +39,28 @@ def baseline(problem: Problem, graph: MultimodalGraph | None = None) -> Baseline
     mask = road_mask(g)
     fwd, fwd_arc = g.csr(km, mask)
     rev, rev_arc = g.csr(km, mask, reverse=True)
-    out: list[Assignment] = []
+    out: dict[str, Assignment] = {}
     fallbacks: dict[str, str] = {}
-    for f in problem.flows:
+    # one search per origin (flows taken by origin) and per destination, not per flow;
+    # road-only flows from the destinations' reverse trees when there are fewer of them
+    by_dest = len({f.destination for f in problem.flows}) < len({f.origin for f in problem.flows})
+    rev_trees: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    fwd_tree: tuple[str, np.ndarray, np.ndarray] | None = None
+
+    def rev_tree(dest: str) -> tuple[np.ndarray, np.ndarray]:
+        if dest not in rev_trees:
+            rev_trees[dest] = dijkstra(rev, indices=g.snk(dest), return_predecessors=True)
+        return rev_trees[dest]
+
+    for f in sorted(problem.flows, key=lambda f: f.origin):
         s, t = g.src(f.origin), g.snk(f.destination)
-        d_o, p_o = dijkstra(fwd, indices=s, return_predecessors=True)
         arcs = None
+        if f.baseline_mode in ("rail", "pipeline") or not by_dest:
+            if fwd_tree is None or fwd_tree[0] != f.origin:
+                fwd_tree = (f.origin, *dijkstra(fwd, indices=s, return_predecessors=True))
+            _, d_o, p_o = fwd_tree
         if f.baseline_mode in ("rail", "pipeline"):
-            d_d, p_d = dijkstra(rev, indices=t, return_predecessors=True)
+            d_d, p_d = rev_tree(f.destination)
             arcs, exact = _mode_chain(
                 g, f, f.baseline_mode, (fwd, fwd_arc, d_o, p_o), (rev, rev_arc, d_d, p_d)
             )
@@ -55,13 +69,21 @@ def baseline(problem: Problem, graph: MultimodalGraph | None = None) -> Baseline
             elif not exact:
                 fallbacks[f.id] = f"cheapest chain with a {f.baseline_mode} leg"
         if arcs is None:
-            if not np.isfinite(d_o[t]):
-                fallbacks[f.id] = "none"
-                continue
-            arcs = g.path_arcs(fwd, fwd_arc, p_o, s, t)
+            if by_dest:
+                d_d, p_d = rev_tree(f.destination)
+                if not np.isfinite(d_d[s]):
+                    fallbacks[f.id] = "none"
+                    continue
+                arcs = g.path_arcs(rev, rev_arc, p_d, t, s)[::-1]
+            else:
+                if not np.isfinite(d_o[t]):
+                    fallbacks[f.id] = "none"
+                    continue
+                arcs = g.path_arcs(fwd, fwd_arc, p_o, s, t)
         chain, _ = g.chain_from_arcs(arcs, f.commodity, max_access_km=problem.policy.max_access_km)
-        out.append(Assignment(f.id, chain, f.tonnes))
-    return Baseline(tuple(out), fallbacks)
+        out[f.id] = Assignment(f.id, chain, f.tonnes)
+    assignments = tuple(out[f.id] for f in problem.flows if f.id in out)
+    return Baseline(assignments, fallbacks)
 
 
 def _mode_chain(
