@@ -16,17 +16,22 @@ an optimum of the whole, and the rows left out have dual 0.
 
 PuLP is the modelling layer: every column is an ``LpVariable`` (``chain_<flow>_<k>``,
 ``unserved_<flow>``), every row a named ``LpConstraint`` (``demand_<flow>``,
-``cap_<mode>_<u>_<v>``, ``terminal_<id>``), kept up to date incrementally, so
-:meth:`Master.export_lp` writes the LP the solver saw and ``solver="cbc"`` solves it through
-PuLP. With HiGHS the solver persists instead of being rebuilt per solve (PuLP's HiGHS
-interface builds a fresh model coefficient by coefficient at every ``solve()``): one
+``cap_<mode>_<u>_<v>``, ``terminal_<id>``). The PuLP model grows incrementally while only
+columns are added, and is rebuilt from the master's columns and rows once columns were
+dropped or lazy rows entered (which give old columns new coefficients) -- on demand, so
+with HiGHS a run builds it only when asked: :meth:`Master.export_lp` writes the LP the
+solver saw, and ``solver="cbc"`` solves it through PuLP at every solve.
+
+With HiGHS the solver persists instead of being rebuilt per solve (PuLP's HiGHS interface
+builds a fresh model coefficient by coefficient at every ``solve()``): one
 ``highspy.Highs`` model is fed the same numbers as numpy arrays, only the new columns and
 rows at each solve, keeps its basis and re-solves warm (primal simplex after columns are
 added, the previous basis staying primal feasible) -- except when many columns arrive at
-once (1,000 or more and a twentieth of the model): then interior point from scratch, with
-presolve, and crossover to a basis, which the next warm solves start from. Duals come from
-that basic solution, so shadow prices are vertex duals; values are written back to the PuLP
-objects on demand (:meth:`Master.sync_pulp`).
+once (1,000 or more and a twentieth of the model), or rows that cut the last solution off
+arrive in a large model: then interior point from scratch, with presolve, and crossover to
+a basis, which the next warm solves start from. Duals come from that basic solution, so
+shadow prices are vertex duals; values are written back to the PuLP objects on demand
+(:meth:`Master.sync_pulp`).
 """
 
 from __future__ import annotations
@@ -450,6 +455,8 @@ class _HighsMaster:
         # rows cutting the last solution off in a large master: warm dual simplex took
         # 2-7 s at province (~2,000 rows, ~16,000 columns), interior point ~1 s
         self.ipm |= self.rows_added and self.n_cols >= _IPM_MIN_COLUMNS
+        # from an interior point (no basis) to a vertex: interior point with crossover
+        self.ipm |= self.fresh and self.n_cols >= _IPM_MIN_COLUMNS
         self.rows_added = False
 
     def run(self) -> None:
@@ -514,7 +521,10 @@ class _HighsMaster:
             dual = np.asarray(sol.col_dual, dtype=float)[n : n + k]
             value = np.asarray(sol.col_value, dtype=float)[n : n + k]
             scale = np.maximum(1.0, np.abs(self.cost)) if self.phase == 2 else 1.0
-            return (value <= 1e-6) & (dual > threshold * scale)
+            # an interior point: a column priced above the threshold at these (near
+            # optimal) duals is off the optimal face; its value only goes to zero
+            del value
+            return np.asarray(dual > 10.0 * threshold * scale)
         status = np.asarray(
             [s == hs.HighsBasisStatus.kLower for s in basis.col_status[n : n + k]], dtype=bool
         )
