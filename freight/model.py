@@ -96,6 +96,7 @@ class Master:
         self.solver = solver
         self.lazy_rows = lazy_rows
         self.interior = False  # HiGHS: interior point without crossover (see _run)
+        self.warm_columns = False  # HiGHS: new columns by warm primal simplex, however many
         self.columns: list[Column] = []  # the columns in the master, in LP order
         self._ids: list[int] = []  # a stable id per column (its PuLP name), by position
         self._next_id = 0
@@ -452,6 +453,7 @@ class _HighsMaster:
         # point from scratch (with presolve), then crossover to a basis, is much faster
         n_new = len(new)
         self.ipm = n_new >= _IPM_MIN_COLUMNS and n_new >= _IPM_SHARE * (self.n_cols - n_new)
+        self.ipm &= not m.warm_columns
         # rows cutting the last solution off in a large master: warm dual simplex took
         # 2-7 s at province (~2,000 rows, ~16,000 columns), interior point ~1 s
         self.ipm |= self.rows_added and self.n_cols >= _IPM_MIN_COLUMNS
