@@ -284,14 +284,16 @@ def solve(
             cols = _select(master, priced, max_new)
             # a negative reduced cost on a column already in the master: numerical noise
             stalled += exact and pricer.skipped > 0 and not cols
-        _log.info(
-            "priced %d, rows added %d, bound %.6e, most negative %.3g CNY/t, sum t*rc %.3g",
-            len(cols),
-            len(over),
-            bound,
-            min((_reduced(c, res) for c in cols), default=0.0),
-            sum(_reduced(c, res) * tonnes[c.flow_id] for c in cols),
-        )
+        if _log.isEnabledFor(logging.INFO):
+            rcs = [_reduced(c, res) for c in cols]
+            _log.info(
+                "priced %d, rows added %d, bound %.6e, most negative %.3g CNY/t, sum t*rc %.3g",
+                len(cols),
+                len(over),
+                bound,
+                min(rcs, default=0.0),
+                sum(rc * tonnes[c.flow_id] for rc, c in zip(rcs, cols, strict=True)),
+            )
         if not cols and not over:
             if not master.interior:
                 break
