@@ -520,12 +520,10 @@ class _HighsMaster:
         if not basis.valid:
             if not self.m.interior:
                 return None
-            dual = np.asarray(sol.col_dual, dtype=float)[n : n + k]
-            value = np.asarray(sol.col_value, dtype=float)[n : n + k]
-            scale = np.maximum(1.0, np.abs(self.cost)) if self.phase == 2 else 1.0
             # an interior point: a column priced above the threshold at these (near
-            # optimal) duals is off the optimal face; its value only goes to zero
-            del value
+            # optimal) duals is off the optimal face (its value tends to zero, never is)
+            dual = np.asarray(sol.col_dual, dtype=float)[n : n + k]
+            scale = np.maximum(1.0, np.abs(self.cost)) if self.phase == 2 else 1.0
             return np.asarray(dual > 10.0 * threshold * scale)
         status = np.asarray(
             [s == hs.HighsBasisStatus.kLower for s in basis.col_status[n : n + k]], dtype=bool

@@ -444,28 +444,12 @@ class Pricer:
         if todo:
             from freight.explain import road_mask
 
-            origins = {f.origin for f in todo}
-            dests = {f.destination for f in todo}
-            reverse = len(dests) < len(origins)
-            mat, arc_of = g.csr(g.km.sum(axis=1), road_mask(g), reverse=reverse)
-            groups: dict[str, list[Flow]] = {}
-            for f in todo:
-                groups.setdefault(f.destination if reverse else f.origin, []).append(f)
-            keys = list(groups)
-            starts = np.array([g.snk(k) if reverse else g.src(k) for k in keys], dtype=np.int64)
-            chunk = max(1, int(_DIJKSTRA_BYTES // (12 * max(1, g.n_nodes))))
-            for lo in range(0, len(keys), chunk):
-                dist, pred = dijkstra(
-                    mat, indices=starts[lo : lo + chunk], return_predecessors=True
-                )
-                for i, key in enumerate(keys[lo : lo + chunk]):
-                    s = int(starts[lo + i])
-                    for f in groups[key]:
-                        t = g.src(f.origin) if reverse else g.snk(f.destination)
-                        memo[f] = None
-                        if np.isfinite(dist[i, t]):
-                            arcs = g.arcs_between(mat, arc_of, g.path_nodes(pred[i], s, t))
-                            memo[f] = self.column(f, arcs[::-1] if reverse else arcs, penalty=False)
+            memo.update((f, None) for f in todo)
+            w = np.where(road_mask(g), g.km.sum(axis=1), np.inf)  # km: any commodity
+            saved, self._sigma = self._sigma, None
+            for cand in self._general(todo, w, False, penalty=False):
+                memo[cand.flow] = cand.build()
+            self._sigma = saved
         return {f.id: memo[f] for f in flows if memo[f] is not None}
 
     def candidates(
