@@ -313,8 +313,10 @@ def solve(
         iterations += 1
         # the objective stalls -- a degenerate tail, columns pricing out at the vertex duals
         # but changing nothing: from here new columns go in by warm primal simplex (at
-        # province 0.02-0.8 s a re-solve there, against 1-2 s by interior point)
-        if res.optimal and last - res.objective <= 1e-7 * max(1.0, abs(res.objective)):
+        # province 0.02-0.8 s a re-solve there, against 1-2 s by interior point); a round
+        # that added rows may raise the objective, which says nothing about a tail
+        stalls = last - res.objective <= 1e-7 * max(1.0, abs(res.objective))
+        if res.optimal and not over and stalls:
             if not master.warm_columns:
                 _log.info("objective stalls: warm primal simplex from here")
             master.warm_columns = True
