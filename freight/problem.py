@@ -210,6 +210,8 @@ class Solution:
     message: str = ""
     iterations: int = 0
     stats: dict[str, float] = field(default_factory=dict)
+    # (flow id, chain) of every column of the final master, used or not: a warm start
+    chains: tuple[tuple[str, Chain], ...] = ()
 
     def tonnes_of(self, flow_id: str) -> float:
         return sum(a.tonnes for a in self.assignments if a.flow_id == flow_id)

@@ -142,3 +142,25 @@ def test_tiny_fast_pricing_equals_the_reference(tmp_path: Path) -> None:
     ref = solve_reference(prob)
     assert sol.status is Status.OPTIMAL
     assert sol.objective_cny == pytest.approx(ref.objective_cny, rel=1e-9)
+
+
+def test_off_run_warm_from_the_rule_masters_chains_same_optimum(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from freight.solve import solve_policy_off
+
+    toml = generate("small", tmp_path / "small", seed=4)
+    scenario = load_scenario(toml)
+    prob = build_problem(scenario, load_network(scenario.network, use_cache=False))
+    graph = MultimodalGraph(prob.network, prob.costs)
+    on = solve(prob, graph=graph)
+    assert on.status is Status.OPTIMAL
+    # the final master's chains: every chain used by a master flow, and unused ones too
+    settled = on.stats["settled"]
+    used = {(a.flow_id, a.chain) for a in on.assignments}
+    assert len(used - set(on.chains)) <= settled
+    assert len(on.chains) > len(used) - settled
+    warm = solve_policy_off(prob, on, graph=graph)
+    cold = solve(replace(prob, policy=prob.policy.off()), graph=graph)
+    assert warm.status is cold.status is Status.OPTIMAL
+    assert warm.objective_cny == pytest.approx(cold.objective_cny, rel=1e-9)
