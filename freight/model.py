@@ -28,8 +28,9 @@ builds a fresh model coefficient by coefficient at every ``solve()``): one
 rows at each solve, keeps its basis and re-solves warm (primal simplex after columns are
 added, the previous basis staying primal feasible) -- except when many columns arrive at
 once (1,000 or more and a twentieth of the model), or rows that cut the last solution off
-arrive in a large model: then interior point from scratch, with presolve, and crossover to
-a basis, which the next warm solves start from. Duals come from that basic solution, so
+arrive in a large model (unless :attr:`Master.warm_columns`, set once the objective
+stalls): then interior point from scratch, with presolve, and crossover to a basis, which
+the next warm solves start from. Duals come from that basic solution, so
 shadow prices are vertex duals; values are written back to the PuLP objects on demand
 (:meth:`Master.sync_pulp`).
 """
@@ -95,7 +96,7 @@ class Master:
         self.rows = rows
         self.solver = solver
         self.lazy_rows = lazy_rows
-        self.interior = False  # HiGHS: interior point without crossover (see _run)
+        self._caps = np.array([r.capacity_t for r in rows])
         self.warm_columns = False  # HiGHS: new columns by warm primal simplex, however many
         self.columns: list[Column] = []  # the columns in the master, in LP order
         self._ids: list[int] = []  # a stable id per column (its PuLP name), by position
@@ -173,7 +174,7 @@ class Master:
         """Graph rows not in the master that ``res`` loads above their capacity (beyond
         ``rel`` of it, at least 1e-6 t), most overloaded first."""
         used = self.usage(res.x)
-        caps = np.array([r.capacity_t for r in self.rows])
+        caps = self._caps
         over = used - caps - np.maximum(rel * caps, 1e-6)
         hit = np.flatnonzero((over > 0) & (self._cap_pos < 0))
         return [int(r) for r in hit[np.argsort(-over[hit] / caps[hit])]]
@@ -457,7 +458,7 @@ class _HighsMaster:
         # rows cutting the last solution off in a large master: warm dual simplex took
         # 2-7 s at province (~2,000 rows, ~16,000 columns), interior point ~1 s
         self.ipm |= self.rows_added and self.n_cols >= _IPM_MIN_COLUMNS
-        # from an interior point (no basis) to a vertex: interior point with crossover
+        # no basis yet (the first solve of a large master): interior point with crossover
         self.ipm |= self.fresh and self.n_cols >= _IPM_MIN_COLUMNS
         self.rows_added = False
 
@@ -465,6 +466,7 @@ class _HighsMaster:
         if self.h.getNumCol() == 0:
             return
         t0 = time.perf_counter()
+        method = "ipm" if self.ipm else "simplex" if self.fresh else "warm simplex"
         try:
             self._run()
         finally:
@@ -472,7 +474,7 @@ class _HighsMaster:
             _log.debug(
                 "HiGHS %s: %.2f s, %d simplex / %d ipm / %d crossover iterations, "
                 "%d rows x %d columns",
-                "ipm" if self.ipm else "simplex",
+                method,
                 time.perf_counter() - t0,
                 info.simplex_iteration_count,
                 info.ipm_iteration_count,
@@ -483,16 +485,6 @@ class _HighsMaster:
 
     def _run(self) -> None:
         h, st = self.h, self.hs.HighsModelStatus
-        if self.m.interior:
-            # interior point, no crossover: a central, near-optimal point and its duals
-            h.setOptionValue("solver", "ipm")
-            h.setOptionValue("run_crossover", "off")
-            h.run()
-            h.setOptionValue("solver", "simplex")
-            h.setOptionValue("run_crossover", "on")
-            self.ipm_solves += 1
-            self.fresh = True  # no basis to warm-start from
-            return
         if self.ipm:
             h.setOptionValue("solver", "ipm")
             h.setOptionValue("run_crossover", "on")
@@ -518,13 +510,7 @@ class _HighsMaster:
         n, k = self.n_flows, self.n_cols
         sol = h.getSolution()
         if not basis.valid:
-            if not self.m.interior:
-                return None
-            # an interior point: a column priced above the threshold at these (near
-            # optimal) duals is off the optimal face (its value tends to zero, never is)
-            dual = np.asarray(sol.col_dual, dtype=float)[n : n + k]
-            scale = np.maximum(1.0, np.abs(self.cost)) if self.phase == 2 else 1.0
-            return np.asarray(dual > 10.0 * threshold * scale)
+            return None
         status = np.asarray(
             [s == hs.HighsBasisStatus.kLower for s in basis.col_status[n : n + k]], dtype=bool
         )
@@ -542,9 +528,8 @@ class _HighsMaster:
         keep[n + cols] = False
         status = [s for s, k in zip(basis.col_status, keep.tolist(), strict=True) if k]
         h.deleteCols(len(cols), np.asarray(n + cols, dtype=np.int32))
-        if basis.valid:
-            basis.col_status = status
-            h.setBasis(basis)
+        basis.col_status = status
+        h.setBasis(basis)
         self.cost = self.cost[keep[n:]]
         self.n_cols -= len(cols)
 

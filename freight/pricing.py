@@ -185,9 +185,9 @@ class _KmAccess(_Access):
     node: ``order`` sorts the transfers by ``pos``, ``starts`` opens each run of one
     ``pos`` in that order, ``upos`` is that ``pos``."""
 
-    order: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    starts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    upos: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    order: np.ndarray
+    starts: np.ndarray
+    upos: np.ndarray
 
     @staticmethod
     def plan(pos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -468,7 +468,7 @@ class Pricer:
         ``fast`` (phase 2, no road duals, two-way roads): general chains are searched
         only among road-main-road ones (road ends of any length, joined through the
         rail/pipeline layer as compliant ones are, :meth:`_far_ends`) and the flow's
-        cheapest capacity-free chain -- a few small searches per destination instead of
+        capacity-free start (:meth:`free_start`) -- a few small searches per destination instead of
         one over the whole graph. It misses a chain with a road leg between two main
         legs, which an exact pricing (``fast`` False) finds.
 

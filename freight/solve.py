@@ -40,7 +40,9 @@ left out have dual 0 (at province: ~2,300 of 11,700 rows used by columns).
 **Fast pricing** (``fast``, by default for masters of ``_LARGE_FLOWS`` flows or more):
 general chains are priced first among road-main-road chains and the capacity-free start
 only (:meth:`Pricer.candidates`), exactly only when that finds nothing; the loop ends only
-on an exact pricing that finds nothing. Pricing (:mod:`freight.pricing`) is exact, so when no chain
+on an exact pricing that finds nothing.
+
+Pricing (:mod:`freight.pricing`) is exact, so when no chain
 has negative reduced cost the master's optimum is the optimum over *all* chains. Phase 1
 minimises unserved tonnes (cost 1 per tonne) and prices with the duals alone; a positive
 phase-1 optimum proves the hard rule infeasible. Phase 2 minimises cost with the unserved
@@ -89,7 +91,6 @@ def solve(
     max_new: int | None = None,
     drop_after: int = 3,
     fast: bool | None = None,
-    interior: bool = False,
 ) -> Solution:
     """Minimise the yearly generalised cost of all flows under the problem's policy.
 
@@ -131,17 +132,13 @@ def solve(
         loop still ends only when no chain at all prices out at the master's duals.
     fast : bool, optional
         Phase 2 prices general chains fast first (:meth:`Pricer.candidates`: road ends of
-        any length joined through the rail/pipeline layer, plus the cheapest
-        capacity-free chain; a road leg between two main legs is missed) and exactly only
-        when that finds nothing -- so the loop still ends only on an exact pricing that
-        finds nothing. Default: when the master holds at least ``_LARGE_FLOWS`` flows
+        any length joined through the rail/pipeline layer, plus the flow's capacity-free
+        start, :meth:`Pricer.free_start`; a road leg between two main legs is missed) and
+        exactly only when that finds nothing -- so the loop still ends only on an exact
+        pricing that finds nothing. Default: when the master holds at least ``_LARGE_FLOWS`` flows
         (building the terminals' road trees costs more than it saves on small runs:
         at ``large`` 4.9 s instead of 3.7 s; at ``province`` a pricing round fell from
         ~3.5 s to ~1.7 s).
-    interior : bool
-        Interior point without crossover for the master during the rounds (central duals),
-        a vertex only once nothing prices out there. Off: at ``province`` it took as many
-        rounds as vertex duals, and with no basis, column management keeps more columns.
 
     Returns
     -------
@@ -221,7 +218,6 @@ def solve(
             master.export_lp(str(export_lp))
         return _infeasible(problem, graph, master, res, checks, iterations, t0)
 
-    master.interior = interior and problem.solver == "highs"
     res = master.solve(phase=2)
     iterations += 1
     tonnes = {f.id: f.tonnes for f in rest}
@@ -295,15 +291,7 @@ def solve(
                 sum(rc * tonnes[c.flow_id] for rc, c in zip(rcs, cols, strict=True)),
             )
         if not cols and not over:
-            if not master.interior:
-                break
-            # nothing prices out at the interior duals: the master is within its tolerance
-            # of the optimum; a vertex of it, whose duals pricing then checks, ends it
-            master.interior = False
-            _log.info("interior point phase ends: to a vertex")
-            res = master.solve(phase=2)
-            iterations += 1
-            continue
+            break
         if drop_after > 0:
             master.drop_idle(rounds=drop_after)
         master.activate(over)

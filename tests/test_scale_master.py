@@ -60,6 +60,12 @@ def _hop(cap_a: float = 300.0) -> Problem:
     )
 
 
+def _generated(size: str, tmp_path: Path, seed: int, enforcement: str = "soft") -> Problem:
+    toml = generate(size, tmp_path / size, seed=seed, enforcement=enforcement)
+    scenario = load_scenario(toml)
+    return build_problem(scenario, load_network(scenario.network, use_cache=False))
+
+
 def test_fast_pricing_misses_a_road_leg_between_rail_legs_exact_pricing_finds_it() -> None:
     prob = _hop()
     graph = MultimodalGraph(prob.network, prob.costs)
@@ -113,9 +119,7 @@ def test_a_row_left_out_enters_when_overloaded() -> None:
 
 @pytest.mark.parametrize("enforcement", ["soft", "hard", "off"])
 def test_generated_same_optimum_fast_or_exact_pricing(enforcement: str, tmp_path: Path) -> None:
-    toml = generate("small", tmp_path / "small", seed=4, enforcement=enforcement)
-    scenario = load_scenario(toml)
-    prob = build_problem(scenario, load_network(scenario.network, use_cache=False))
+    prob = _generated("small", tmp_path, 4, enforcement)
     graph = MultimodalGraph(prob.network, prob.costs)
     exact = solve(prob, graph=graph, fast=False, max_new=7)
     fast = solve(prob, graph=graph, fast=True, max_new=7)
@@ -135,9 +139,7 @@ def test_generated_same_optimum_fast_or_exact_pricing(enforcement: str, tmp_path
 
 
 def test_tiny_fast_pricing_equals_the_reference(tmp_path: Path) -> None:
-    toml = generate("tiny", tmp_path / "tiny", seed=1)
-    scenario = load_scenario(toml)
-    prob = build_problem(scenario, load_network(scenario.network, use_cache=False))
+    prob = _generated("tiny", tmp_path, 1)
     sol = solve(prob, fast=True, max_new=2)
     ref = solve_reference(prob)
     assert sol.status is Status.OPTIMAL
@@ -149,9 +151,7 @@ def test_off_run_warm_from_the_rule_masters_chains_same_optimum(tmp_path: Path) 
 
     from freight.solve import solve_policy_off
 
-    toml = generate("small", tmp_path / "small", seed=4)
-    scenario = load_scenario(toml)
-    prob = build_problem(scenario, load_network(scenario.network, use_cache=False))
+    prob = _generated("small", tmp_path, 4)
     graph = MultimodalGraph(prob.network, prob.costs)
     on = solve(prob, graph=graph)
     assert on.status is Status.OPTIMAL
