@@ -141,8 +141,15 @@ class _TreeRoads:
     trees: _TerminalTrees
     node: int  # the place's road node (global)
     reverse: bool  # egress (terminal -> place) rather than access
+    memo: dict[int, np.ndarray] = field(default_factory=dict)  # by tree: fixed
 
     def arcs(self, k: int) -> list[int]:
+        hit = self.memo.get(k)
+        if hit is None:
+            hit = self.memo[k] = np.asarray(self._arcs(k), dtype=np.int64)
+        return hit.tolist()  # type: ignore[no-any-return]
+
+    def _arcs(self, k: int) -> list[int]:
         t = self.trees
         x = int(t.local[self.node])
         pred = t.pred[k]
@@ -225,6 +232,43 @@ class _Ends:
         if r.reverse:
             return [t] + path + [r.road_arc]
         return [r.road_arc] + path[::-1] + [t]
+
+
+@dataclass
+class _EndsTable:
+    """:class:`_Ends` of many places at once: ``vals[index[place]]`` is the place's row
+    (best weight to each entry node, or from each exit node); ``path(row, i)`` rebuilds
+    the arcs of that best way."""
+
+    index: dict[str, int]
+    vals: np.ndarray  # (places, entry or exit nodes)
+    path: Callable[[int, int], list[int]]
+
+
+@dataclass
+class _EndsPlan:
+    """What :meth:`Pricer._ends_table` needs of the graph's places, their road ends
+    searched by km (no road duals): fixed for every commodity, phase and round.
+
+    Sidings (``sid_*``, flat, in each place's arc order) and road transfers: ``dense`` when
+    every place reaches the same transfers (road ends of any length): one row of ``km`` per
+    place, its columns the transfers ``rt_t`` sorted by node, ``starts`` opening each
+    node's run and ``ukey`` that node; else flat ragged arrays ``rt_*`` with the plan that
+    takes the minimum per (place, node) key ``ukey`` (``order``, ``starts``)."""
+
+    index: dict[str, int]
+    road_arc: np.ndarray  # per place, -1 when it has no road end (or none within the bound)
+    sid_row: np.ndarray
+    sid_pos: np.ndarray
+    sid_arc: np.ndarray
+    accs: list[_KmAccess | None]
+    dense: bool
+    km: np.ndarray  # dense: (places, transfers); else flat road km per (place, transfer)
+    rt_row: np.ndarray
+    rt_t: np.ndarray
+    order: np.ndarray
+    starts: np.ndarray
+    ukey: np.ndarray
 
 
 class Pricer:
@@ -526,7 +570,13 @@ class Pricer:
         )
 
     def _priced_out(self, flow: Flow, weight: float, kind: str = "compliant") -> bool:
-        return weight >= self._below(flow, kind)
+        """No chain of this weight can price out for ``flow``: its reduced cost is at least
+        ``weight - below`` (:meth:`_below`), which is no lower than ``-1e-9 max(1, |below|)``
+        -- the pricing tolerance (a column in the master's basis has reduced cost 0, its
+        weight equal to ``below`` up to rounding: without the tolerance it would be rebuilt
+        every round, only to be found not negative)."""
+        below = self._below(flow, kind)
+        return bool(weight >= below - 1e-9 * max(1.0, abs(below))) if below < np.inf else False
 
     def _below(self, flow: Flow, kind: str) -> float:
         """Chains of ``kind`` can price out for ``flow`` only when lighter than this.
@@ -632,14 +682,8 @@ class Pricer:
         if cacheable and bounded:
             self._prefetch(origins, reverse=False)
             self._prefetch(dests, reverse=True)
-        acc = {
-            o: self._ends(o, w, commodity, phase, cacheable, reverse=False, bounded=bounded)
-            for o in origins
-        }
-        egr = {
-            d: self._ends(d, w, commodity, phase, cacheable, reverse=True, bounded=bounded)
-            for d in dests
-        }
+        acc = self._ends_table(origins, w, commodity, phase, cacheable, False, bounded)
+        egr = self._ends_table(dests, w, commodity, phase, cacheable, True, bounded)
         reverse = len(dests) < len(origins)
         near, far = (acc, egr) if reverse else (egr, acc)  # far: the super nodes' side
         near_nodes = self.local[self.entry_nodes if reverse else self.exit_nodes]
@@ -650,7 +694,8 @@ class Pricer:
         groups: dict[str, list[Flow]] = {}
         for f in flows:
             groups.setdefault(f.destination if reverse else f.origin, []).append(f)
-        keys = [k for k in groups if np.isfinite(far[k].vals).any()]
+        far_any = np.isfinite(far.vals).any(axis=1)
+        keys = [k for k in groups if far_any[far.index[k]]]
         if zero_duals:
             for k in groups.keys() - set(keys):
                 self._lb["compliant"].update((f.id, np.inf) for f in groups[k])
@@ -658,16 +703,24 @@ class Pricer:
         out = []
         for lo in range(0, len(keys), chunk):
             batch = keys[lo : lo + chunk]
-            aug, aug_arc = _with_supers(mat, arc_of, [far[k].vals for k in batch], far_nodes)
+            aug, aug_arc = _with_supers(
+                mat, arc_of, [far.vals[far.index[k]] for k in batch], far_nodes
+            )
             supers = n_main + np.arange(len(batch))
             dist, pred = dijkstra(aug, indices=supers, return_predecessors=True)
             for b, key in enumerate(batch):
                 through = dist[b, near_nodes]  # layer weight from the near nodes to the key
-                for f in groups[key]:
-                    other = near[f.origin if reverse else f.destination]
-                    total = other.vals + through
-                    i = int(np.argmin(total))
-                    best = float(total[i])
+                group = groups[key]
+                rows = np.array(
+                    [near.index[f.origin if reverse else f.destination] for f in group]
+                )
+                total = near.vals[rows] + through
+                best_i = np.argmin(total, axis=1)
+                bests = total[np.arange(len(group)), best_i]
+                k_row = far.index[key]
+                for f, i, best, n_row in zip(
+                    group, best_i.tolist(), bests.tolist(), rows.tolist(), strict=True
+                ):
                     if zero_duals:
                         self._lb["compliant"][f.id] = best
                     if not np.isfinite(best) or self._priced_out(f, best, kind):
@@ -678,8 +731,8 @@ class Pricer:
                         row: np.ndarray = pred[b],
                         sup: int = int(supers[b]),
                         i: int = i,
-                        other: _Ends = other,
-                        end: _Ends = far[key],
+                        n_row: int = n_row,
+                        k_row: int = k_row,
                         aug: sp.csr_matrix = aug,
                         aug_arc: np.ndarray = aug_arc,
                     ) -> Column:
@@ -688,13 +741,171 @@ class Pricer:
                         j = int(far_pos[self.main_nodes[first]])
                         mid = g.arcs_between(aug, aug_arc, nodes[1:]).tolist()
                         if reverse:
-                            chain = other.path(i) + mid[::-1] + end.path(j)
+                            chain = near.path(n_row, i) + mid[::-1] + far.path(k_row, j)
                         else:
-                            chain = end.path(j) + mid + other.path(i)
+                            chain = far.path(k_row, j) + mid + near.path(n_row, i)
                         return self.column(f, chain, penalty=penalty)
 
                     out.append(Candidate(f, kind, best, make))
         return out
+
+    def _ends_table(
+        self,
+        places: list[str],
+        w: np.ndarray,
+        commodity: str,
+        phase: int,
+        cacheable: bool,
+        reverse: bool,
+        bounded: bool,
+    ) -> _EndsTable:
+        """:meth:`_ends` of every place in one table. With road weights by km (``cacheable``
+        or not ``bounded``) the rows are computed together from the graph's
+        :class:`_EndsPlan`: the same values, and ties broken the same way (a siding, the
+        first in arc order, before a road end; the first transfer in order among equal
+        road ends)."""
+        if bounded and not cacheable:
+            ends = [
+                self._ends(p, w, commodity, phase, cacheable, reverse=reverse, bounded=bounded)
+                for p in places
+            ]
+            vals = np.vstack([e.vals for e in ends])
+            return _EndsTable(
+                {p: k for k, p in enumerate(places)}, vals, lambda r, i: ends[r].path(i)
+            )
+        plan = self._ends_plan(reverse, bounded)
+        n_pos = len(self.exit_nodes if reverse else self.entry_nodes)
+        g = self.g
+        ws = w[plan.sid_arc]
+        vals = np.full((len(plan.index), n_pos), np.inf)
+        np.minimum.at(vals, (plan.sid_row, plan.sid_pos), ws)
+        w_road = np.where(plan.road_arc >= 0, w[plan.road_arc], np.inf)
+        rate = g.costs.generalised_cny_per_tkm("road", commodity) if phase == 2 else 0.0
+        rows = np.array([plan.index[p] for p in places], dtype=np.int64)
+        if plan.dense:  # only the rows asked for; ``km``'s columns sorted by node
+            vals = vals[rows]
+            val = w_road[rows, None] + rate * plan.km[rows] + w[plan.rt_t][None, :]
+            road_best = np.full(vals.shape, np.inf)
+            road_best[:, plan.ukey] = np.minimum.reduceat(val, plan.starts, axis=1)
+        else:
+            road_best = np.full(vals.shape, np.inf)
+            if len(plan.rt_row):
+                val = w_road[plan.rt_row] + rate * plan.km + w[plan.rt_t]
+                road_best.flat[plan.ukey] = np.minimum.reduceat(val[plan.order], plan.starts)
+            vals, road_best = vals[rows], road_best[rows]
+        better = road_best < vals  # a siding keeps a tie (it was offered first)
+        vals = np.where(better, road_best, vals)
+
+        def path(r: int, i: int) -> list[int]:
+            pr = int(rows[r])
+            if not better[r, i]:
+                sel = (plan.sid_row == pr) & (plan.sid_pos == i) & (ws == vals[r, i])
+                return [int(plan.sid_arc[np.flatnonzero(sel)[0]])]
+            acc = plan.accs[pr]
+            assert acc is not None
+            road_arc = int(plan.road_arc[pr])
+            val = float(w[road_arc]) + rate * acc.weight + w[acc.transfers]
+            k = int(np.flatnonzero((acc.pos == i) & (val == vals[r, i]))[0])
+            t = int(acc.transfers[k])
+            legs = acc.labels.arcs(int(acc.label[k]))
+            if reverse:
+                return [t] + legs + [road_arc]
+            return [road_arc] + legs[::-1] + [t]
+
+        return _EndsTable({p: k for k, p in enumerate(places)}, vals, path)
+
+    def _ends_plan(self, reverse: bool, bounded: bool) -> _EndsPlan:
+        """The :class:`_EndsPlan` of every place of the graph (kept on the graph)."""
+        key = ("ends_plan", reverse, bounded, self.max_access_km)
+        hit = self.g.memo.get(key)
+        if hit is not None:
+            return hit  # type: ignore[no-any-return]
+        g = self.g
+        places = g.place_ids
+        pos_of = self.exit_pos if reverse else self.entry_pos
+        if bounded:
+            self._prefetch(places, reverse=reverse)
+        road_arc = np.full(len(places), -1, dtype=np.int64)
+        sid_row: list[int] = []
+        sid_pos: list[int] = []
+        sid_arc: list[int] = []
+        accs: list[_KmAccess | None] = []
+        for r, p in enumerate(places):
+            acc = None
+            for a in self._end_arcs(p, reverse):
+                if g.arc_mode[a] == 0:
+                    road_arc[r] = a
+                else:
+                    sid_row.append(r)
+                    sid_pos.append(int(pos_of[g.tail[a] if reverse else g.head[a]]))
+                    sid_arc.append(a)
+            if road_arc[r] >= 0:
+                a = int(road_arc[r])
+                if not bounded:
+                    acc = self._far_ends(p, a, "", 2, reverse=reverse)
+                elif self.max_access_km - float(g.km[a, 0]) >= -1e-9:
+                    acc = self._access_by_km(p, np.empty(0), "", 2, reverse=reverse)
+                if acc is None or len(acc.transfers) == 0:
+                    road_arc[r], acc = -1, None
+            accs.append(acc)
+        n_pos = len(self.exit_nodes if reverse else self.entry_nodes)
+        live = [r for r, a in enumerate(accs) if a is not None]
+        empty = np.zeros(0, dtype=np.int64)
+        if not bounded:  # every place reaches the same transfers, by km (inf: not at all)
+            n_t = len(self.road_out_transfers if reverse else self.road_in_transfers)
+            km = np.full((len(places), n_t), np.inf)
+            for r in live:
+                km[r] = accs[r].weight  # type: ignore[union-attr]
+            shared = accs[live[0]] if live else None
+            if shared is not None:  # sorted by node once: each round reduces in place
+                km = km[:, shared.order]
+                t_sorted, starts, upos = shared.transfers[shared.order], shared.starts, shared.upos
+            else:
+                t_sorted, starts, upos = empty, empty, empty
+            plan = _EndsPlan(
+                {p: k for k, p in enumerate(places)},
+                road_arc,
+                np.asarray(sid_row, dtype=np.int64),
+                np.asarray(sid_pos, dtype=np.int64),
+                np.asarray(sid_arc, dtype=np.int64),
+                accs,
+                True,
+                km,
+                empty,
+                t_sorted,
+                empty,
+                starts,
+                upos,
+            )
+        else:
+            parts = [(r, a) for r, a in enumerate(accs) if a is not None]
+            rt_row = np.concatenate(
+                [np.full(len(a.transfers), r, dtype=np.int64) for r, a in parts] or [empty]
+            )
+            rt_t = np.concatenate([a.transfers for _, a in parts] or [empty])
+            rt_km = np.concatenate([a.weight for _, a in parts] or [np.zeros(0)])
+            rt_pos = np.concatenate([a.pos for _, a in parts] or [empty])
+            flat_key = rt_row * n_pos + rt_pos
+            order = np.argsort(flat_key, kind="stable")
+            sk = flat_key[order]
+            starts = np.flatnonzero(np.r_[True, sk[1:] != sk[:-1]]) if len(sk) else empty
+            plan = _EndsPlan(
+                {p: k for k, p in enumerate(places)},
+                road_arc,
+                np.asarray(sid_row, dtype=np.int64),
+                np.asarray(sid_pos, dtype=np.int64),
+                np.asarray(sid_arc, dtype=np.int64),
+                accs,
+                False,
+                rt_km,
+                rt_row,
+                rt_t,
+                order,
+                starts,
+                sk[starts] if len(sk) else empty,
+            )
+        self.g.memo[key] = plan
+        return plan
 
     def _ends(
         self,
