@@ -212,6 +212,8 @@ class Solution:
     stats: dict[str, float] = field(default_factory=dict)
     # (flow id, chain) of every column of the final master, used or not: a warm start
     chains: tuple[tuple[str, Chain], ...] = ()
+    # names of the capacity rows in the final master (lazy rows): a warm start's first rows
+    rows: tuple[str, ...] = ()
 
     def tonnes_of(self, flow_id: str) -> float:
         return sum(a.tonnes for a in self.assignments if a.flow_id == flow_id)

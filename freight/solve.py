@@ -75,6 +75,11 @@ _LARGE_FLOWS = 4000
 """Flows in the master from which ``solve`` prices general chains fast first and smooths
 the duals (see its parameters ``fast`` and ``smoothing``)."""
 _LARGE_SMOOTHING = 0.5
+_TAIL_GAIN = 1e-5
+"""A phase-2 round that adds no row and lowers the objective by less than this share starts
+the tail: from there new columns go in by warm primal simplex and pricing is no longer
+smoothed (province, benchmarks/README.md: 43 instead of 65 master solves with the same
+optimum, against a threshold of 1e-7 with smoothing kept in the tail)."""
 
 _log = logging.getLogger(__name__)
 
@@ -119,7 +124,8 @@ def solve(
         master's own duals. Default: ``_LARGE_SMOOTHING`` when the master holds at least
         ``_LARGE_FLOWS`` flows, else 0 (measured: 0.5 took 22 instead of 12 master solves
         at ``large``, 2,000 flows; at ``province``, 8,000 flows, it reached after 20 master
-        solves the objective that took 25 without; benchmarks/README.md).
+        solves the objective that took 25 without; benchmarks/README.md). Off in the
+        tail (see ``_TAIL_GAIN``).
     max_new : int, optional
         Columns added per round at most, the most negative first (each flow its best
         one); default ``max(500, flows in the master // 4)``.
@@ -184,6 +190,9 @@ def solve(
     # capacity rows enter the master when a solution overloads them (lazy rows); first
     # those the flows' cheapest chains overload together
     master.activate(_overloaded(master, graph, [seeds[f.id] for f in rest]))
+    if warm is not None and warm.rows:  # the rows the warm run's master ended with
+        by_name = {row.name: r for r, row in enumerate(graph.rows)}
+        master.activate([by_name[n] for n in warm.rows if n in by_name])
     starts = [free_cols.get(f.id, seeds[f.id]) for f in rest]
     if all(c is not None for c in starts) and not _overloaded(master, graph, starts):
         res = None  # every flow on its start is feasible: phase 1 would end at 0
@@ -240,13 +249,16 @@ def solve(
         # rows left out that this solution overloads enter with this round's columns
         over = master.overloaded(res)
         cols: list[Column] = []
-        if center is not None and smoothing > 0.0:
+        # smoothing helps while the duals still travel; in the tail it offers columns
+        # already in the master, or that no longer price out at its own duals
+        alpha = 0.0 if master.warm_columns else smoothing
+        if center is not None and alpha > 0.0:
             # Wentges smoothing: price at a point between the best dual so far (by its
             # Lagrangian value) and the master's duals; a mispricing (nothing new there)
             # falls through to pricing at the master's own duals, which alone may end
-            pi_s = smoothing * center[0] + (1.0 - smoothing) * res.pi
+            pi_s = alpha * center[0] + (1.0 - alpha) * res.pi
             sigma_s = {
-                f: smoothing * center[1].get(f, 0.0) + (1.0 - smoothing) * v
+                f: alpha * center[1].get(f, 0.0) + (1.0 - alpha) * v
                 for f, v in res.sigma.items()
             }
             priced = pricer.price(
@@ -300,13 +312,14 @@ def solve(
         res = master.solve(phase=2)
         iterations += 1
         # the objective stalls -- a degenerate tail, columns pricing out at the vertex duals
-        # but changing nothing: from here new columns go in by warm primal simplex (at
-        # province 0.02-0.8 s a re-solve there, against 1-2 s by interior point); a round
-        # that added rows may raise the objective, which says nothing about a tail
-        stalls = last - res.objective <= 1e-7 * max(1.0, abs(res.objective))
+        # but changing little: from here new columns go in by warm primal simplex (at
+        # province 0.02-3 s a re-solve there, against 1-2 s by interior point, which now
+        # and then fails over to a cold simplex of 6-8 s) and pricing is not smoothed; a
+        # round that added rows may raise the objective, which says nothing about a tail
+        stalls = last - res.objective <= _TAIL_GAIN * max(1.0, abs(res.objective))
         if res.optimal and not over and stalls:
             if not master.warm_columns:
-                _log.info("objective stalls: warm primal simplex from here")
+                _log.info("objective stalls: warm primal simplex, no smoothing from here")
             master.warm_columns = True
     if not res.optimal:
         return Solution(
@@ -354,6 +367,7 @@ def solve(
         iterations=iterations,
         stats=stats,
         chains=tuple((c.flow_id, c.chain) for c in master.columns),
+        rows=tuple(graph.rows[r].name for r in master.cap_rows),
     )
 
 

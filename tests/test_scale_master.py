@@ -164,3 +164,56 @@ def test_off_run_warm_from_the_rule_masters_chains_same_optimum(tmp_path: Path) 
     cold = solve(replace(prob, policy=prob.policy.off()), graph=graph)
     assert warm.status is cold.status is Status.OPTIMAL
     assert warm.objective_cny == pytest.approx(cold.objective_cny, rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_off_run_starts_from_the_rule_masters_rows_same_optimum(
+    seed: int, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from freight.solve import solve_policy_off
+
+    prob = _generated("small", tmp_path, seed)
+    graph = MultimodalGraph(prob.network, prob.costs)
+    on = solve(prob, graph=graph)
+    names = {row.name for row in graph.rows}
+    # the final master's capacity rows, by name (seed 3: one row enters; seed 4: none)
+    assert len(on.rows) == on.stats["rows"] == (1 if seed == 3 else 0)
+    assert set(on.rows) <= names
+    cold = solve(replace(prob, policy=prob.policy.off()), graph=graph)
+    warm = solve_policy_off(prob, on, graph=graph)
+    assert warm.objective_cny == pytest.approx(cold.objective_cny, rel=1e-9)
+    assert set(on.rows) <= set(warm.rows)
+    # rows no solution overloads change nothing either: a warm start from every row
+    every = solve_policy_off(prob, replace(on, rows=tuple(sorted(names))), graph=graph)
+    assert every.status is Status.OPTIMAL
+    assert every.objective_cny == pytest.approx(cold.objective_cny, rel=1e-9)
+    assert len(every.rows) == len(names)
+
+
+@pytest.mark.parametrize("bounded", [True, False])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_ends_table_equals_the_ends_of_each_place(
+    bounded: bool, reverse: bool, tmp_path: Path
+) -> None:
+    # the table of every place's best way to each entry (from each exit) node, computed
+    # together, against the one-place search: same weights, same arcs, under duals on
+    # capacitated rows (terminal lifts among them) and at zero duals
+    prob = _generated("small", tmp_path, 4)
+    graph = MultimodalGraph(prob.network, prob.costs)
+    pricer = Pricer(graph, prob, rules_for(prob, check_flows(prob, graph)))
+    assert pricer.fast_possible()
+    rng = np.random.default_rng(7)
+    places = sorted({f.destination if reverse else f.origin for f in prob.flows})
+    for scale in (0.0, 30.0):
+        pi = -scale * rng.random(len(graph.rows)) * (rng.random(len(graph.rows)) < 0.5)
+        for commodity in sorted({f.commodity for f in prob.flows}):
+            w = pricer.weights(commodity, pi, 2)
+            table = pricer._ends_table(places, w, commodity, 2, True, reverse, bounded)
+            for p in places:
+                one = pricer._ends(p, w, commodity, 2, True, reverse=reverse, bounded=bounded)
+                row = table.index[p]
+                np.testing.assert_array_equal(table.vals[row], one.vals)
+                for i in np.flatnonzero(np.isfinite(one.vals)).tolist():
+                    assert table.path(row, i) == one.path(i)
