@@ -193,6 +193,9 @@ def solve(
     if warm is not None and warm.rows:  # the rows the warm run's master ended with
         by_name = {row.name: r for r, row in enumerate(graph.rows)}
         master.activate([by_name[n] for n in warm.rows if n in by_name])
+    # a warm start begins near its optimum, in the tail (see _TAIL_GAIN): after the
+    # first solve, new columns go in by warm primal simplex and pricing is not smoothed
+    master.warm_columns = warm is not None
     starts = [free_cols.get(f.id, seeds[f.id]) for f in rest]
     if all(c is not None for c in starts) and not _overloaded(master, graph, starts):
         res = None  # every flow on its start is feasible: phase 1 would end at 0

@@ -217,3 +217,35 @@ def test_ends_table_equals_the_ends_of_each_place(
                 np.testing.assert_array_equal(table.vals[row], one.vals)
                 for i in np.flatnonzero(np.isfinite(one.vals)).tolist():
                     assert table.path(row, i) == one.path(i)
+
+
+def test_bound_scale_is_a_power_of_two_that_never_scales_up() -> None:
+    from freight.model import _BOUND_UNITS, _bound_scale
+
+    assert _bound_scale(np.array([])) == 0
+    assert _bound_scale(np.array([10.0, float(_BOUND_UNITS)])) == 0
+    for top in (1.1 * _BOUND_UNITS, 2.0 * _BOUND_UNITS, 4.566e6, 3.3e9):
+        k = _bound_scale(np.array([1.0, top]))
+        assert k <= 0 and _BOUND_UNITS <= top * 2.0**k < 2 * _BOUND_UNITS
+        assert (k < 0) == (top >= 2 * _BOUND_UNITS)
+
+
+def test_tonnes_scaled_for_highs_same_optimum_and_shadow_prices(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # HiGHS gets the bounds in units of 2^k t (user_bound_scale); answers come back in
+    # tonnes and CNY: the same optimum, flows and shadow prices as unscaled
+    import freight.model
+
+    prob = _generated("small", tmp_path, 3)
+    graph = MultimodalGraph(prob.network, prob.costs)
+    plain = solve(prob, graph=graph)
+    monkeypatch.setattr(freight.model, "_BOUND_UNITS", 1)
+    scaled = solve(prob, graph=graph)
+    assert scaled.objective_cny == pytest.approx(plain.objective_cny, rel=1e-9)
+    assert [b.name for b in scaled.bindings] == [b.name for b in plain.bindings]
+    for a, b in zip(scaled.bindings, plain.bindings, strict=True):
+        assert a.shadow_cny_per_t == pytest.approx(b.shadow_cny_per_t, rel=1e-7, abs=1e-7)
+        assert a.used_t == pytest.approx(b.used_t, rel=1e-9, abs=1e-6)
+    for fid in {f.id for f in prob.flows}:
+        assert scaled.tonnes_of(fid) == pytest.approx(plain.tonnes_of(fid), rel=1e-9)
