@@ -22,6 +22,7 @@ lift. Generalised = money + carbon price x CO2.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -65,8 +66,9 @@ class Column:
     cost_cny_per_t: float
     rows: dict[int, int]
 
-    @property
+    @functools.cached_property
     def signature(self) -> tuple:
+        """Identity of the column: flow, lifts and legs (kept: asked for at every round)."""
         return (
             self.flow_id,
             self.chain.lifts,
