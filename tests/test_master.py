@@ -15,14 +15,12 @@ import numpy as np
 import pulp
 import pytest
 
-from benchmarks.generate import generate
 from freight.model import Master
 from freight.network_view import MultimodalGraph
 from freight.problem import Flow, Policy, Problem, Status
-from freight.scenario import build_problem, load_scenario
 from freight.solve import solve
-from networks import load_network
 from tests import tinynet as tn
+from tests.generated import generated_problem
 
 COVERED = frozenset({"coal", "ore", "coke", "oil"})
 
@@ -47,9 +45,7 @@ def _hand_problem() -> Problem:
 
 
 def _small_problem(tmp_path: Path) -> Problem:
-    toml = generate("small", tmp_path / "small", seed=0)
-    scenario = load_scenario(toml)
-    return build_problem(scenario, load_network(scenario.network, use_cache=False))
+    return generated_problem("small", tmp_path, 0)
 
 
 def _run_master(problem: Problem) -> Master:

@@ -13,17 +13,13 @@ import numpy as np
 import pytest
 from scipy.sparse.csgraph import dijkstra
 
-from benchmarks.generate import generate
 from freight.network_view import EDGE, SINK, SOURCE, TRANSFER, MultimodalGraph, is_compliant
 from freight.problem import MODES, Leg
-from freight.scenario import build_problem, load_scenario
-from networks import load_network
+from tests.generated import generated_problem
 
 
 def _problem(tmp_path: Path, enforcement: str = "soft"):  # type: ignore[no-untyped-def]
-    toml = generate("small", tmp_path / "small", seed=2, enforcement=enforcement)
-    scenario = load_scenario(toml)
-    prob = build_problem(scenario, load_network(scenario.network, use_cache=False))
+    prob = generated_problem("small", tmp_path, 2, enforcement)
     return prob, MultimodalGraph(prob.network, prob.costs)
 
 

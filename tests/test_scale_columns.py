@@ -13,22 +13,18 @@ import highspy
 import numpy as np
 import pytest
 
-from benchmarks.generate import generate
 from freight.explain import check_flows, rules_for
 from freight.model import Master
 from freight.network_view import MultimodalGraph
 from freight.pricing import Pricer
 from freight.problem import Problem, Status
-from freight.scenario import build_problem, load_scenario
 from freight.solve import _select, solve
-from networks import load_network
+from tests.generated import generated_problem
 from tests.test_master import _hand_problem
 
 
 def _small(tmp_path: Path, enforcement: str = "soft") -> Problem:
-    toml = generate("small", tmp_path / "small", seed=2, enforcement=enforcement)
-    scenario = load_scenario(toml)
-    return build_problem(scenario, load_network(scenario.network, use_cache=False))
+    return generated_problem("small", tmp_path, 2, enforcement)
 
 
 def _loop(problem: Problem, drop_after: int) -> tuple[Master, Pricer, object]:

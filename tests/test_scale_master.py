@@ -14,16 +14,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.generate import generate
 from benchmarks.reference import solve_reference
 from freight.explain import check_flows, rules_for
 from freight.network_view import MultimodalGraph
 from freight.pricing import Pricer
 from freight.problem import Flow, Policy, Problem, Status
-from freight.scenario import build_problem, load_scenario
 from freight.solve import solve
-from networks import load_network
 from tests import tinynet as tn
+from tests.generated import generated_problem
 
 COVERED = frozenset({"coal", "ore", "coke", "oil"})
 
@@ -60,10 +58,7 @@ def _hop(cap_a: float = 300.0) -> Problem:
     )
 
 
-def _generated(size: str, tmp_path: Path, seed: int, enforcement: str = "soft") -> Problem:
-    toml = generate(size, tmp_path / size, seed=seed, enforcement=enforcement)
-    scenario = load_scenario(toml)
-    return build_problem(scenario, load_network(scenario.network, use_cache=False))
+_generated = generated_problem
 
 
 def test_fast_pricing_misses_a_road_leg_between_rail_legs_exact_pricing_finds_it() -> None:

@@ -12,18 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.generate import generate
 from freight.network_view import MultimodalGraph
-from freight.scenario import build_problem, load_scenario
 from freight.solve import _lagrangian, solve
-from networks import load_network
+from tests.generated import generated_problem
 
 
 @pytest.mark.parametrize("enforcement", ["soft", "hard"])
 def test_capped_and_smoothed_rounds_same_optimum(enforcement: str, tmp_path: Path) -> None:
-    toml = generate("small", tmp_path / "small", seed=2, enforcement=enforcement)
-    scenario = load_scenario(toml)
-    prob = build_problem(scenario, load_network(scenario.network, use_cache=False))
+    prob = generated_problem("small", tmp_path, 2, enforcement)
     graph = MultimodalGraph(prob.network, prob.costs)
     plain = solve(prob, graph=graph, max_new=10**9)
     capped = solve(prob, graph=graph, max_new=3)

@@ -12,14 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.generate import generate
 from benchmarks.reference import solve_reference
 from freight.network_view import MultimodalGraph
 from freight.problem import Flow, Policy, Problem, Status
-from freight.scenario import build_problem, load_scenario
 from freight.solve import solve
-from networks import load_network
 from tests import tinynet as tn
+from tests.generated import generated_problem
 
 COVERED = frozenset({"coal", "ore", "coke", "oil"})
 
@@ -101,9 +99,7 @@ def test_rows_in_series_keep_the_tightest_and_report_equal_ones() -> None:
 
 @pytest.mark.parametrize("enforcement", ["soft", "off", "hard"])
 def test_settling_same_optimum_generated(enforcement: str, tmp_path: Path) -> None:
-    toml = generate("small", tmp_path / "small", seed=2, enforcement=enforcement)
-    scenario = load_scenario(toml)
-    prob = build_problem(scenario, load_network(scenario.network, use_cache=False))
+    prob = generated_problem("small", tmp_path, 2, enforcement)
     graph = MultimodalGraph(prob.network, prob.costs)
     settled = solve(prob, graph=graph)
     plain = solve(prob, graph=graph, settle=False)
