@@ -78,7 +78,7 @@ _LARGE_SMOOTHING = 0.5
 _TAIL_GAIN = 1e-5
 """A phase-2 round that adds no row and lowers the objective by less than this share starts
 the tail: from there new columns go in by warm primal simplex and pricing is no longer
-smoothed (province, benchmarks/README.md: 43 instead of 65 master solves with the same
+smoothed (province, benchmarks/README.md: 43-49 instead of 65 master solves with the same
 optimum, against a threshold of 1e-7 with smoothing kept in the tail)."""
 
 _log = logging.getLogger(__name__)
