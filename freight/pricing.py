@@ -842,9 +842,9 @@ class Pricer:
             if road_arc[r] >= 0:
                 a = int(road_arc[r])
                 if not bounded:
-                    acc = self._far_ends(p, a, "", 2, reverse=reverse)
+                    acc = self._far_ends(p, a, reverse=reverse)
                 elif self.max_access_km - float(g.km[a, 0]) >= -1e-9:
-                    acc = self._access_by_km(p, np.empty(0), "", 2, reverse=reverse)
+                    acc = self._access_by_km(p, reverse=reverse)
                 if acc is None or len(acc.transfers) == 0:
                     road_arc[r], acc = -1, None
             accs.append(acc)
@@ -857,53 +857,40 @@ class Pricer:
             for r in live:
                 km[r] = accs[r].weight  # type: ignore[union-attr]
             shared = accs[live[0]] if live else None
+            rt_row = order = empty
             if shared is not None:  # sorted by node once: each round reduces in place
                 km = km[:, shared.order]
-                t_sorted, starts, upos = shared.transfers[shared.order], shared.starts, shared.upos
+                rt_t, starts, ukey = shared.transfers[shared.order], shared.starts, shared.upos
             else:
-                t_sorted, starts, upos = empty, empty, empty
-            plan = _EndsPlan(
-                {p: k for k, p in enumerate(places)},
-                road_arc,
-                np.asarray(sid_row, dtype=np.int64),
-                np.asarray(sid_pos, dtype=np.int64),
-                np.asarray(sid_arc, dtype=np.int64),
-                accs,
-                True,
-                km,
-                empty,
-                t_sorted,
-                empty,
-                starts,
-                upos,
-            )
+                rt_t = starts = ukey = empty
         else:
             parts = [(r, a) for r, a in enumerate(accs) if a is not None]
             rt_row = np.concatenate(
                 [np.full(len(a.transfers), r, dtype=np.int64) for r, a in parts] or [empty]
             )
             rt_t = np.concatenate([a.transfers for _, a in parts] or [empty])
-            rt_km = np.concatenate([a.weight for _, a in parts] or [np.zeros(0)])
+            km = np.concatenate([a.weight for _, a in parts] or [np.zeros(0)])
             rt_pos = np.concatenate([a.pos for _, a in parts] or [empty])
             flat_key = rt_row * n_pos + rt_pos
             order = np.argsort(flat_key, kind="stable")
             sk = flat_key[order]
             starts = np.flatnonzero(np.r_[True, sk[1:] != sk[:-1]]) if len(sk) else empty
-            plan = _EndsPlan(
-                {p: k for k, p in enumerate(places)},
-                road_arc,
-                np.asarray(sid_row, dtype=np.int64),
-                np.asarray(sid_pos, dtype=np.int64),
-                np.asarray(sid_arc, dtype=np.int64),
-                accs,
-                False,
-                rt_km,
-                rt_row,
-                rt_t,
-                order,
-                starts,
-                sk[starts] if len(sk) else empty,
-            )
+            ukey = sk[starts] if len(sk) else empty
+        plan = _EndsPlan(
+            {p: k for k, p in enumerate(places)},
+            road_arc,
+            np.asarray(sid_row, dtype=np.int64),
+            np.asarray(sid_pos, dtype=np.int64),
+            np.asarray(sid_arc, dtype=np.int64),
+            accs,
+            not bounded,
+            km,
+            rt_row,
+            rt_t,
+            order,
+            starts,
+            ukey,
+        )
         self.g.memo[key] = plan
         return plan
 
@@ -938,11 +925,11 @@ class Pricer:
         budget = self.max_access_km - float(g.km[road_arc, 0])
         acc: _Access
         if not bounded:
-            acc = self._far_ends(place, road_arc, commodity, phase, reverse=reverse)
+            acc = self._far_ends(place, road_arc, reverse=reverse)
         elif budget < -1e-9:
             return ends
         elif cacheable:  # road weights proportional to km: the km search is the answer
-            acc = self._access_by_km(place, w, commodity, phase, reverse=reverse)
+            acc = self._access_by_km(place, reverse=reverse)
         else:
             key = (place, commodity, phase, reverse)
             found = self._call_cache.get(key)
@@ -1065,9 +1052,7 @@ class Pricer:
         self.g.memo[key] = trees
         return trees
 
-    def _far_ends(
-        self, place: str, road_arc: int, commodity: str, phase: int, *, reverse: bool
-    ) -> _KmAccess:
+    def _far_ends(self, place: str, road_arc: int, *, reverse: bool) -> _KmAccess:
         """:meth:`_access_by_km` without the km bound: road legs of any length between the
         place and every terminal's road node, from :class:`_TerminalTrees` (kept per place)."""
         memo = self.g.memo.setdefault(("far_ends", reverse), {})
@@ -1091,9 +1076,7 @@ class Pricer:
         memo[place] = acc
         return acc
 
-    def _access_by_km(
-        self, place: str, w: np.ndarray, commodity: str, phase: int, *, reverse: bool
-    ) -> _KmAccess:
+    def _access_by_km(self, place: str, *, reverse: bool) -> _KmAccess:
         """:meth:`_access` when every road arc weighs ``rate`` per km (no road duals): the
         shortest road path within the bound is also the lightest, so one km search per
         place serves every commodity, phase and pricing round (kept per place)."""
