@@ -35,7 +35,9 @@ skipped (it would end at 0).
 overloads it (first: those the flows' cheapest chains overload together); rows enter with
 the next round's columns. The master is then a relaxation of the one with every row, so its
 optimum, once it respects every capacity and nothing prices out, is the optimum; the rows
-left out have dual 0 (at province: ~2,300 of 11,700 rows used by columns).
+left out have dual 0 (at province: ~2,300 of 11,700 rows used by columns). A warm start
+(``warm``) takes in at once the rows its solution's master ended with
+(:attr:`Solution.rows`): more rows than needed change nothing but the master's size.
 
 **Fast pricing** (``fast``, by default for masters of ``_LARGE_FLOWS`` flows or more):
 general chains are priced first among road-main-road chains and the capacity-free start
@@ -377,9 +379,10 @@ def solve(
 def solve_policy_off(
     problem: Problem, on: Solution | None = None, *, graph: MultimodalGraph | None = None
 ) -> Solution:
-    """The same problem with the rule switched off, warm-started from ``on``'s chains: those
-    it used and the rest of its final master (province: 18 master solves, 73.5 s, against
-    27 and 83 s from the used chains alone; same optimum)."""
+    """The same problem with the rule switched off, warm-started from ``on``: the chains it
+    used, the rest of its final master's chains and that master's capacity rows, re-solved
+    in the tail's way (province: 5 master solves, ~20 s, against 27 and 83 s from the used
+    chains alone; same optimum; benchmarks/README.md)."""
     return solve(replace(problem, policy=problem.policy.off()), warm=on, graph=graph)
 
 
