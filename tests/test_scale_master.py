@@ -244,3 +244,19 @@ def test_tonnes_scaled_for_highs_same_optimum_and_shadow_prices(
         assert a.used_t == pytest.approx(b.used_t, rel=1e-9, abs=1e-6)
     for fid in {f.id for f in prob.flows}:
         assert scaled.tonnes_of(fid) == pytest.approx(plain.tonnes_of(fid), rel=1e-9)
+
+
+def test_a_chain_at_its_flows_dual_up_to_rounding_is_not_rebuilt() -> None:
+    # a basic column's weight equals sigma_f up to rounding: pricing must pass over it
+    # (within 1e-9 of |sigma_f|) rather than rebuild it every round; a chain lighter by
+    # more than that is a candidate
+    prob = _hop()
+    graph = MultimodalGraph(prob.network, prob.costs)
+    pricer = Pricer(graph, prob, rules_for(prob, check_flows(prob, graph)))
+    flow = prob.flows[0]
+    pricer._sigma, pricer._phase = {flow.id: 124.0}, 2
+    assert pricer._priced_out(flow, 124.0 * (1 - 1e-13), "general")
+    assert pricer._priced_out(flow, 124.0, "general")
+    assert not pricer._priced_out(flow, 124.0 * (1 - 1e-8), "general")
+    pricer._sigma = None  # no duals (zero-dual searches): nothing is passed over
+    assert not pricer._priced_out(flow, 1e12, "general")
