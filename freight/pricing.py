@@ -907,7 +907,11 @@ class Pricer:
     ) -> _Ends:
         """Best weight (and arcs) from the origin to each entry node, or from each exit
         node to the destination, over sidings and road access/egress within the bound
-        (of any length when not ``bounded``: :meth:`_far_ends`, road weights by km)."""
+        (of any length when not ``bounded``: :meth:`_far_ends`, road weights by km).
+
+        Pricing calls it for road ends under road duals only; with road weights by km
+        :meth:`_ends_table` computes all places at once, and this one-place search is
+        what the tests hold that table to."""
         g = self.g
         pos = self.exit_pos if reverse else self.entry_pos
         ends = _Ends(np.full(len(self.exit_nodes if reverse else self.entry_nodes), np.inf))
