@@ -27,12 +27,12 @@ builds a fresh model coefficient by coefficient at every ``solve()``): one
 ``highspy.Highs`` model is fed the same numbers as numpy arrays, only the new columns and
 rows at each solve, keeps its basis and re-solves warm (primal simplex after columns are
 added, the previous basis staying primal feasible) -- except when many columns arrive at
-once (1,000 or more and a twentieth of the model), or rows that cut the last solution off
-arrive in a large model (unless :attr:`Master.warm_columns`, set once the objective
-stalls): then interior point from scratch, with presolve, and crossover to a basis, which
-the next warm solves start from. Duals come from that basic solution, so
-shadow prices are vertex duals; values are written back to the PuLP objects on demand
-(:meth:`Master.sync_pulp`).
+once (1,000 or more and a twentieth of the model; not once :attr:`Master.warm_columns` is
+set, when the objective stalls or for a warm-started run), or rows that cut the last
+solution off arrive in a large model: then interior point from scratch, with presolve, and
+crossover to a basis, which the next warm solves start from. Duals come from that basic
+solution, so shadow prices are vertex duals; values are written back to the PuLP objects
+on demand (:meth:`Master.sync_pulp`).
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ import os
 import sys
 import time
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -139,10 +140,7 @@ class Master:
             self._ids.append(self._next_id)
             self._next_id += 1
             if not self.lazy_rows:
-                for r in c.rows:  # capacity rows in order of first use
-                    if self._cap_pos[r] < 0:
-                        self._cap_pos[r] = len(self.cap_rows)
-                        self.cap_rows.append(r)
+                self._take_rows(c.rows)  # capacity rows in order of first use
             n += 1
         if n:
             self._idle = np.concatenate([self._idle, np.zeros(n, dtype=np.int64)])
@@ -151,14 +149,19 @@ class Master:
     def activate(self, rows: list[int]) -> int:
         """Add capacity rows (graph row indices) not in the master yet, with the
         coefficients of the columns already in it; returns how many were new."""
+        n = self._take_rows(rows)
+        if n:
+            self._pulp_stale = True  # old PuLP columns gain coefficients: rebuild on demand
+        return n
+
+    def _take_rows(self, rows: Iterable[int]) -> int:
+        """Append the rows not in the master yet to :attr:`cap_rows`; how many were new."""
         n = 0
         for r in rows:
             if self._cap_pos[r] < 0:
                 self._cap_pos[r] = len(self.cap_rows)
                 self.cap_rows.append(r)
                 n += 1
-        if n:
-            self._pulp_stale = True  # old PuLP columns gain coefficients: rebuild on demand
         return n
 
     def usage(self, x: list[float]) -> np.ndarray:
@@ -376,7 +379,6 @@ class _HighsMaster:
         self.phase = 1
         self.fresh = True  # no basis yet
         self.ipm = False  # next solve by interior point + crossover
-        self.ipm_solves = 0
         self.rows_added = False  # rows with old columns in them since the last solve
 
     def update(self, phase: int) -> None:
@@ -492,7 +494,6 @@ class _HighsMaster:
             h.setOptionValue("run_crossover", "on")
             h.run()
             h.setOptionValue("solver", "simplex")
-            self.ipm_solves += 1
         else:
             h.run()
         if not self.fresh and h.getModelStatus() not in (st.kOptimal, st.kInfeasible):
