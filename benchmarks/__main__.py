@@ -13,7 +13,8 @@ solve without the rule, the baseline and the outputs, when those modules exist.
 
 Peak memory is the process's resident high-water mark, ``resource.getrusage(RUSAGE_SELF)
 .ru_maxrss`` (Linux: KiB), read after the pipeline (``peak_mb``) and again after the
-reference (``peak_mb_with_reference``).
+reference (``peak_mb_with_reference``); ``peak_workers_mb`` is that of the solver's pricing
+worker process, when it forked one.
 
 The reference (:mod:`benchmarks.reference`) solves the same model as one arc-based LP; its
 optimum is compared with ours with the rule off, and with the rule as the scenario sets it
@@ -44,6 +45,13 @@ TOLERANCE = 1e-6
 def peak_mb() -> float:
     """Resident-set high-water mark of this process, MB (ru_maxrss is KiB on Linux)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def peak_workers_mb() -> float:
+    """Resident-set high-water mark of the largest ended child process (the solver's
+    pricing worker), MB. A forked worker's resident set counts the pages it still shares
+    with this process, so ``peak_mb + peak_workers_mb`` bounds the two from above."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
 
 
 class _Timer:
@@ -172,6 +180,7 @@ def bench(size: str, *, seed: int = 0, reference: bool = True, root: Path = INST
                         "solve_rule (the rest is bookkeeping); solve_off is warm-started"),
         "total_s": round(total, 4),
         "peak_mb": round(pipeline_peak, 1),
+        "peak_workers_mb": round(peak_workers_mb(), 1),
         "objective_cny": solution.objective_cny,
         "objective_off_cny": off.objective_cny,
         "iterations": solution.iterations,
@@ -219,7 +228,9 @@ def _print(res: dict[str, Any]) -> None:
           f"{res['places']:,} places; rule {res['enforcement']}")
     for k, v in res["stages_s"].items():
         print(f"  {k:<16}{v:>10.3f} s")
-    print(f"  {'total':<16}{res['total_s']:>10.3f} s   peak {res['peak_mb']:,.0f} MB (ru_maxrss)")
+    print(f"  {'total':<16}{res['total_s']:>10.3f} s   peak {res['peak_mb']:,.0f} MB (ru_maxrss)"
+          + (f", pricing worker {res['peak_workers_mb']:,.0f} MB (shares pages with it)"
+             if res.get("peak_workers_mb") else ""))
     print(f"optimum (rule)   {res['objective_cny']:>22,.2f} CNY  [{res['status']}, "
           f"{res['iterations']} master solves, {res['columns']:.0f} columns, "
           f"{res['bindings']} binding]")

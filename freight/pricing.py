@@ -27,8 +27,12 @@ Phase 1 (feasibility) prices with the duals alone: arc weight ``-pi`` (Farkas pr
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import heapq
+import logging
+import multiprocessing
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +45,8 @@ from freight.network_view import SINK, SOURCE, TRANSFER, Column, MultimodalGraph
 from freight.problem import Flow, Problem
 
 _DIJKSTRA_BYTES = 2e8  # memory for one batch of distance + predecessor rows
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -297,6 +303,7 @@ class Pricer:
         self._lb: dict[str, dict[str, float]] = {"general": {}, "compliant": {}}
         self.low: dict[str, float] = {}  # set by price()
         self.skipped = 0  # set by price()
+        self._worker: _Worker | None = None  # see start_worker()
         g = graph
         self.main_nodes = np.flatnonzero(np.asarray(g.node_mode[: g.n_layer]) != 0)
         self.local = np.full(g.n_nodes, -1, dtype=np.int64)
@@ -420,7 +427,30 @@ class Pricer:
         built; and :attr:`skipped`: flows whose best column was passed over.
         """
         flows = list(self.problem.flows) if flows is None else flows
-        pi_neg = np.minimum(pi, 0.0)
+        worker = self._worker
+        if worker is not None and phase == 2 and np.any(pi < 0):
+            try:
+                return worker.price(self, pi, sigma, flows, limit, skip, fast)
+            except (EOFError, OSError) as exc:  # the worker is gone: price here
+                _log.warning("pricing worker lost (%s); pricing in one process", exc)
+                self.stop_worker()
+        by_flow, lows = self._gather(pi, sigma, phase, flows, fast)
+        found, low, self.skipped = self._build(
+            by_flow, sorted(by_flow, key=lows.__getitem__), pi, sigma, phase, limit, skip
+        )
+        self.low = {fid: min(0.0, v) for fid, v in lows.items()} | low
+        return found
+
+    def _gather(
+        self,
+        pi: np.ndarray,
+        sigma: dict[str, float],
+        phase: int,
+        flows: list[Flow],
+        fast: bool,
+    ) -> tuple[dict[str, list[Candidate]], dict[str, float]]:
+        """The flows' candidates (not built yet), and each flow's lower bound on its
+        reduced cost (its lightest candidate's weight less ``sigma_f``)."""
         by_flow: dict[str, list[Candidate]] = {}
         cands = self.candidates(pi, phase=phase, flows=flows, sigma=sigma, lazy=True, fast=fast)
         for cand in cands:
@@ -428,10 +458,26 @@ class Pricer:
         lows = {
             fid: min(c.weight for c in cs) - sigma.get(fid, 0.0) for fid, cs in by_flow.items()
         }
-        self.low = {fid: min(0.0, v) for fid, v in lows.items()}
-        self.skipped = 0
+        return by_flow, lows
+
+    @staticmethod
+    def _build(
+        by_flow: dict[str, list[Candidate]],
+        order: list[str],
+        pi: np.ndarray,
+        sigma: dict[str, float],
+        phase: int,
+        limit: int | None,
+        skip: set[tuple] | frozenset[tuple],
+    ) -> tuple[list[tuple[Column, float]], dict[str, float], int]:
+        """Build the flows' candidates in ``order`` until ``limit`` flows have a column
+        that prices out and is not in ``skip``: those columns with their reduced costs,
+        each built flow's bound on its reduced cost, and the flows passed over by ``skip``."""
+        pi_neg = np.minimum(pi, 0.0)
         found: list[tuple[Column, float]] = []
-        for fid in sorted(by_flow, key=lows.__getitem__):
+        low: dict[str, float] = {}
+        skipped = 0
+        for fid in order:
             if limit is not None and len(found) >= limit:
                 break
             s = sigma.get(fid, 0.0)
@@ -448,14 +494,46 @@ class Pricer:
                 if rc >= -1e-9 * max(1.0, abs(cost)):
                     continue
                 if col.signature in skip:
-                    self.skipped += 1
+                    skipped += 1
                     continue
                 if best is None or rc < best[1]:
                     best = (col, rc)
-            self.low[fid] = min(0.0, bound)
+            low[fid] = min(0.0, bound)
             if best is not None:
                 found.append(best)
-        return found
+        return found, low, skipped
+
+    # ------------------------------------------------------------------ a second process
+    def start_worker(self) -> bool:
+        """Price about half of the flows, by commodity, in a forked process from now on
+        (:class:`_Worker`): phase 2 with capacity duals only. False (and nothing started)
+        where a fork is not available or the commodities cannot be split."""
+        if self._worker is not None:
+            return True
+        counts: dict[str, int] = {}
+        for f in self.problem.flows:
+            counts[f.commodity] = counts.get(f.commodity, 0) + 1
+        if len(counts) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+            return False
+        here = 0
+        there: list[str] = []
+        for c in sorted(counts, key=lambda c: (-counts[c], c)):  # largest first, lighter side
+            if here <= sum(counts[t] for t in there):
+                here += counts[c]
+            else:
+                there.append(c)
+        try:
+            self._worker = _Worker(self, frozenset(there))
+        except (OSError, AssertionError) as exc:  # e.g. a daemonic process has no children
+            _log.warning("no pricing worker (%s); pricing in one process", exc)
+            return False
+        return True
+
+    def stop_worker(self) -> None:
+        """End the pricing process, if any (pricing goes on in this one)."""
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.close()
 
     def capacity_free(self, flows: Sequence[Flow]) -> dict[str, Column]:
         """Each flow's cheapest chain using no finite capacity (penalty-free cost), for
@@ -1179,3 +1257,107 @@ def _with_supers(
     aug = sp.csr_matrix((data, indices, indptr), shape=(n + k, n + k))
     return aug, np.concatenate([arc_of, np.full(int(counts.sum()), -1, dtype=arc_of.dtype)])
 
+
+
+class _Worker:
+    """A forked copy of a :class:`Pricer` that prices the flows of some commodities.
+
+    The fork inherits the pricer and everything kept on its graph so far; each process
+    then keeps its own caches. One pricing is two exchanges over a pipe, each side working
+    meanwhile: (1) the worker gathers its flows' candidates and returns their lower
+    bounds, while this process gathers its own; (2) with the bounds of both, the first
+    ``limit`` flows in their joint order are split into a quota per side, each side builds
+    its flows in order until its quota has columns (at least one when it has candidates,
+    so a side whose flows are all checked finds nothing only when none of them prices
+    out) and the worker returns its columns. Pricing stays exact: with ``limit`` None both
+    sides build every flow, as one process would; with a limit, the two quotas may take a
+    column or two more than one process would, and other flows among equals.
+    """
+
+    def __init__(self, pricer: Pricer, commodities: frozenset[str]) -> None:
+        ctx = multiprocessing.get_context("fork")
+        self.commodities = commodities
+        self.conn, theirs = ctx.Pipe()
+        self.proc = ctx.Process(target=_serve, args=(pricer, theirs), daemon=True)
+        self.proc.start()
+        theirs.close()
+
+    def _receive(self) -> Any:
+        out = self.conn.recv()
+        if isinstance(out, _Failure):
+            raise RuntimeError(f"pricing worker failed: {out.text}")
+        return out
+
+    def price(
+        self,
+        pricer: Pricer,
+        pi: np.ndarray,
+        sigma: dict[str, float],
+        flows: list[Flow],
+        limit: int | None,
+        skip: set[tuple] | frozenset[tuple],
+        fast: bool,
+    ) -> list[tuple[Column, float]]:
+        """:meth:`Pricer.price` of ``flows`` (phase 2), split between the two processes."""
+        theirs = {f.id for f in flows if f.commodity in self.commodities}
+        mine = [f for f in flows if f.id not in theirs]
+        their_sigma = {fid: v for fid, v in sigma.items() if fid in theirs}
+        self.conn.send(("gather", pi, their_sigma, sorted(theirs), fast))
+        by_flow, lows = pricer._gather(pi, sigma, 2, mine, fast)
+        their_lows: dict[str, float] = self._receive()
+        both = lows | their_lows
+        quota_mine: int | None = None
+        quota_theirs: int | None = None
+        if limit is not None:
+            first = sorted(both, key=both.__getitem__)[:limit]
+            n_theirs = sum(1 for fid in first if fid in their_lows)
+            quota_theirs = max(1, n_theirs)
+            quota_mine = max(1, len(first) - n_theirs)
+        self.conn.send(("build", quota_theirs, {sig for sig in skip if sig[0] in theirs}))
+        found, low, skipped = pricer._build(
+            by_flow, sorted(by_flow, key=lows.__getitem__), pi, sigma, 2, quota_mine, skip
+        )
+        their_found, their_low, their_skipped = self._receive()
+        pricer.low = {fid: min(0.0, v) for fid, v in both.items()} | low | their_low
+        pricer.skipped = skipped + their_skipped
+        return found + their_found  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.conn.send(None)
+        self.proc.join(timeout=5)
+        if self.proc.is_alive():
+            self.proc.terminate()
+        self.conn.close()
+
+
+@dataclass
+class _Failure:
+    text: str
+
+
+def _serve(pricer: Pricer, conn: Any) -> None:
+    """The worker's loop: gather, then build, for each pricing; ``None`` ends it."""
+    by_id = {f.id: f for f in pricer.problem.flows}
+    state: tuple = ()
+    while True:
+        try:
+            msg = conn.recv()
+        except EOFError:
+            return
+        if msg is None:
+            return
+        try:
+            if msg[0] == "gather":
+                _, pi, sigma, fids, fast = msg
+                by_flow, lows = pricer._gather(pi, sigma, 2, [by_id[f] for f in fids], fast)
+                state = (by_flow, lows, pi, sigma)
+                conn.send(lows)
+            else:
+                _, quota, skip = msg
+                by_flow, lows, pi, sigma = state
+                order = sorted(by_flow, key=lows.__getitem__)
+                conn.send(pricer._build(by_flow, order, pi, sigma, 2, quota, skip))
+                state = ()
+        except Exception:  # noqa: BLE001 -- reported to the parent, which raises it
+            conn.send(_Failure(traceback.format_exc(limit=5)))

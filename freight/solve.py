@@ -58,6 +58,7 @@ still ends only when nothing prices out at the master's duals.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -86,6 +87,14 @@ optimum, against a threshold of 1e-7 with smoothing kept in the tail)."""
 _log = logging.getLogger(__name__)
 
 
+def _cores() -> int:
+    """Cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def solve(
     problem: Problem,
     *,
@@ -98,6 +107,7 @@ def solve(
     max_new: int | None = None,
     drop_after: int = 3,
     fast: bool | None = None,
+    workers: int | None = None,
 ) -> Solution:
     """Minimise the yearly generalised cost of all flows under the problem's policy.
 
@@ -147,6 +157,11 @@ def solve(
         (building the terminals' road trees costs more than it saves on small runs:
         at ``large`` 4.9 s instead of 3.7 s; at ``province`` a pricing round fell from
         ~3.5 s to ~1.7 s).
+    workers : int, optional
+        Processes that price phase 2 under capacity duals: 2 forks one worker that prices
+        about half of the commodities (:meth:`Pricer.start_worker`) while this process
+        prices the rest and HiGHS is idle; 1 prices here alone. Exact either way. Default:
+        2 with fast pricing on a machine with two or more cores available, else 1.
 
     Returns
     -------
@@ -241,91 +256,98 @@ def solve(
     if fast is None:
         fast = len(rest) >= _LARGE_FLOWS
     fast = fast and pricer.fast_possible()
+    if workers is None:
+        workers = 2 if fast and _cores() >= 2 else 1
+    if workers >= 2:
+        pricer.start_worker()
     exact_rounds = 0
-    while res.optimal and iterations < max_iterations:
-        _log.info(
-            "master %d: %.6e, %d columns (%d dropped so far), %d rows",
-            iterations,
-            res.objective,
-            len(master.columns),
-            master.dropped,
-            len(master.cap_rows),
-        )
-        # rows left out that this solution overloads enter with this round's columns
-        over = master.overloaded(res)
-        cols: list[Column] = []
-        # smoothing helps while the duals still travel; in the tail it offers columns
-        # already in the master, or that no longer price out at its own duals
-        alpha = 0.0 if master.warm_columns else smoothing
-        if center is not None and alpha > 0.0:
-            # Wentges smoothing: price at a point between the best dual so far (by its
-            # Lagrangian value) and the master's duals; a mispricing (nothing new there)
-            # falls through to pricing at the master's own duals, which alone may end
-            pi_s = alpha * center[0] + (1.0 - alpha) * res.pi
-            sigma_s = {
-                f: alpha * center[1].get(f, 0.0) + (1.0 - alpha) * v
-                for f, v in res.sigma.items()
-            }
-            priced = pricer.price(
-                pi_s, sigma_s, phase=2, flows=rest, limit=max_new, skip=master._seen, fast=fast
-            )
-            # with fast pricing a score, not a bound: the stability centre is a heuristic
-            value = _lagrangian(pi_s, sigma_s, pricer.low, tonnes, caps)
-            if value > center[2]:
-                center = (pi_s, sigma_s, value)
-            # only those that price out at the master's own duals can enter its basis
-            cols = [c for c in _select(master, priced, max_new) if _reduced(c, res) < 0.0]
-        # at the master's duals: fast pricing, then exact pricing when that finds nothing
-        for exact in ([False, True] if fast else [True]):
-            if cols:
-                break
-            priced = pricer.price(
-                res.pi,
-                res.sigma,
-                phase=2,
-                flows=rest,
-                limit=max_new,
-                skip=master._seen,
-                fast=not exact,
-            )
-            value = _lagrangian(res.pi, res.sigma, pricer.low, tonnes, caps)
-            if exact:
-                exact_rounds += 1
-                bound = max(bound, value)
-            if center is None or value > center[2]:
-                center = (res.pi, dict(res.sigma), value)
-            cols = _select(master, priced, max_new)
-            # a negative reduced cost on a column already in the master: numerical noise
-            stalled += exact and pricer.skipped > 0 and not cols
-        if _log.isEnabledFor(logging.INFO):
-            rcs = [_reduced(c, res) for c in cols]
+    try:
+        while res.optimal and iterations < max_iterations:
             _log.info(
-                "priced %d, rows added %d, bound %.6e, most negative %.3g CNY/t, sum t*rc %.3g",
-                len(cols),
-                len(over),
-                bound,
-                min(rcs, default=0.0),
-                sum(rc * tonnes[c.flow_id] for rc, c in zip(rcs, cols, strict=True)),
+                "master %d: %.6e, %d columns (%d dropped so far), %d rows",
+                iterations,
+                res.objective,
+                len(master.columns),
+                master.dropped,
+                len(master.cap_rows),
             )
-        if not cols and not over:
-            break
-        if drop_after > 0:
-            master.drop_idle(rounds=drop_after)
-        master.activate(over)
-        master.add_columns(cols)
-        last = res.objective
-        res = master.solve(phase=2)
-        iterations += 1
-        # the objective stalls -- a degenerate tail, columns pricing out at the vertex duals
-        # but changing little: from here new columns go in by warm primal simplex (at
-        # province 0.02-3 s a re-solve there, against 1-2 s by interior point, which now
-        # and then fails over to a cold simplex of 6-8 s) and pricing is not smoothed; a
-        # round that added rows may raise the objective, which says nothing about a tail
-        stalls = last - res.objective <= _TAIL_GAIN * max(1.0, abs(res.objective))
-        if res.optimal and not over and stalls:
-            if not master.warm_columns:
-                _log.info("objective stalls: warm primal simplex, no smoothing from here")
-            master.warm_columns = True
+            # rows left out that this solution overloads enter with this round's columns
+            over = master.overloaded(res)
+            cols: list[Column] = []
+            # smoothing helps while the duals still travel; in the tail it offers columns
+            # already in the master, or that no longer price out at its own duals
+            alpha = 0.0 if master.warm_columns else smoothing
+            if center is not None and alpha > 0.0:
+                # Wentges smoothing: price at a point between the best dual so far (by its
+                # Lagrangian value) and the master's duals; a mispricing (nothing new there)
+                # falls through to pricing at the master's own duals, which alone may end
+                pi_s = alpha * center[0] + (1.0 - alpha) * res.pi
+                sigma_s = {
+                    f: alpha * center[1].get(f, 0.0) + (1.0 - alpha) * v
+                    for f, v in res.sigma.items()
+                }
+                priced = pricer.price(
+                    pi_s, sigma_s, phase=2, flows=rest, limit=max_new, skip=master._seen, fast=fast
+                )
+                # with fast pricing a score, not a bound: the stability centre is a heuristic
+                value = _lagrangian(pi_s, sigma_s, pricer.low, tonnes, caps)
+                if value > center[2]:
+                    center = (pi_s, sigma_s, value)
+                # only those that price out at the master's own duals can enter its basis
+                cols = [c for c in _select(master, priced, max_new) if _reduced(c, res) < 0.0]
+            # at the master's duals: fast pricing, then exact pricing when that finds nothing
+            for exact in ([False, True] if fast else [True]):
+                if cols:
+                    break
+                priced = pricer.price(
+                    res.pi,
+                    res.sigma,
+                    phase=2,
+                    flows=rest,
+                    limit=max_new,
+                    skip=master._seen,
+                    fast=not exact,
+                )
+                value = _lagrangian(res.pi, res.sigma, pricer.low, tonnes, caps)
+                if exact:
+                    exact_rounds += 1
+                    bound = max(bound, value)
+                if center is None or value > center[2]:
+                    center = (res.pi, dict(res.sigma), value)
+                cols = _select(master, priced, max_new)
+                # a negative reduced cost on a column already in the master: numerical noise
+                stalled += exact and pricer.skipped > 0 and not cols
+            if _log.isEnabledFor(logging.INFO):
+                rcs = [_reduced(c, res) for c in cols]
+                _log.info(
+                    "priced %d, rows added %d, bound %.6e, most negative %.3g CNY/t, sum t*rc %.3g",
+                    len(cols),
+                    len(over),
+                    bound,
+                    min(rcs, default=0.0),
+                    sum(rc * tonnes[c.flow_id] for rc, c in zip(rcs, cols, strict=True)),
+                )
+            if not cols and not over:
+                break
+            if drop_after > 0:
+                master.drop_idle(rounds=drop_after)
+            master.activate(over)
+            master.add_columns(cols)
+            last = res.objective
+            res = master.solve(phase=2)
+            iterations += 1
+            # the objective stalls -- a degenerate tail, columns pricing out at the vertex duals
+            # but changing little: from here new columns go in by warm primal simplex (at
+            # province 0.02-3 s a re-solve there, against 1-2 s by interior point, which now
+            # and then fails over to a cold simplex of 6-8 s) and pricing is not smoothed; a
+            # round that added rows may raise the objective, which says nothing about a tail
+            stalls = last - res.objective <= _TAIL_GAIN * max(1.0, abs(res.objective))
+            if res.optimal and not over and stalls:
+                if not master.warm_columns:
+                    _log.info("objective stalls: warm primal simplex, no smoothing from here")
+                master.warm_columns = True
+    finally:
+        pricer.stop_worker()
     if not res.optimal:
         return Solution(
             Status.ERROR,
