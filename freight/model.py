@@ -101,6 +101,9 @@ class Master:
         self.warm_columns = False  # HiGHS: new columns by warm primal simplex, however many
         self.columns: list[Column] = []  # the columns in the master, in LP order
         self._ids: list[int] = []  # a stable id per column (its PuLP name), by position
+        # each column's graph rows and coefficients as arrays, by position (for usage)
+        self._col_rows: list[np.ndarray] = []
+        self._col_k: list[np.ndarray] = []
         self._next_id = 0
         self._idle = np.zeros(0, dtype=np.int64)  # rounds non-basic above the threshold
         self.pool: dict[tuple, Column] = {}  # columns dropped from the master, by signature
@@ -138,6 +141,8 @@ class Master:
             self.pool.pop(c.signature, None)
             self.columns.append(c)
             self._ids.append(self._next_id)
+            self._col_rows.append(np.fromiter(c.rows.keys(), np.int64, len(c.rows)))
+            self._col_k.append(np.fromiter(c.rows.values(), float, len(c.rows)))
             self._next_id += 1
             if not self.lazy_rows:
                 self._take_rows(c.rows)  # capacity rows in order of first use
@@ -166,12 +171,14 @@ class Master:
 
     def usage(self, x: list[float]) -> np.ndarray:
         """Tonnes on every graph row (in the master or not) for column values ``x``."""
-        used = np.zeros(len(self.rows))
-        for c, v in zip(self.columns, x, strict=True):
-            if v > 0.0:
-                for r, k in c.rows.items():
-                    used[r] += k * v
-        return used
+        xs = np.asarray(x, dtype=float)
+        pos = np.flatnonzero(xs > 0.0).tolist()
+        if not pos:
+            return np.zeros(len(self.rows))
+        idx = np.concatenate([self._col_rows[j] for j in pos])
+        k = np.concatenate([self._col_k[j] for j in pos])
+        lens = [len(self._col_rows[j]) for j in pos]
+        return np.bincount(idx, np.repeat(xs[pos], lens) * k, minlength=len(self.rows))
 
     def overloaded(self, res: MasterResult, *, rel: float = 1e-9) -> list[int]:
         """Graph rows not in the master that ``res`` loads above their capacity (beyond
@@ -208,6 +215,8 @@ class Master:
             self.pool[c.signature] = c
         self.columns = [c for c, k in zip(self.columns, keep, strict=True) if k]
         self._ids = [i for i, k in zip(self._ids, keep, strict=True) if k]
+        self._col_rows = [a for a, k in zip(self._col_rows, keep, strict=True) if k]
+        self._col_k = [a for a, k in zip(self._col_k, keep, strict=True) if k]
         self._idle = self._idle[keep]
         self.dropped += len(gone)
         self._pulp_stale = True
@@ -388,25 +397,32 @@ class _HighsMaster:
         if n_new_rows:
             added = m.cap_rows[self.n_rows :]
             caps = np.array([m.rows[r].capacity_t for r in added])
-            # coefficients of the columns already in (lazy rows enter after their columns)
-            pos = {r: i for i, r in enumerate(added)}
-            entries: list[list[tuple[int, float]]] = [[] for _ in added]
+            # coefficients of the columns already in (lazy rows enter after their columns),
+            # row by row, each row's columns in column order
+            at = np.full(len(m.rows), -1, dtype=np.int64)
+            at[np.asarray(added, dtype=np.int64)] = np.arange(n_new_rows)
+            row_of = np.zeros(0, dtype=np.int64)
+            col_of = np.zeros(0, dtype=np.int64)
+            coef = np.zeros(0)
             if self.n_cols:
-                for j, c in enumerate(m.columns[: self.n_cols]):
-                    for r, k in c.rows.items():
-                        i = pos.get(r)
-                        if i is not None:
-                            entries[i].append((self.n_flows + j, float(k)))
-            starts = np.cumsum([0] + [len(e) for e in entries[:-1]]).astype(np.int32)
-            flat = [e for es in entries for e in es]
+                used = np.concatenate(m._col_rows[: self.n_cols])
+                lens = [len(a) for a in m._col_rows[: self.n_cols]]
+                hit = at[used] >= 0
+                row_of = at[used[hit]]
+                col_of = np.repeat(np.arange(self.n_cols), lens)[hit]
+                coef = np.concatenate(m._col_k[: self.n_cols])[hit]
+                order = np.argsort(row_of, kind="stable")
+                row_of, col_of, coef = row_of[order], col_of[order], coef[order]
+            counts = np.bincount(row_of, minlength=n_new_rows)
+            starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int32)
             h.addRows(
                 n_new_rows,
                 np.full(n_new_rows, -inf),
                 caps,
-                len(flat),
+                len(col_of),
                 starts,
-                np.asarray([j for j, _ in flat], np.int32),
-                np.asarray([k for _, k in flat], float),
+                (col_of + self.n_flows).astype(np.int32),
+                coef.astype(float),
             )
             self.n_rows += n_new_rows
             self.rows_added = True

@@ -854,23 +854,26 @@ class Pricer:
         plan = self._ends_plan(reverse, bounded)
         n_pos = len(self.exit_nodes if reverse else self.entry_nodes)
         g = self.g
+        rows = np.array([plan.index[p] for p in places], dtype=np.int64)
+        at = np.full(len(plan.index), -1, dtype=np.int64)  # plan row -> row of the table
+        at[rows] = np.arange(len(rows))
+        # only the rows asked for (a table of every place is 2,939 x 1,345 at province)
         ws = w[plan.sid_arc]
-        vals = np.full((len(plan.index), n_pos), np.inf)
-        np.minimum.at(vals, (plan.sid_row, plan.sid_pos), ws)
+        mine = at[plan.sid_row] >= 0
+        vals = np.full((len(rows), n_pos), np.inf)
+        np.minimum.at(vals, (at[plan.sid_row[mine]], plan.sid_pos[mine]), ws[mine])
         w_road = np.where(plan.road_arc >= 0, w[plan.road_arc], np.inf)
         rate = g.costs.generalised_cny_per_tkm("road", commodity) if phase == 2 else 0.0
-        rows = np.array([plan.index[p] for p in places], dtype=np.int64)
-        if plan.dense:  # only the rows asked for; ``km``'s columns sorted by node
-            vals = vals[rows]
+        road_best = np.full(vals.shape, np.inf)
+        if plan.dense:  # ``km``'s columns sorted by node
             val = w_road[rows, None] + rate * plan.km[rows] + w[plan.rt_t][None, :]
-            road_best = np.full(vals.shape, np.inf)
             road_best[:, plan.ukey] = np.minimum.reduceat(val, plan.starts, axis=1)
-        else:
-            road_best = np.full(vals.shape, np.inf)
-            if len(plan.rt_row):
-                val = w_road[plan.rt_row] + rate * plan.km + w[plan.rt_t]
-                road_best.flat[plan.ukey] = np.minimum.reduceat(val[plan.order], plan.starts)
-            vals, road_best = vals[rows], road_best[rows]
+        elif len(plan.rt_row):
+            val = w_road[plan.rt_row] + rate * plan.km + w[plan.rt_t]
+            best = np.minimum.reduceat(val[plan.order], plan.starts)
+            key_row = at[plan.ukey // n_pos]
+            keep = key_row >= 0
+            road_best[key_row[keep], plan.ukey[keep] % n_pos] = best[keep]
         better = road_best < vals  # a siding keeps a tie (it was offered first)
         vals = np.where(better, road_best, vals)
 
