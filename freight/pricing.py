@@ -33,6 +33,7 @@ import heapq
 import logging
 import multiprocessing
 import traceback
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -1094,12 +1095,38 @@ class Pricer:
                 ok = np.flatnonzero(km <= budget + tol)
                 cache[p] = _Reach(_KmTree(nodes, prev, mat, arc_of), transfers[ok], d[t_node[ok]])
 
+    def prefetch_terminal_trees(self) -> bool:
+        """Start building :class:`_TerminalTrees` in a forked process, for the first
+        :meth:`fast_possible` (or fast pricing) to collect: the caller goes on meanwhile
+        (province: 4.2 s of road searches beside the flows' checks, ~0.3 s to pass them
+        back). False when they are built already, or a fork is not available."""
+        key = ("terminal_trees",)
+        if key in self.g.memo or (*key, "pending") in self.g.memo:
+            return False
+        if "fork" not in multiprocessing.get_all_start_methods():
+            return False
+        try:
+            forked = _Forked(self._terminal_trees)
+        except (OSError, AssertionError) as exc:  # e.g. a daemonic process has no children
+            _log.warning("terminal trees built here (%s)", exc)
+            return False
+        self.g.memo[(*key, "pending")] = forked
+        weakref.finalize(self.g, forked.cancel)  # never collected: ends with the graph
+        return True
+
     def _terminal_trees(self) -> _TerminalTrees | None:
         """:class:`_TerminalTrees`, built once per graph (memo); None when some road arc
         has no twin of equal km the other way."""
         key = ("terminal_trees",)
         if key in self.g.memo:
             return self.g.memo[key]  # type: ignore[no-any-return]
+        pending = self.g.memo.pop((*key, "pending"), None)
+        if pending is not None:  # see prefetch_terminal_trees
+            try:
+                self.g.memo[key] = pending.result()
+                return self.g.memo[key]  # type: ignore[no-any-return]
+            except (EOFError, OSError, RuntimeError) as exc:
+                _log.warning("terminal trees from the fork lost (%s); building them here", exc)
         g = self.g
         road_nodes = np.unique(np.concatenate([g.tail[g.road_edge], g.head[g.road_edge]]))
         local = np.full(g.n_nodes, -1, dtype=np.int64)
@@ -1337,6 +1364,43 @@ class _Worker:
 @dataclass
 class _Failure:
     text: str
+
+
+class _Forked:
+    """``fn()`` run in a forked process; :meth:`result` waits for its (pickled) value."""
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        ctx = multiprocessing.get_context("fork")
+        self.conn, theirs = ctx.Pipe(duplex=False)
+        self.proc = ctx.Process(target=_send_result, args=(fn, theirs), daemon=True)
+        self.proc.start()
+        theirs.close()
+
+    def result(self) -> Any:
+        try:
+            out = self.conn.recv()
+        finally:
+            self.conn.close()
+            self.proc.join(timeout=5)
+        if isinstance(out, _Failure):
+            raise RuntimeError(f"forked process failed: {out.text}")
+        return out
+
+    def cancel(self) -> None:
+        """End the process if it is still there (its result not wanted)."""
+        if self.proc.is_alive():
+            self.proc.terminate()
+            self.proc.join(timeout=5)
+        self.conn.close()
+
+
+def _send_result(fn: Callable[[], Any], conn: Any) -> None:
+    try:
+        out = fn()
+    except Exception:  # noqa: BLE001 -- reported to the parent, which raises it
+        out = _Failure(traceback.format_exc(limit=5))
+    conn.send(out)
+    conn.close()
 
 
 def _serve(pricer: Pricer, conn: Any) -> None:

@@ -161,7 +161,10 @@ def solve(
         Processes that price phase 2 under capacity duals: 2 forks one worker that prices
         about half of the commodities (:meth:`Pricer.start_worker`) while this process
         prices the rest and HiGHS is idle; 1 prices here alone. Exact either way. Default:
-        2 with fast pricing on a machine with two or more cores available, else 1.
+        2 with fast pricing on a machine with two or more cores available, else 1. Unless
+        1, a problem of ``_LARGE_FLOWS`` flows or more also has the terminals' road trees
+        built in a forked process while this one checks the flows
+        (:meth:`Pricer.prefetch_terminal_trees`).
 
     Returns
     -------
@@ -172,6 +175,10 @@ def solve(
     """
     t0 = time.perf_counter()
     graph = graph if graph is not None else MultimodalGraph(problem.network, problem.costs)
+    big = len(problem.flows) >= _LARGE_FLOWS
+    if big and fast is not False and workers != 1 and _cores() >= 2:
+        # the terminals' road trees (for fast pricing) are built beside the checks
+        Pricer(graph, problem, {}).prefetch_terminal_trees()
     checks = check_flows(problem, graph)
     rules = rules_for(problem, checks)
     pricer = Pricer(graph, problem, rules)

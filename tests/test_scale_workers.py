@@ -123,3 +123,44 @@ def test_solve_in_two_processes_same_optimum(seed: int, tmp_path: Path) -> None:
     two = solve(prob, graph=graph, fast=True, max_new=7, workers=2)
     assert one.status is two.status is Status.OPTIMAL
     assert two.objective_cny == pytest.approx(one.objective_cny, rel=1e-9)
+
+
+def test_terminal_trees_built_in_a_fork_equal_those_built_here(tmp_path: Path) -> None:
+    pricer, graph = _pricer(tmp_path)
+    assert pricer.prefetch_terminal_trees()
+    assert not pricer.prefetch_terminal_trees()  # one at a time
+    forked = pricer._terminal_trees()
+    assert forked is not None and ("terminal_trees", "pending") not in graph.memo
+    here_graph = MultimodalGraph(pricer.problem.network, pricer.problem.costs)
+    here = Pricer(here_graph, pricer.problem, {})._terminal_trees()
+    assert here is not None
+    np.testing.assert_array_equal(forked.pred, here.pred)
+    np.testing.assert_array_equal(forked.tree, here.tree)
+    assert forked.km.keys() == here.km.keys()
+    for node, km in here.km.items():
+        np.testing.assert_array_equal(forked.km[node], km)
+
+
+def test_terminal_trees_not_collected_end_with_their_graph(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+
+    import freight.pricing
+
+    cancelled: list[bool] = []
+    original = freight.pricing._Forked.cancel
+
+    def cancel(self: freight.pricing._Forked) -> None:
+        cancelled.append(True)
+        original(self)
+
+    monkeypatch.setattr(freight.pricing._Forked, "cancel", cancel)
+    pricer, graph = _pricer(tmp_path)
+    assert pricer.prefetch_terminal_trees()
+    proc = graph.memo[("terminal_trees", "pending")].proc
+    del pricer, graph
+    gc.collect()
+    proc.join(timeout=10)
+    assert cancelled == [True]
+    assert not proc.is_alive()
