@@ -99,6 +99,7 @@ class Master:
         self.lazy_rows = lazy_rows
         self._caps = np.array([r.capacity_t for r in rows])
         self.warm_columns = False  # HiGHS: new columns by warm primal simplex, however many
+        self.start_basis: dict[str, dict] | None = None  # see basis(); HiGHS, first solve
         self.columns: list[Column] = []  # the columns in the master, in LP order
         self._ids: list[int] = []  # a stable id per column (its PuLP name), by position
         # each column's graph rows and coefficients as arrays, by position (for usage)
@@ -168,6 +169,26 @@ class Master:
                 self.cap_rows.append(r)
                 n += 1
         return n
+
+    def basis(self) -> dict[str, dict] | None:
+        """The basis of the last (HiGHS) solve by name, for a warm start of another master
+        over the same rows (:attr:`start_basis`): ``cols`` by column signature, ``demand``
+        by flow id, ``cap`` by capacity row name (HiGHS basis status codes); None when
+        there is none."""
+        h = self._highs
+        if h is None:
+            return None
+        b = h.h.getBasis()
+        if not b.valid:
+            return None
+        n = h.n_flows
+        col = [int(x) for x in b.col_status[n : n + h.n_cols]]
+        row = [int(x) for x in b.row_status]
+        return {
+            "cols": {c.signature: k for c, k in zip(self.columns, col, strict=True)},
+            "demand": dict(zip(self.flow_ids, row[:n], strict=True)),
+            "cap": {self.rows[r].name: k for r, k in zip(self.cap_rows, row[n:], strict=True)},
+        }
 
     def usage(self, x: list[float]) -> np.ndarray:
         """Tonnes on every graph row (in the master or not) for column values ``x``."""
@@ -481,6 +502,39 @@ class _HighsMaster:
         # no basis yet (the first solve of a large master): interior point with crossover
         self.ipm |= self.fresh and self.n_cols >= _IPM_MIN_COLUMNS
         self.rows_added = False
+        if self.fresh and phase == 2 and m.start_basis is not None:
+            if self._start_from(m.start_basis):  # warm primal simplex from there
+                self.fresh = self.ipm = False
+                h.setOptionValue("simplex_strategy", 4)
+            m.start_basis = None
+
+    def _start_from(self, basis: dict[str, dict]) -> bool:
+        """Set a basis given by name (:meth:`Master.basis`) where it is one for this
+        model: the columns and rows it names take its status, chain columns new here
+        start at zero and capacity rows new here with their slack basic (a solution of the
+        other master that respects every capacity stays feasible). False, and nothing
+        set, when that is not a basis (a flow it does not know, or a count of basic
+        variables other than the rows)."""
+        m, h, hs = self.m, self.h, self.hs
+        st = hs.HighsBasisStatus
+        lower, basic = int(st.kLower), int(st.kBasic)
+        demand = basis["demand"]
+        if any(f not in demand for f in m.flow_ids):
+            return False
+        cols, caps = basis["cols"], basis["cap"]
+        col = [lower] * self.n_flows + [cols.get(c.signature, lower) for c in m.columns]
+        row = [demand[f] for f in m.flow_ids]
+        row += [caps.get(m.rows[r].name, basic) for r in m.cap_rows]
+        if col.count(basic) + row.count(basic) != len(row):
+            return False
+        b = hs.HighsBasis()
+        b.col_status = [st(k) for k in col]
+        b.row_status = [st(k) for k in row]
+        b.valid = True
+        if h.setBasis(b) != hs.HighsStatus.kOk:
+            h.clearSolver()
+            return False
+        return True
 
     def run(self) -> None:
         if self.h.getNumCol() == 0:

@@ -214,6 +214,8 @@ class Solution:
     chains: tuple[tuple[str, Chain], ...] = ()
     # names of the capacity rows in the final master (lazy rows): a warm start's first rows
     rows: tuple[str, ...] = ()
+    # the final master's basis by name (freight.model.Master.basis): a warm start's basis
+    basis: dict[str, dict] | None = field(default=None, repr=False, compare=False)
 
     def tonnes_of(self, flow_id: str) -> float:
         return sum(a.tonnes for a in self.assignments if a.flow_id == flow_id)

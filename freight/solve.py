@@ -220,6 +220,8 @@ def solve(
     # a warm start begins near its optimum, in the tail (see _TAIL_GAIN): after the
     # first solve, new columns go in by warm primal simplex and pricing is not smoothed
     master.warm_columns = warm is not None
+    # ... and its first phase-2 solve starts from the warm run's basis, if one here
+    master.start_basis = warm.basis if warm is not None else None
     starts = [free_cols.get(f.id, seeds[f.id]) for f in rest]
     if all(c is not None for c in starts) and not _overloaded(master, graph, starts):
         res = None  # every flow on its start is feasible: phase 1 would end at 0
@@ -402,6 +404,7 @@ def solve(
         stats=stats,
         chains=tuple((c.flow_id, c.chain) for c in master.columns),
         rows=tuple(graph.rows[r].name for r in master.cap_rows),
+        basis=master.basis(),
     )
 
 

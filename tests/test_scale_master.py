@@ -260,3 +260,37 @@ def test_a_chain_at_its_flows_dual_up_to_rounding_is_not_rebuilt() -> None:
     assert not pricer._priced_out(flow, 124.0 * (1 - 1e-8), "general")
     pricer._sigma = None  # no duals (zero-dual searches): nothing is passed over
     assert not pricer._priced_out(flow, 1e12, "general")
+
+
+@pytest.mark.parametrize("seed", [3, 7])
+def test_off_run_starts_from_the_rule_masters_basis_same_optimum(
+    seed: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dataclasses import replace
+
+    import freight.model
+    from freight.solve import solve_policy_off
+
+    started: list[bool] = []
+    original = freight.model._HighsMaster._start_from
+
+    def start_from(self: freight.model._HighsMaster, basis: dict) -> bool:
+        started.append(original(self, basis))
+        return started[-1]
+
+    monkeypatch.setattr(freight.model._HighsMaster, "_start_from", start_from)
+    prob = _generated("small", tmp_path, seed)
+    graph = MultimodalGraph(prob.network, prob.costs)
+    on = solve(prob, graph=graph)
+    assert on.basis is not None and started == []
+    assert len(on.basis["cols"]) == len(on.chains)
+    warm = solve_policy_off(prob, on, graph=graph)
+    assert started == [True]
+    cold = solve(replace(prob, policy=prob.policy.off()), graph=graph)
+    assert warm.status is cold.status is Status.OPTIMAL
+    assert warm.objective_cny == pytest.approx(cold.objective_cny, rel=1e-9)
+    # a basis that names other flows is no basis here: refused, the same optimum
+    other = dict(on.basis, demand={f"x{k}": v for k, v in on.basis["demand"].items()})
+    refused = solve_policy_off(prob, replace(on, basis=other), graph=graph)
+    assert started[-1] is False
+    assert refused.objective_cny == pytest.approx(cold.objective_cny, rel=1e-9)
