@@ -16,11 +16,12 @@ an optimum of the whole, and the rows left out have dual 0.
 
 PuLP is the modelling layer: every column is an ``LpVariable`` (``chain_<flow>_<k>``,
 ``unserved_<flow>``), every row a named ``LpConstraint`` (``demand_<flow>``,
-``cap_<mode>_<u>_<v>``, ``terminal_<id>``). The PuLP model grows incrementally while only
-columns are added, and is rebuilt from the master's columns and rows once columns were
-dropped or lazy rows entered (which give old columns new coefficients) -- on demand, so
-with HiGHS a run builds it only when asked: :meth:`Master.export_lp` writes the LP the
-solver saw, and ``solver="cbc"`` solves it through PuLP at every solve.
+``cap_<mode>_<u>_<v>``, ``terminal_<id>``). With ``solver="cbc"`` the PuLP model grows
+incrementally while only columns are added, is rebuilt from the master's columns and rows
+once lazy rows entered (which give old columns new coefficients), and is solved through
+PuLP at every solve. With HiGHS it is built only when asked for, from the master as it
+stands: :meth:`Master.export_lp` writes the LP the solver saw, :meth:`Master.sync_pulp`
+writes a solution's values onto it.
 
 With HiGHS the solver persists instead of being rebuilt per solve (PuLP's HiGHS interface
 builds a fresh model coefficient by coefficient at every ``solve()``): one
@@ -126,9 +127,14 @@ class Master:
         # capacity rows in the master, in order of appearance (master row = n_flows + i)
         self.cap_rows: list[int] = []
         self._cap_pos = np.full(len(rows), -1, dtype=np.int64)
-        self._new_pulp()  # the PuLP model, grown in place from here on
         self._highs: _HighsMaster | None = None
-        self._pulp_stale = False  # columns were dropped: rebuild the PuLP model on demand
+        # the PuLP model: with CBC, grown in place at every solve; with HiGHS, built only
+        # when asked for (export_lp, sync_pulp) -- 7,890 demand rows alone took PuLP ~1 s
+        # per solve at province -- and rebuilt when asked again after columns were dropped
+        # or lazy rows entered
+        self._pulp_stale = True
+        if solver == "cbc":
+            self._new_pulp()
 
     # ------------------------------------------------------------------ columns
     def add_columns(self, columns: list[Column]) -> int:
@@ -312,11 +318,9 @@ class Master:
     # ------------------------------------------------------------------ solving
     def solve(self, *, phase: int) -> MasterResult:
         """Solve the master of ``phase`` (1: feasibility, 2: cost) and read its duals."""
-        if self.solver == "cbc" or not self._pulp_stale:
-            self.build(phase=phase)
-        else:  # columns were dropped: the PuLP model waits until it is asked for
-            self.phase = phase
+        self.phase = phase
         if self.solver == "cbc":
+            self.build(phase=phase)
             return self._solve_pulp(phase)
         if self._highs is None:
             _highs_banner_to_stderr()
