@@ -294,3 +294,31 @@ def test_off_run_starts_from_the_rule_masters_basis_same_optimum(
     refused = solve_policy_off(prob, replace(on, basis=other), graph=graph)
     assert started[-1] is False
     assert refused.objective_cny == pytest.approx(cold.objective_cny, rel=1e-9)
+
+
+def test_reduced_costs_of_many_columns_equal_one_by_one() -> None:
+    # the batch (bincount) gives each column's row terms summed in its row order, as the
+    # loop did: equal to the bit, capacity-free columns and the tolerance included
+    from freight.model import MasterResult
+    from freight.network_view import Column
+    from freight.problem import Chain
+    from freight.solve import _reduced
+
+    rng = np.random.default_rng(3)
+    chain = Chain(legs=(), lifts=(), cost_cny_per_t=0.0, co2_g_per_t=0.0, compliant=False)
+    pi = -rng.random(50) * 40 * (rng.random(50) < 0.6)
+    sigma = {f"f{i}": float(rng.random() * 300) for i in range(30)}
+    cols = []
+    for i in range(200):
+        rows = {int(r): int(rng.integers(1, 3)) for r in rng.choice(50, rng.integers(0, 8))}
+        cols.append(Column(f"f{i % 30}", chain, float(rng.random() * 300), rows))
+    cols.append(Column("f0", chain, sigma["f0"] * (1 - 1e-12), {}))  # within tolerance
+    res = MasterResult(True, "Optimal", 0.0, [], {}, sigma, pi)
+    want = []
+    for c in cols:
+        dual = sum(min(pi[r], 0.0) * k for r, k in c.rows.items())
+        rc = c.cost_cny_per_t - sigma[c.flow_id] - dual
+        want.append(rc if rc < -1e-9 * max(1.0, abs(c.cost_cny_per_t)) else 0.0)
+    assert _reduced(cols, res) == want
+    assert any(w < 0 for w in want) and want[-1] == 0.0
+    assert _reduced([], res) == []
