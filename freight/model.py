@@ -111,6 +111,8 @@ class Master:
         self.pool: dict[tuple, Column] = {}  # columns dropped from the master, by signature
         self.dropped = 0  # column deletions so far
         self._seen: set[tuple] = set()
+        # every change to _seen in order: (True, signature) added, (False, ...) dropped
+        self.seen_log: list[tuple[bool, tuple]] = []
         self._names: dict[str, str] = {}
         used: set[str] = set()
         for fid in demands:  # LP-safe, unique names for the demand rows
@@ -145,6 +147,7 @@ class Master:
             if c.signature in self._seen:
                 continue
             self._seen.add(c.signature)
+            self.seen_log.append((True, c.signature))
             self.pool.pop(c.signature, None)
             self.columns.append(c)
             self._ids.append(self._next_id)
@@ -239,6 +242,7 @@ class Master:
         for k in gone.tolist():
             c = self.columns[k]
             self._seen.discard(c.signature)
+            self.seen_log.append((False, c.signature))
             self.pool[c.signature] = c
         self.columns = [c for c, k in zip(self.columns, keep, strict=True) if k]
         self._ids = [i for i, k in zip(self._ids, keep, strict=True) if k]

@@ -400,6 +400,7 @@ class Pricer:
         flows: list[Flow] | None = None,
         limit: int | None = None,
         skip: set[tuple] | frozenset[tuple] = frozenset(),
+        skip_log: Sequence[tuple[bool, tuple]] | None = None,
         fast: bool = False,
     ) -> list[tuple[Column, float]]:
         """Each flow's most negative reduced-cost column, with its reduced cost.
@@ -418,6 +419,11 @@ class Pricer:
         skip : set
             Column signatures to pass over (those already in the master): a flow whose
             best chains are all there offers its next one, or nothing.
+        skip_log : sequence, optional
+            The changes that made ``skip``, in order: ``(True, signature)`` added,
+            ``(False, signature)`` removed (:attr:`Master.seen_log`), growing from call to
+            call. A pricing worker then keeps its copy of ``skip`` from the new entries
+            alone instead of receiving its flows' part of ``skip`` at every call.
         fast : bool
             Partial pricing of general chains (see :meth:`candidates`): may miss a chain
             that prices out, so only an exact pricing that finds nothing ends the search.
@@ -431,7 +437,7 @@ class Pricer:
         worker = self._worker
         if worker is not None and phase == 2 and np.any(pi < 0):
             try:
-                return worker.price(self, pi, sigma, flows, limit, skip, fast)
+                return worker.price(self, pi, sigma, flows, limit, skip, skip_log, fast)
             except (EOFError, OSError) as exc:  # the worker is gone: price here
                 _log.warning("pricing worker lost (%s); pricing in one process", exc)
                 self.stop_worker()
@@ -1307,6 +1313,9 @@ class _Worker:
     def __init__(self, pricer: Pricer, commodities: frozenset[str]) -> None:
         ctx = multiprocessing.get_context("fork")
         self.commodities = commodities
+        self.their_ids = {f.id for f in pricer.problem.flows if f.commodity in commodities}
+        self.log_pos = 0  # entries of the skip log the worker has applied
+        self.log: Sequence[tuple[bool, tuple]] | None = None
         self.conn, theirs = ctx.Pipe()
         self.proc = ctx.Process(target=_serve, args=(pricer, theirs), daemon=True)
         self.proc.start()
@@ -1326,9 +1335,13 @@ class _Worker:
         flows: list[Flow],
         limit: int | None,
         skip: set[tuple] | frozenset[tuple],
+        skip_log: Sequence[tuple[bool, tuple]] | None,
         fast: bool,
     ) -> list[tuple[Column, float]]:
-        """:meth:`Pricer.price` of ``flows`` (phase 2), split between the two processes."""
+        """:meth:`Pricer.price` of ``flows`` (phase 2), split between the two processes.
+
+        The worker's part of ``skip`` goes over in full, or, given ``skip_log`` (the same
+        log as at the last call, grown), as the log's new entries for its flows."""
         theirs = {f.id for f in flows if f.commodity in self.commodities}
         mine = [f for f in flows if f.id not in theirs]
         their_sigma = {fid: v for fid, v in sigma.items() if fid in theirs}
@@ -1343,7 +1356,14 @@ class _Worker:
             n_theirs = sum(1 for fid in first if fid in their_lows)
             quota_theirs = max(1, n_theirs)
             quota_mine = max(1, len(first) - n_theirs)
-        self.conn.send(("build", quota_theirs, {sig for sig in skip if sig[0] in theirs}))
+        if skip_log is not None and (self.log is None or self.log is skip_log):
+            ids = self.their_ids
+            news = [e for e in skip_log[self.log_pos :] if e[1][0] in ids]
+            self.log, self.log_pos = skip_log, len(skip_log)
+            self.conn.send(("build", quota_theirs, None, news))
+        else:
+            self.log, self.log_pos = None, 0
+            self.conn.send(("build", quota_theirs, {sig for sig in skip if sig[0] in theirs}, None))
         found, low, skipped = pricer._build(
             by_flow, sorted(by_flow, key=lows.__getitem__), pi, sigma, 2, quota_mine, skip
         )
@@ -1407,6 +1427,7 @@ def _serve(pricer: Pricer, conn: Any) -> None:
     """The worker's loop: gather, then build, for each pricing; ``None`` ends it."""
     by_id = {f.id: f for f in pricer.problem.flows}
     state: tuple = ()
+    mirror: set[tuple] = set()  # the parent's skip for this worker's flows, from its log
     while True:
         try:
             msg = conn.recv()
@@ -1421,7 +1442,16 @@ def _serve(pricer: Pricer, conn: Any) -> None:
                 state = (by_flow, lows, pi, sigma)
                 conn.send(lows)
             else:
-                _, quota, skip = msg
+                _, quota, skip, news = msg
+                if skip is not None:  # in full (and the log starts again)
+                    mirror = set()
+                else:
+                    for added, sig in news:
+                        if added:
+                            mirror.add(sig)
+                        else:
+                            mirror.discard(sig)
+                    skip = mirror
                 by_flow, lows, pi, sigma = state
                 order = sorted(by_flow, key=lows.__getitem__)
                 conn.send(pricer._build(by_flow, order, pi, sigma, 2, quota, skip))

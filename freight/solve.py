@@ -296,7 +296,14 @@ def solve(
                     for f, v in res.sigma.items()
                 }
                 priced = pricer.price(
-                    pi_s, sigma_s, phase=2, flows=rest, limit=max_new, skip=master._seen, fast=fast
+                    pi_s,
+                    sigma_s,
+                    phase=2,
+                    flows=rest,
+                    limit=max_new,
+                    skip=master._seen,
+                    skip_log=master.seen_log,
+                    fast=fast,
                 )
                 # with fast pricing a score, not a bound: the stability centre is a heuristic
                 value = _lagrangian(pi_s, sigma_s, pricer.low, tonnes, caps)
@@ -317,6 +324,7 @@ def solve(
                     flows=rest,
                     limit=max_new,
                     skip=master._seen,
+                    skip_log=master.seen_log,
                     fast=not exact,
                 )
                 value = _lagrangian(res.pi, res.sigma, pricer.low, tonnes, caps)

@@ -164,3 +164,39 @@ def test_terminal_trees_not_collected_end_with_their_graph(
     proc.join(timeout=10)
     assert cancelled == [True]
     assert not proc.is_alive()
+
+
+def test_worker_keeps_its_skip_from_the_log_of_changes(tmp_path: Path) -> None:
+    # the master's columns change between pricings (added, dropped, added again): the
+    # worker's copy kept from the log's new entries skips exactly what one process skips
+    pricer, graph = _pricer(tmp_path)
+    flows = list(pricer.problem.flows)
+    pi, sigma = _duals(pricer, graph, 5)
+    skip: set[tuple] = set()
+    log: list[tuple[bool, tuple]] = []
+
+    def change(sigs: list[tuple], added: bool) -> None:
+        for sig in sigs:
+            (skip.add if added else skip.discard)(sig)
+            log.append((added, sig))
+
+    first = [c.signature for c, _ in pricer.price(pi, sigma, phase=2, flows=flows, fast=True)]
+    alone = Pricer(graph, pricer.problem, pricer.rules)  # one process, the same graph
+    alone.cheapest(flows)
+    assert pricer.start_worker()  # one worker for every step: the log's new entries only
+    try:
+        for step in range(4):
+            two = pricer.price(pi, sigma, phase=2, flows=flows, skip=skip, skip_log=log, fast=True)
+            one = alone.price(pi, sigma, phase=2, flows=flows, skip=skip, fast=True)
+            assert _key(two) == _key(one) and pricer.skipped == alone.skipped
+            assert pricer._worker is not None and pricer._worker.log_pos == len(log)
+            assert (alone.skipped > 0) == (step > 0)  # the skip set mattered
+            if step == 0:
+                change(first, True)  # every best column in the master: next ones offered
+            elif step == 1:
+                change(first[::2], False)  # half of them dropped
+            elif step == 2:
+                change(first[::4], True)  # some back
+    finally:
+        pricer.stop_worker()
+    assert len(log) > 0
