@@ -31,9 +31,11 @@ added, the previous basis staying primal feasible) -- except when many columns a
 once (1,000 or more and a twentieth of the model; not once :attr:`Master.warm_columns` is
 set, when the objective stalls or for a warm-started run), or rows that cut the last
 solution off arrive in a large model: then interior point from scratch, with presolve, and
-crossover to a basis, which the next warm solves start from. Duals come from that basic
-solution, so shadow prices are vertex duals; values are written back to the PuLP objects
-on demand (:meth:`Master.sync_pulp`).
+crossover to a basis, which the next warm solves start from. A master may also start from
+another master's basis given by name (:meth:`Master.basis`, :attr:`Master.start_basis`),
+as the policy-off run does from the rule's. Duals come from that basic solution, so shadow
+prices are vertex duals; values are written back to the PuLP objects on demand
+(:meth:`Master.sync_pulp`).
 """
 
 from __future__ import annotations
@@ -111,7 +113,8 @@ class Master:
         self.pool: dict[tuple, Column] = {}  # columns dropped from the master, by signature
         self.dropped = 0  # column deletions so far
         self._seen: set[tuple] = set()
-        # every change to _seen in order: (True, signature) added, (False, ...) dropped
+        # every change to _seen in order, for the run: (True, signature) added, (False,
+        # signature) dropped -- a pricing worker keeps its copy of _seen from it
         self.seen_log: list[tuple[bool, tuple]] = []
         self._names: dict[str, str] = {}
         used: set[str] = set()

@@ -162,9 +162,9 @@ def solve(
         about half of the commodities (:meth:`Pricer.start_worker`) while this process
         prices the rest and HiGHS is idle; 1 prices here alone. Exact either way. Default:
         2 with fast pricing on a machine with two or more cores available, else 1. Unless
-        1, a problem of ``_LARGE_FLOWS`` flows or more also has the terminals' road trees
-        built in a forked process while this one checks the flows
-        (:meth:`Pricer.prefetch_terminal_trees`).
+        1 (or ``fast`` False), a problem of ``_LARGE_FLOWS`` flows or more on two or more
+        cores also has the terminals' road trees built in a forked process while this one
+        checks the flows (:meth:`Pricer.prefetch_terminal_trees`).
 
     Returns
     -------
@@ -422,8 +422,9 @@ def solve_policy_off(
     problem: Problem, on: Solution | None = None, *, graph: MultimodalGraph | None = None
 ) -> Solution:
     """The same problem with the rule switched off, warm-started from ``on``: the chains it
-    used, the rest of its final master's chains and that master's capacity rows, re-solved
-    in the tail's way (province: 5 master solves, ~20 s, against 27 and 83 s from the used
+    used, the rest of its final master's chains, that master's capacity rows and its basis
+    (:attr:`Solution.basis`: the first solve is a warm primal simplex), re-solved in the
+    tail's way (province: 6 master solves, ~13.5 s, against 27 and 83 s from the used
     chains alone; same optimum; benchmarks/README.md)."""
     return solve(replace(problem, policy=problem.policy.off()), warm=on, graph=graph)
 

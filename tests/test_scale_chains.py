@@ -1,7 +1,7 @@
 """Chains rebuilt from predecessor arrays.
 
 ``MultimodalGraph.path_nodes`` / ``arcs_between`` rebuild a shortest path's arcs for the
-whole path at once, and ``chain_from_arcs`` reads per-arc attributes from plain lists;
+whole path at once, and ``chain_from_arcs`` slices legs from per-arc arrays;
 both must give what the arc-by-arc rebuild gave (legs, lifts, rows and their order).
 """
 
