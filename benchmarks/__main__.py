@@ -13,8 +13,8 @@ solve without the rule, the baseline and the outputs, when those modules exist.
 
 Peak memory is the process's resident high-water mark, ``resource.getrusage(RUSAGE_SELF)
 .ru_maxrss`` (Linux: KiB), read after the pipeline (``peak_mb``) and again after the
-reference (``peak_mb_with_reference``); ``peak_workers_mb`` is that of the solver's pricing
-worker process, when it forked one.
+reference (``peak_mb_with_reference``); ``peak_workers_mb`` is that of the largest process
+the solver forked (its pricing worker, the terminal trees), when it forked one.
 
 The reference (:mod:`benchmarks.reference`) solves the same model as one arc-based LP; its
 optimum is compared with ours with the rule off, and with the rule as the scenario sets it
@@ -48,9 +48,10 @@ def peak_mb() -> float:
 
 
 def peak_workers_mb() -> float:
-    """Resident-set high-water mark of the largest ended child process (the solver's
-    pricing worker), MB. A forked worker's resident set counts the pages it still shares
-    with this process, so ``peak_mb + peak_workers_mb`` bounds the two from above."""
+    """Resident-set high-water mark of the largest ended child process (the solver's forks:
+    its pricing worker, the terminal trees), MB. A fork's resident set counts the pages it
+    still shares with this process, so ``peak_mb + peak_workers_mb`` bounds the two from
+    above."""
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
 
 
