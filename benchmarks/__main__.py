@@ -145,7 +145,7 @@ def bench(size: str, *, seed: int = 0, reference: bool = True, root: Path = INST
     before = None
     if hasattr(fsolve, "baseline"):
         with t.stage("baseline"):
-            before = fsolve.baseline(problem)
+            before = fsolve.baseline(problem, graph)  # as freight.run calls it
     try:
         from freight.outputs import write_results
     except ImportError:
