@@ -1104,8 +1104,9 @@ class Pricer:
     def prefetch_terminal_trees(self) -> bool:
         """Start building :class:`_TerminalTrees` in a forked process, for the first
         :meth:`fast_possible` (or fast pricing) to collect: the caller goes on meanwhile
-        (province: 4.2 s of road searches beside the flows' checks, ~0.3 s to pass them
-        back). False when they are built already, or a fork is not available."""
+        (province: 4.2 s of road searches beside the flows' checks; pickling the 134 MB
+        result took 0.11 s and unpickling it 0.07 s, measured apart from the pipe). False
+        when they are built already, or a fork is not available."""
         key = ("terminal_trees",)
         if key in self.g.memo or (*key, "pending") in self.g.memo:
             return False

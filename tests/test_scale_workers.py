@@ -86,10 +86,8 @@ def test_two_processes_with_a_limit_and_columns_to_skip(tmp_path: Path) -> None:
             two = pricer.price(
                 pi, sigma, phase=2, flows=flows, limit=limit, skip=skip, fast=True
             )
-            skipped = pricer.skipped
         finally:
             pricer.stop_worker()
-        assert skipped >= 0
         # a quota per side (at least one each): one column more at most, and nothing
         # found only when one process finds nothing either
         assert 1 <= len(two) <= limit + 1
