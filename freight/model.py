@@ -45,6 +45,7 @@ import os
 import sys
 import time
 import warnings
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -391,7 +392,9 @@ class _HighsMaster:
         import highspy
 
         self.hs = highspy
-        self.m = master
+        # a weak reference: the master owns this model, and without a cycle between the two
+        # both go as soon as the master does (``solve`` runs with the cyclic collector paused)
+        self.m = weakref.proxy(master)
         h = highspy.Highs()
         h.setOptionValue("output_flag", False)
         h.setOptionValue("solver", "simplex")

@@ -322,3 +322,32 @@ def test_reduced_costs_of_many_columns_equal_one_by_one() -> None:
     assert _reduced(cols, res) == want
     assert any(w < 0 for w in want) and want[-1] == 0.0
     assert _reduced([], res) == []
+
+
+def test_solve_pauses_the_collector_and_leaves_no_cycles(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # solve runs with the cyclic collector paused, so any cyclic garbage it made would stay
+    # until the next collection: there must be none -- its master and the HiGHS model
+    # beside it go by reference counting -- and the collector is on again after it
+    import gc
+
+    import freight.solve as fs
+
+    prob = generated_problem("small", tmp_path, 2)
+    inside: list[bool] = []
+    checks = fs.check_flows
+    monkeypatch.setattr(
+        fs, "check_flows", lambda *a, **k: inside.append(gc.isenabled()) or checks(*a, **k)
+    )
+    assert solve(prob).status is Status.OPTIMAL
+    assert inside == [False] and gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        sol = solve(prob)
+        unreachable = gc.collect()
+    finally:
+        gc.enable()
+    assert sol.status is Status.OPTIMAL
+    assert unreachable == 0
