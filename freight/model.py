@@ -463,18 +463,7 @@ class _HighsMaster:
             self.rows_added = True
         new = m.columns[self.n_cols :]
         if new:
-            starts = np.empty(len(new), np.int32)
-            idx: list[int] = []
-            val: list[float] = []
-            cap_pos, off = m._cap_pos, self.n_flows
-            for j, c in enumerate(new):
-                starts[j] = len(idx)
-                idx.append(m._flow_pos[c.flow_id])
-                val.append(1.0)
-                for r, k in c.rows.items():
-                    if cap_pos[r] >= 0:
-                        idx.append(int(cap_pos[r]) + off)
-                        val.append(float(k))
+            starts, idx, val = self._entries(self.n_cols)
             cost = np.array([c.cost_cny_per_t for c in new])
             h.addCols(
                 len(new),
@@ -483,8 +472,8 @@ class _HighsMaster:
                 np.full(len(new), inf),
                 len(idx),
                 starts,
-                np.asarray(idx, np.int32),
-                np.asarray(val, float),
+                idx,
+                val,
             )
             self.cost = np.concatenate([self.cost, cost])
             self.n_cols += len(new)
@@ -521,6 +510,32 @@ class _HighsMaster:
                 self.fresh = self.ipm = False
                 h.setOptionValue("simplex_strategy", 4)
             m.start_basis = None
+
+    def _entries(self, first: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The master's columns from position ``first`` on as HiGHS column-wise entries
+        (starts, row indices, values): each column its demand row, then its capacity rows
+        in the master, in the column's row order."""
+        m = self.m
+        new = m.columns[first:]
+        lens = np.fromiter(map(len, m._col_rows[first:]), np.int64, len(new))
+        rows = np.concatenate([np.zeros(0, np.int64), *m._col_rows[first:]])
+        coef = np.concatenate([np.zeros(0), *m._col_k[first:]])
+        pos = m._cap_pos[rows]
+        kept = pos >= 0
+        owner = np.repeat(np.arange(len(new)), lens)[kept]
+        n_kept = np.bincount(owner, minlength=len(new))
+        counts = n_kept + 1
+        starts = np.zeros(len(new), np.int64)
+        np.cumsum(counts[:-1], out=starts[1:])
+        idx = np.empty(int(counts.sum()), np.int32)
+        val = np.empty(len(idx))
+        idx[starts] = np.fromiter((m._flow_pos[c.flow_id] for c in new), np.int64, len(new))
+        val[starts] = 1.0
+        rank = np.arange(len(owner)) - np.repeat(np.cumsum(n_kept) - n_kept, n_kept)
+        at = starts[owner] + 1 + rank
+        idx[at] = pos[kept] + self.n_flows
+        val[at] = coef[kept]
+        return starts.astype(np.int32), idx, val
 
     def _start_from(self, basis: dict[str, dict]) -> bool:
         """Set a basis given by name (:meth:`Master.basis`) where it is one for this

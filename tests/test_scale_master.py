@@ -351,3 +351,38 @@ def test_solve_pauses_the_collector_and_leaves_no_cycles(
         gc.enable()
     assert sol.status is Status.OPTIMAL
     assert unreachable == 0
+
+
+def test_columns_reach_highs_with_the_entries_a_loop_gives() -> None:
+    # the new columns' entries (demand row, then the capacity rows in the master, in each
+    # column's row order) come from per-column arrays; the same as the loop over rows
+    from freight.model import Master, _HighsMaster
+    from freight.network_view import Column, Row
+    from freight.problem import Chain
+
+    rng = np.random.default_rng(5)
+    chain = Chain(legs=(), lifts=(), cost_cny_per_t=0.0, co2_g_per_t=0.0, compliant=False)
+    rows = [Row(("terminal", f"p{r}"), f"terminal_p{r}", "terminal", 1e3, "", 0.0, 0.0)
+            for r in range(40)]  # fmt: skip
+    master = Master({f"f{i}": 10.0 + i for i in range(12)}, rows, lazy_rows=True)
+    master.activate([int(r) for r in rng.choice(40, 15, replace=False)])
+    cols = []
+    for i in range(90):
+        use = {int(r): int(rng.integers(1, 3)) for r in rng.choice(40, rng.integers(0, 9))}
+        cols.append(Column(f"f{i % 12}", chain, float(rng.random() * 300), use))
+    master.add_columns(cols)
+    highs = _HighsMaster(master)
+    for first in (0, 1, 37, 89):
+        starts, idx, val = highs._entries(first)
+        want_s, want_i, want_v = [], [], []
+        for c in master.columns[first:]:
+            want_s.append(len(want_i))
+            want_i.append(master._flow_pos[c.flow_id])
+            want_v.append(1.0)
+            for r, k in c.rows.items():
+                if master._cap_pos[r] >= 0:
+                    want_i.append(int(master._cap_pos[r]) + highs.n_flows)
+                    want_v.append(float(k))
+        assert starts.tolist() == want_s
+        assert idx.tolist() == want_i and val.tolist() == want_v
+        assert starts.dtype == np.int32 and idx.dtype == np.int32
