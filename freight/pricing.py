@@ -563,23 +563,34 @@ class Pricer:
 
     def free_start(self, flows: Sequence[Flow]) -> dict[str, Column]:
         """A chain using no finite capacity for each flow that has one: the shortest
-        road-only chain when no road arc has a capacity (one km search per destination or
-        origin serves every commodity), else :meth:`capacity_free`. Costs without penalty."""
+        road-only chain when no road arc has a capacity (:meth:`_road_only`), else
+        :meth:`capacity_free`. Costs without penalty."""
         g = self.g
         if np.any(g.row[g.road_edge] >= 0):
             return self.capacity_free(flows)
+        self._collect_prefetch()
         memo = g.memo.setdefault(("road_only",), {})
-        todo = [f for f in flows if f not in memo]
-        if todo:
-            from freight.explain import road_mask
-
-            memo.update((f, None) for f in todo)
-            w = np.where(road_mask(g), g.km.sum(axis=1), np.inf)  # km: any commodity
-            saved, self._sigma = self._sigma, None
-            for cand in self._general(todo, w, False, penalty=False):
-                memo[cand.flow] = cand.build()
-            self._sigma = saved
+        if any(f not in memo for f in flows):
+            found = self._road_only([*self.problem.flows, *flows])
+            memo.update((f, c) for f, c in found.items() if f not in memo)
         return {f.id: memo[f] for f in flows if memo[f] is not None}
+
+    def _road_only(self, flows: Sequence[Flow]) -> dict[Flow, Column | None]:
+        """The shortest road-only chain of each flow (None: none), by one km search per
+        destination or origin for every commodity. Called with the problem's flows
+        first, so the search's direction, and so the chain among equally short ones, does
+        not depend on which flows ask."""
+        from freight.explain import road_mask
+
+        g = self.g
+        todo = list(dict.fromkeys(flows))
+        out: dict[Flow, Column | None] = dict.fromkeys(todo)
+        w = np.where(road_mask(g), g.km.sum(axis=1), np.inf)  # km: any commodity
+        saved, self._sigma = self._sigma, None
+        for cand in self._general(todo, w, False, penalty=False):
+            out[cand.flow] = cand.build()
+        self._sigma = saved
+        return out
 
     def candidates(
         self,
@@ -1102,18 +1113,26 @@ class Pricer:
                 cache[p] = _Reach(_KmTree(nodes, prev, mat, arc_of), transfers[ok], d[t_node[ok]])
 
     def prefetch_terminal_trees(self) -> bool:
-        """Start building :class:`_TerminalTrees` in a forked process, for the first
-        :meth:`fast_possible` (or fast pricing) to collect: the caller goes on meanwhile
-        (province: 4.2 s of road searches beside the flows' checks; pickling the 134 MB
-        result took 0.11 s and unpickling it 0.07 s, measured apart from the pipe). False
-        when they are built already, or a fork is not available."""
+        """Start building :class:`_TerminalTrees` in a forked process, then, when no road
+        arc has a capacity, every flow's road-only start (:meth:`free_start`), for the
+        first :meth:`fast_possible`, fast pricing or :meth:`free_start` to collect: the
+        caller goes on meanwhile (province: 4.2 s of road searches beside the flows'
+        checks, then ~1 s of starts; pickling the 134 MB of trees took 0.11 s and
+        unpickling them 0.07 s, measured apart from the pipe). False when they are built
+        already, or a fork is not available."""
         key = ("terminal_trees",)
         if key in self.g.memo or (*key, "pending") in self.g.memo:
             return False
         if "fork" not in multiprocessing.get_all_start_methods():
             return False
+        g = self.g
+        starts = not np.any(g.row[g.road_edge] >= 0) and ("road_only",) not in g.memo
+
+        def build() -> tuple[_TerminalTrees | None, dict[Flow, Column | None] | None]:
+            return self._terminal_trees(), self._road_only(self.problem.flows) if starts else None
+
         try:
-            forked = _Forked(self._terminal_trees)
+            forked = _Forked(build)
         except (OSError, AssertionError) as exc:  # e.g. a daemonic process has no children
             _log.warning("terminal trees built here (%s)", exc)
             return False
@@ -1121,19 +1140,29 @@ class Pricer:
         weakref.finalize(self.g, forked.cancel)  # never collected: ends with the graph
         return True
 
+    def _collect_prefetch(self) -> None:
+        """Put what :meth:`prefetch_terminal_trees`' fork built, if one is pending, in the
+        graph's memo (waiting for it); if the fork failed, nothing (built here on demand)."""
+        pending = self.g.memo.pop(("terminal_trees", "pending"), None)
+        if pending is None:
+            return
+        try:
+            trees, starts = pending.result()
+        except (EOFError, OSError, RuntimeError) as exc:
+            _log.warning("terminal trees from the fork lost (%s); building them here", exc)
+            return
+        self.g.memo[("terminal_trees",)] = trees
+        if starts is not None:
+            memo = self.g.memo.setdefault(("road_only",), {})
+            memo.update((f, c) for f, c in starts.items() if f not in memo)
+
     def _terminal_trees(self) -> _TerminalTrees | None:
         """:class:`_TerminalTrees`, built once per graph (memo); None when some road arc
         has no twin of equal km the other way."""
         key = ("terminal_trees",)
+        self._collect_prefetch()
         if key in self.g.memo:
             return self.g.memo[key]  # type: ignore[no-any-return]
-        pending = self.g.memo.pop((*key, "pending"), None)
-        if pending is not None:  # see prefetch_terminal_trees
-            try:
-                self.g.memo[key] = pending.result()
-                return self.g.memo[key]  # type: ignore[no-any-return]
-            except (EOFError, OSError, RuntimeError) as exc:
-                _log.warning("terminal trees from the fork lost (%s); building them here", exc)
         g = self.g
         road_nodes = np.unique(np.concatenate([g.tail[g.road_edge], g.head[g.road_edge]]))
         local = np.full(g.n_nodes, -1, dtype=np.int64)

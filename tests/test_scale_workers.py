@@ -139,6 +139,17 @@ def test_terminal_trees_built_in_a_fork_equal_those_built_here(tmp_path: Path) -
     assert forked.km.keys() == here.km.keys()
     for node, km in here.km.items():
         np.testing.assert_array_equal(forked.km[node], km)
+    # the fork also built every flow's road-only start (no road capacities here): the
+    # same chains as built here, whichever flows ask first
+    flows = list(pricer.problem.flows)
+    assert len(graph.memo[("road_only",)]) == len(flows)
+    some = flows[::3]
+    here_starts = Pricer(here_graph, pricer.problem, {}).free_start(some)
+    forked_starts = pricer.free_start(some)
+    assert forked_starts.keys() == here_starts.keys() and len(here_starts) > 0
+    for fid, col in here_starts.items():
+        assert forked_starts[fid].signature == col.signature
+        assert forked_starts[fid].cost_cny_per_t == col.cost_cny_per_t
 
 
 def test_terminal_trees_not_collected_end_with_their_graph(
