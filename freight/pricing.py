@@ -571,9 +571,13 @@ class Pricer:
         self._collect_prefetch()
         memo = g.memo.setdefault(("road_only",), {})
         if any(f not in memo for f in flows):
-            found = self._road_only([*self.problem.flows, *flows])
-            memo.update((f, c) for f, c in found.items() if f not in memo)
+            self._keep_starts(self._road_only([*self.problem.flows, *flows]))
         return {f.id: memo[f] for f in flows if memo[f] is not None}
+
+    def _keep_starts(self, found: dict[Flow, Column | None]) -> None:
+        """Road-only starts into the graph's memo; a flow's first one stays."""
+        memo = self.g.memo.setdefault(("road_only",), {})
+        memo.update((f, c) for f, c in found.items() if f not in memo)
 
     def _road_only(self, flows: Sequence[Flow]) -> dict[Flow, Column | None]:
         """The shortest road-only chain of each flow (None: none), by one km search per
@@ -1116,8 +1120,8 @@ class Pricer:
         """Start building :class:`_TerminalTrees` in a forked process, then, when no road
         arc has a capacity, every flow's road-only start (:meth:`free_start`), for the
         first :meth:`fast_possible`, fast pricing or :meth:`free_start` to collect: the
-        caller goes on meanwhile (province: 4.2 s of road searches beside the flows'
-        checks, then ~1 s of starts; pickling the 134 MB of trees took 0.11 s and
+        caller goes on meanwhile (province: 4.2-5.4 s of road searches beside the flows'
+        checks, then 1.1 s of starts; pickling the 134 MB of trees took 0.11 s and
         unpickling them 0.07 s, measured apart from the pipe). False when they are built
         already, or a fork is not available."""
         key = ("terminal_trees",)
@@ -1153,8 +1157,7 @@ class Pricer:
             return
         self.g.memo[("terminal_trees",)] = trees
         if starts is not None:
-            memo = self.g.memo.setdefault(("road_only",), {})
-            memo.update((f, c) for f, c in starts.items() if f not in memo)
+            self._keep_starts(starts)
 
     def _terminal_trees(self) -> _TerminalTrees | None:
         """:class:`_TerminalTrees`, built once per graph (memo); None when some road arc

@@ -165,8 +165,9 @@ def solve(
         prices the rest and HiGHS is idle; 1 prices here alone. Exact either way. Default:
         2 with fast pricing on a machine with two or more cores available, else 1. Unless
         1 (or ``fast`` False), a problem of ``_LARGE_FLOWS`` flows or more on two or more
-        cores also has the terminals' road trees built in a forked process while this one
-        checks the flows (:meth:`Pricer.prefetch_terminal_trees`).
+        cores also has the terminals' road trees (then the flows' road-only starts) built
+        in a forked process while this one checks the flows
+        (:meth:`Pricer.prefetch_terminal_trees`).
 
     Returns
     -------
