@@ -188,7 +188,8 @@ def solve(
     graph = graph if graph is not None else MultimodalGraph(problem.network, problem.costs)
     big = len(problem.flows) >= _LARGE_FLOWS
     if big and fast is not False and workers != 1 and _cores() >= 2:
-        # the terminals' road trees (for fast pricing) are built beside the checks
+        # the terminals' road trees (for fast pricing), then the flows' road-only starts,
+        # are built in a fork beside the checks
         Pricer(graph, problem, {}).prefetch_terminal_trees()
     checks = check_flows(problem, graph)
     rules = rules_for(problem, checks)
@@ -435,8 +436,9 @@ def solve_policy_off(
     """The same problem with the rule switched off, warm-started from ``on``: the chains it
     used, the rest of its final master's chains, that master's capacity rows and its basis
     (:attr:`Solution.basis`: the first solve is a warm primal simplex), re-solved in the
-    tail's way (province: 6 master solves, ~13.5 s, against 27 and 83 s from the used
-    chains alone; same optimum; benchmarks/README.md)."""
+    tail's way (province: 6 master solves, 8.6-10.5 s in the eighth step's benchmark runs,
+    against 27 master solves and 83 s from the used chains alone; same optimum;
+    benchmarks/README.md)."""
     return solve(replace(problem, policy=problem.policy.off()), warm=on, graph=graph)
 
 
