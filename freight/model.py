@@ -12,7 +12,9 @@ Capacity rows are added for every capacity used by a generated column -- or, wit
 restricted master drops capacities that do not bind; :meth:`Master.overloaded` finds those
 to add, with the coefficients of the columns already in). With lazy rows the master is a
 relaxation of the one with every row, so an optimum of it that respects every capacity is
-an optimum of the whole, and the rows left out have dual 0.
+an optimum of the whole, and the rows left out have dual 0. Rows may also leave
+(:meth:`Master.drop_slack`: a row whose slack stays basic, with capacity to spare) and come
+back the same way; columns leave by :meth:`Master.drop_idle`.
 
 PuLP is the modelling layer: every column is an ``LpVariable`` (``chain_<flow>_<k>``,
 ``unserved_<flow>``), every row a named ``LpConstraint`` (``demand_<flow>``,
@@ -111,6 +113,10 @@ class Master:
         self._col_k: list[np.ndarray] = []
         self._next_id = 0
         self._idle = np.zeros(0, dtype=np.int64)  # rounds non-basic above the threshold
+        self._loose = np.zeros(0, dtype=np.int64)  # by capacity row: rounds with slack
+        self._row_drops = np.zeros(len(rows), dtype=np.int64)  # by graph row: deletions
+        self.rows_dropped = 0  # capacity row deletions so far
+        self.rows_back = 0  # deleted capacity rows that entered again
         self.pool: dict[tuple, Column] = {}  # columns dropped from the master, by signature
         self.dropped = 0  # column deletions so far
         self._seen: set[tuple] = set()
@@ -181,6 +187,9 @@ class Master:
                 self._cap_pos[r] = len(self.cap_rows)
                 self.cap_rows.append(r)
                 n += 1
+        if n:
+            self._loose = np.concatenate([self._loose, np.zeros(n, dtype=np.int64)])
+            self.rows_back += int(np.count_nonzero(self._row_drops[self.cap_rows[-n:]]))
         return n
 
     def basis(self) -> dict[str, dict] | None:
@@ -230,17 +239,49 @@ class Master:
         :attr:`pool` and forget their signatures so pricing can bring them back. Deleting
         non-basic columns keeps the basis optimal: same objective, same duals. Returns how
         many were deleted."""
+        return self.prune(col_rounds=rounds, threshold=threshold)[0]
+
+    def drop_slack(self, *, rounds: int, rel: float) -> int:
+        """Row management after a (HiGHS) solve: count, per capacity row, the consecutive
+        solves its slack has been basic with more than ``rel`` of the capacity (at least
+        1 t) left; delete those at ``rounds`` from the LP. A basic slack has dual 0, and
+        deleting its row keeps the basis optimal: same solution, same duals. A row that a
+        later solution overloads comes back through :meth:`overloaded` and
+        :meth:`activate`, as any lazy row, so a master optimum that overloads nothing is
+        still an optimum with every row. Returns how many were deleted."""
+        return self.prune(row_rounds=rounds, rel=rel)[1]
+
+    def prune(
+        self,
+        *,
+        col_rounds: int = 0,
+        threshold: float = 1e-6,
+        row_rounds: int = 0,
+        rel: float = 0.05,
+    ) -> tuple[int, int]:
+        """:meth:`drop_idle` and :meth:`drop_slack` from the same solve (a deletion clears
+        HiGHS's status, so both read the solve first); (columns, rows) deleted."""
         h = self._highs
-        if h is None or rounds <= 0 or not self.columns:
-            return 0
-        idle = h.idle(threshold)
-        if idle is None:
-            return 0
-        self._idle = np.where(idle, self._idle + 1, 0)
-        gone = np.flatnonzero(self._idle >= rounds)
+        if h is None:
+            return 0, 0
+        idle = h.idle(threshold) if col_rounds > 0 and self.columns else None
+        loose = h.loose(rel) if row_rounds > 0 and self.cap_rows else None
+        cols = rows = 0
+        if idle is not None:
+            self._idle = np.where(idle, self._idle + 1, 0)
+            cols = self._drop_columns(np.flatnonzero(self._idle >= col_rounds))
+        if loose is not None:
+            self._loose = np.where(loose, self._loose + 1, 0)
+            # a row that came back waits twice as long each time before it goes again
+            factor = _ROW_RETURN_FACTOR ** self._row_drops[np.asarray(self.cap_rows, np.int64)]
+            rows = self._drop_rows(np.flatnonzero(self._loose >= row_rounds * factor))
+        return cols, rows
+
+    def _drop_columns(self, gone: np.ndarray) -> int:
         if len(gone) == 0:
             return 0
-        h.delete(gone)
+        assert self._highs is not None
+        self._highs.delete(gone)
         keep = np.ones(len(self.columns), dtype=bool)
         keep[gone] = False
         for k in gone.tolist():
@@ -254,6 +295,23 @@ class Master:
         self._col_k = [a for a, k in zip(self._col_k, keep, strict=True) if k]
         self._idle = self._idle[keep]
         self.dropped += len(gone)
+        self._pulp_stale = True
+        return len(gone)
+
+    def _drop_rows(self, gone: np.ndarray) -> int:
+        if len(gone) == 0:
+            return 0
+        assert self._highs is not None
+        self._highs.delete_rows(gone)
+        keep = np.ones(len(self.cap_rows), dtype=bool)
+        keep[gone] = False
+        cap = np.asarray(self.cap_rows, dtype=np.int64)
+        self._cap_pos[cap[gone]] = -1
+        self._row_drops[cap[gone]] += 1
+        self.cap_rows = cap[keep].tolist()
+        self._cap_pos[cap[keep]] = np.arange(len(self.cap_rows))
+        self._loose = self._loose[keep]
+        self.rows_dropped += len(gone)
         self._pulp_stale = True
         return len(gone)
 
@@ -635,6 +693,36 @@ class _HighsMaster:
         self.cost = self.cost[keep[n:]]
         self.n_cols -= len(cols)
 
+    def loose(self, rel: float) -> np.ndarray | None:
+        """By capacity row of the model: its slack basic and more than ``rel`` of the
+        capacity (at least 1 t) left in the last solve, which must have been optimal; else
+        None."""
+        h, hs = self.h, self.hs
+        if h.getModelStatus() != hs.HighsModelStatus.kOptimal:
+            return None
+        basis = h.getBasis()
+        if not basis.valid:
+            return None
+        n, k = self.n_flows, self.n_rows
+        basic = hs.HighsBasisStatus.kBasic
+        status = np.fromiter((s == basic for s in basis.row_status[n : n + k]), bool, k)
+        value = np.asarray(h.getSolution().row_value, dtype=float)[n : n + k]
+        caps = self.m._caps[np.asarray(self.m.cap_rows, dtype=np.int64)]
+        return status & (caps - value > rel * np.maximum(caps, 1.0))
+
+    def delete_rows(self, rows: np.ndarray) -> None:
+        """Delete capacity rows (by position among them) from the model, keeping the basis
+        of the rest (the deleted rows' slacks being basic, it stays a basis)."""
+        h, n = self.h, self.n_flows
+        basis = h.getBasis()
+        keep = np.ones(h.getNumRow(), dtype=bool)
+        keep[n + rows] = False
+        status = [s for s, k in zip(basis.row_status, keep.tolist(), strict=True) if k]
+        h.deleteRows(len(rows), np.asarray(n + rows, dtype=np.int32))
+        basis.row_status = status
+        h.setBasis(basis)
+        self.n_rows -= len(rows)
+
     def result(self, phase: int) -> MasterResult:
         m, h, hs = self.m, self.h, self.hs
         n_rows_total = len(m.rows)
@@ -683,6 +771,9 @@ _IPM_MIN_COLUMNS = 1000
 """New columns from which a re-solve may go by interior point rather than warm simplex."""
 _IPM_SHARE = 0.05
 """... when they are also this share of the columns already in the model."""
+
+
+_ROW_RETURN_FACTOR = 2
 
 
 def _status_names() -> dict:

@@ -39,6 +39,16 @@ left out have dual 0 (at province: ~2,300 of 11,700 rows used by columns). A war
 (``warm``) takes in at once the rows its solution's master ended with
 (:attr:`Solution.rows`): more rows than needed change nothing but the master's size.
 
+**Row management** (``drop_rows_after``). Rows also leave: a capacity row whose slack has
+been basic with more than ``_ROW_SLACK`` of its capacity left for ``drop_rows_after``
+consecutive master solves is deleted (twice as many each time it came back; not in the
+tail, where a row coming back costs an interior point instead of a warm re-solve). A basic
+slack has dual 0, so the same basis stays optimal without the row: same solution, same
+duals. A deleted row is a lazy row again, back when a solution overloads it, so the end
+test above is unchanged and the optimum exact. At province about 2,000 rows went and 1,400
+came back over the run; the master ended with ~1,350 capacity rows instead of ~2,270 and
+its interior-point re-solves took about half as long (benchmarks/README.md).
+
 **Fast pricing** (``fast``, by default for masters of ``_LARGE_FLOWS`` flows or more):
 general chains are priced first among road-main-road chains and the capacity-free start
 only (:meth:`Pricer.candidates`), exactly only when that finds nothing; the loop ends only
@@ -85,6 +95,12 @@ the tail: from there new columns go in by warm primal simplex and pricing is no 
 smoothed (province, benchmarks/README.md: 43-49 instead of 65 master solves with the same
 optimum, against a threshold of 1e-7 with smoothing kept in the tail)."""
 
+_ROW_SLACK = 0.05
+_TAIL_KEEPS_ROWS = True
+"""Row management (``solve``'s ``drop_rows_after``): the share of its capacity (at least 1 t)
+a capacity row must have left, its slack basic, to count a round towards its deletion
+(province, benchmarks/README.md)."""
+
 _log = logging.getLogger(__name__)
 
 
@@ -108,6 +124,7 @@ def solve(
     smoothing: float | None = None,
     max_new: int | None = None,
     drop_after: int = 3,
+    drop_rows_after: int = 3,
     fast: bool | None = None,
     workers: int | None = None,
 ) -> Solution:
@@ -150,6 +167,14 @@ def solve(
         non-basic columns changes neither the master's optimum nor its duals, and a deleted
         column is an ordinary candidate of pricing, re-added if it prices out again, so the
         loop still ends only when no chain at all prices out at the master's duals.
+    drop_rows_after : int
+        Row management (phase 2, HiGHS): a capacity row whose slack is basic with more than
+        ``_ROW_SLACK`` of its capacity left after this many consecutive master solves is
+        deleted from the master, and after twice as many each time it came back; 0 keeps
+        every row that entered. Exact: a basic slack has dual 0, so deleting its row
+        changes neither the master's optimum nor its duals, and a deleted row is an
+        ordinary lazy row again, back as soon as a master solution overloads it -- the loop
+        ends only when nothing prices out and nothing is overloaded.
     fast : bool, optional
         Phase 2 prices general chains fast first (:meth:`Pricer.candidates`: road ends of
         any length joined through the rail/pipeline layer, plus the flow's capacity-free
@@ -285,12 +310,13 @@ def solve(
     try:
         while res.optimal and iterations < max_iterations:
             _log.info(
-                "master %d: %.6e, %d columns (%d dropped so far), %d rows",
+                "master %d: %.6e, %d columns (%d dropped so far), %d rows (%d dropped so far)",
                 iterations,
                 res.objective,
                 len(master.columns),
                 master.dropped,
                 len(master.cap_rows),
+                master.rows_dropped,
             )
             # rows left out that this solution overloads enter with this round's columns
             over = master.overloaded(res)
@@ -360,8 +386,9 @@ def solve(
                 )
             if not cols and not over:
                 break
-            if drop_after > 0:
-                master.drop_idle(rounds=drop_after)
+            # rows go only before the tail: there one coming back costs an interior point
+            row_rounds = 0 if master.warm_columns and _TAIL_KEEPS_ROWS else drop_rows_after
+            master.prune(col_rounds=drop_after, row_rounds=row_rounds, rel=_ROW_SLACK)
             master.activate(over)
             master.add_columns(cols)
             last = res.objective
@@ -412,6 +439,8 @@ def solve(
         "stalled": float(stalled),
         "settled": float(len(settled)),
         "dropped": float(master.dropped),
+        "rows_dropped": float(master.rows_dropped),
+        "rows_back": float(master.rows_back),
         "exact_pricings": float(exact_rounds),
         "fast_pricing": float(fast),
     }

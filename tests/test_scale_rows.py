@@ -1,0 +1,79 @@
+"""Row management: capacity rows deleted from the master change neither optimum nor duals.
+
+``freight.solve`` deletes a capacity row whose slack has stayed basic, with more than a share
+of the capacity left, for ``drop_rows_after`` consecutive master solves (a basic slack has
+dual 0: the same vertex stays optimal without the row). A later solution that overloads the
+row brings it back as any lazy row, and the loop ends only when nothing prices out and
+nothing is overloaded, so the optimum is the one with every row.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from freight.explain import check_flows, rules_for
+from freight.model import Master
+from freight.network_view import MultimodalGraph
+from freight.pricing import Pricer
+from freight.problem import Status
+from freight.solve import solve
+from tests.generated import generated_problem
+from tests.test_master import _hand_problem
+
+
+def test_hand_row_goes_while_slack_and_comes_back_when_overloaded() -> None:
+    # two flows over one 600 t rail edge (rail 78 CNY/t, road 120): f1 1,000 t, f2 200 t
+    prob = _hand_problem()
+    graph = MultimodalGraph(prob.network, prob.costs)
+    pricer = Pricer(graph, prob, rules_for(prob, check_flows(prob, graph)))
+    f1, f2 = prob.flows
+    road = pricer.capacity_free(prob.flows)
+    zero = np.zeros(len(graph.rows))
+    rail = {c.flow_id: c for c in pricer.candidates(zero, phase=2, flows=[f1, f2])}
+    assert all(c.rows for c in rail.values()) and not any(c.rows for c in road.values())
+    master = Master({f.id: f.tonnes for f in prob.flows}, graph.rows, lazy_rows=True)
+    master.add_columns([road["f1"], road["f2"], rail["f2"]])
+    master.activate(list(rail["f2"].rows))
+    res = master.solve(phase=2)  # f2 on rail, 400 t of the edge left: its slack is basic
+    assert res.objective == pytest.approx(1000 * 120.0 + 200 * 78.0, rel=1e-12)
+    assert master.drop_slack(rounds=2, rel=0.5) == 0  # one round only
+    assert master.solve(phase=2).objective == pytest.approx(res.objective, rel=1e-12)
+    assert master.drop_slack(rounds=2, rel=0.5) == 1 and not master.cap_rows
+    again = master.solve(phase=2)  # the same vertex and duals without the row
+    assert again.objective == pytest.approx(res.objective, rel=1e-12)
+    assert again.sigma == pytest.approx(res.sigma, rel=1e-12)
+    assert np.array_equal(again.pi, res.pi)
+    # a row that came back (here by hand, still slack) waits twice as long to go again
+    master.activate(list(rail["f2"].rows))
+    for _ in range(3):
+        assert master.solve(phase=2).objective == pytest.approx(res.objective, rel=1e-12)
+        assert master.drop_slack(rounds=2, rel=0.5) == 0
+    master.solve(phase=2)
+    assert master.drop_slack(rounds=2, rel=0.5) == 1  # four rounds, not two, once back
+    master.add_columns([rail["f1"]])  # the row left out: all 1,200 t on rail
+    over = master.overloaded(master.solve(phase=2))
+    assert over == list(rail["f1"].rows)
+    master.activate(over)  # back, with the coefficients of the columns already in
+    final = master.solve(phase=2)
+    assert final.objective == pytest.approx(600 * 78.0 + 600 * 120.0, rel=1e-12)
+    assert not master.overloaded(final)
+    assert master.drop_slack(rounds=1, rel=0.0) == 0  # binding now: not loose at all
+
+
+@pytest.mark.parametrize("enforcement", ["soft", "hard"])
+def test_solve_same_optimum_with_and_without(
+    enforcement: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prob = generated_problem("mid", tmp_path, 0, enforcement)
+    graph = MultimodalGraph(prob.network, prob.costs)
+    keep = solve(prob, graph=graph, drop_rows_after=0)
+    monkeypatch.setattr("freight.solve._ROW_SLACK", 0.0)  # any slack left
+    drop = solve(prob, graph=graph, drop_rows_after=1)
+    assert keep.status is drop.status is Status.OPTIMAL
+    assert keep.stats["rows_dropped"] == 0 < drop.stats["rows_dropped"]
+    assert drop.stats["rows_back"] > 0  # deleted rows came back overloaded
+    assert drop.stats["rows"] < keep.stats["rows"]
+    assert drop.objective_cny == pytest.approx(keep.objective_cny, rel=1e-10)
