@@ -42,6 +42,7 @@ prices are vertex duals; values are written back to the PuLP objects on demand
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import sys
@@ -72,6 +73,18 @@ class MasterResult:
     sigma: dict[str, float]  # dual of demand rows, by flow id
     pi: np.ndarray  # dual of every graph row (0 for rows not in the master), <= 0
     slack: dict[int, float] = field(default_factory=dict)  # by row index, rows in master
+
+
+@dataclass
+class _Solved:
+    """A HiGHS solve as read back once: its basis, the basis statuses of all columns and
+    rows (lists: each read of ``basis.col_status`` converts the whole vector), the
+    solution."""
+
+    basis: Any
+    cols: list
+    rows: list
+    solution: Any
 
 
 class Master:
@@ -263,26 +276,34 @@ class Master:
         """:meth:`drop_idle` and :meth:`drop_slack` from the same solve (a deletion clears
         HiGHS's status, so both read the solve first); (columns, rows) deleted."""
         h = self._highs
-        if h is None:
+        col_rounds = col_rounds if self.columns else 0
+        row_rounds = row_rounds if self.cap_rows else 0
+        if h is None or (col_rounds <= 0 and row_rounds <= 0):
             return 0, 0
-        idle = h.idle(threshold) if col_rounds > 0 and self.columns else None
-        loose = h.loose(rel) if row_rounds > 0 and self.cap_rows else None
-        cols = rows = 0
-        if idle is not None:
-            self._idle = np.where(idle, self._idle + 1, 0)
-            cols = self._drop_columns(np.flatnonzero(self._idle >= col_rounds))
-        if loose is not None:
-            self._loose = np.where(loose, self._loose + 1, 0)
+        solved = h.solved()
+        if solved is None:
+            return 0, 0
+        cols = rows = np.zeros(0, dtype=np.int64)
+        if col_rounds > 0:
+            self._idle = np.where(h.idle(threshold, solved), self._idle + 1, 0)
+            cols = np.flatnonzero(self._idle >= col_rounds)
+        if row_rounds > 0:
+            self._loose = np.where(h.loose(rel, solved), self._loose + 1, 0)
             # a row that came back waits twice as long each time before it goes again
             factor = _ROW_RETURN_FACTOR ** self._row_drops[np.asarray(self.cap_rows, np.int64)]
-            rows = self._drop_rows(np.flatnonzero(self._loose >= row_rounds * factor))
-        return cols, rows
+            rows = np.flatnonzero(self._loose >= row_rounds * factor)
+        if len(cols) == 0 and len(rows) == 0:
+            return 0, 0
+        h.delete(cols, rows, solved)
+        self._forget_columns(cols)
+        self._forget_rows(rows)
+        self._pulp_stale = True
+        return len(cols), len(rows)
 
-    def _drop_columns(self, gone: np.ndarray) -> int:
+    def _forget_columns(self, gone: np.ndarray) -> None:
+        """The master's side of deleting columns (by position) from the LP."""
         if len(gone) == 0:
-            return 0
-        assert self._highs is not None
-        self._highs.delete(gone)
+            return
         keep = np.ones(len(self.columns), dtype=bool)
         keep[gone] = False
         for k in gone.tolist():
@@ -290,20 +311,18 @@ class Master:
             self._seen.discard(c.signature)
             self.seen_log.append((False, c.signature))
             self.pool[c.signature] = c
-        self.columns = [c for c, k in zip(self.columns, keep, strict=True) if k]
-        self._ids = [i for i, k in zip(self._ids, keep, strict=True) if k]
-        self._col_rows = [a for a, k in zip(self._col_rows, keep, strict=True) if k]
-        self._col_k = [a for a, k in zip(self._col_k, keep, strict=True) if k]
+        kept = keep.tolist()
+        self.columns = list(itertools.compress(self.columns, kept))
+        self._ids = list(itertools.compress(self._ids, kept))
+        self._col_rows = list(itertools.compress(self._col_rows, kept))
+        self._col_k = list(itertools.compress(self._col_k, kept))
         self._idle = self._idle[keep]
         self.dropped += len(gone)
-        self._pulp_stale = True
-        return len(gone)
 
-    def _drop_rows(self, gone: np.ndarray) -> int:
+    def _forget_rows(self, gone: np.ndarray) -> None:
+        """The master's side of deleting capacity rows (by position) from the LP."""
         if len(gone) == 0:
-            return 0
-        assert self._highs is not None
-        self._highs.delete_rows(gone)
+            return
         keep = np.ones(len(self.cap_rows), dtype=bool)
         keep[gone] = False
         cap = np.asarray(self.cap_rows, dtype=np.int64)
@@ -313,8 +332,6 @@ class Master:
         self._cap_pos[cap[keep]] = np.arange(len(self.cap_rows))
         self._loose = self._loose[keep]
         self.rows_dropped += len(gone)
-        self._pulp_stale = True
-        return len(gone)
 
     def build(self, *, phase: int) -> pulp.LpProblem:
         """Bring the PuLP model up to date: new columns, new capacity rows, the phase's
@@ -661,68 +678,58 @@ class _HighsMaster:
             h.run()
         self.fresh = False
 
-    def idle(self, threshold: float) -> np.ndarray | None:
-        """By chain column: non-basic at zero with reduced cost above ``threshold`` (times
-        ``max(1, cost)``) in the last solve, which must have been optimal; else None."""
+    def solved(self) -> _Solved | None:
+        """The last solve's basis statuses and solution, read once (each read converts
+        the whole of them), when it was optimal with a valid basis; else None."""
         h, hs = self.h, self.hs
         if h.getModelStatus() != hs.HighsModelStatus.kOptimal:
             return None
         basis = h.getBasis()
-        n, k = self.n_flows, self.n_cols
-        sol = h.getSolution()
         if not basis.valid:
             return None
-        status = np.asarray(
-            [s == hs.HighsBasisStatus.kLower for s in basis.col_status[n : n + k]], dtype=bool
-        )
-        dual = np.asarray(sol.col_dual, dtype=float)[n : n + k]
-        value = np.asarray(sol.col_value, dtype=float)[n : n + k]
+        return _Solved(basis, basis.col_status, basis.row_status, h.getSolution())
+
+    def idle(self, threshold: float, solved: _Solved) -> np.ndarray:
+        """By chain column: non-basic at zero with reduced cost above ``threshold`` (times
+        ``max(1, cost)``) in the ``solved`` solve."""
+        n, k = self.n_flows, self.n_cols
+        lower = self.hs.HighsBasisStatus.kLower
+        status = np.fromiter(map(lower.__eq__, solved.cols[n : n + k]), bool, k)
+        dual = np.asarray(solved.solution.col_dual, dtype=float)[n : n + k]
+        value = np.asarray(solved.solution.col_value, dtype=float)[n : n + k]
         scale = np.maximum(1.0, np.abs(self.cost)) if self.phase == 2 else 1.0
         return status & (value == 0.0) & (dual > threshold * scale)
 
-    def delete(self, cols: np.ndarray) -> None:
-        """Delete chain columns (by position) from the model, keeping the basis of the
-        others (the deleted ones being non-basic, it stays a basis)."""
-        h, n = self.h, self.n_flows
-        basis = h.getBasis()
-        keep = np.ones(h.getNumCol(), dtype=bool)
-        keep[n + cols] = False
-        status = [s for s, k in zip(basis.col_status, keep.tolist(), strict=True) if k]
-        h.deleteCols(len(cols), np.asarray(n + cols, dtype=np.int32))
-        basis.col_status = status
-        h.setBasis(basis)
-        self.cost = self.cost[keep[n:]]
-        self.n_cols -= len(cols)
-
-    def loose(self, rel: float) -> np.ndarray | None:
+    def loose(self, rel: float, solved: _Solved) -> np.ndarray:
         """By capacity row of the model: its slack basic and more than ``rel`` of the
-        capacity (at least 1 t) left in the last solve, which must have been optimal; else
-        None."""
-        h, hs = self.h, self.hs
-        if h.getModelStatus() != hs.HighsModelStatus.kOptimal:
-            return None
-        basis = h.getBasis()
-        if not basis.valid:
-            return None
+        capacity (at least 1 t) left in the ``solved`` solve."""
         n, k = self.n_flows, self.n_rows
-        basic = hs.HighsBasisStatus.kBasic
-        status = np.fromiter((s == basic for s in basis.row_status[n : n + k]), bool, k)
-        value = np.asarray(h.getSolution().row_value, dtype=float)[n : n + k]
+        basic = self.hs.HighsBasisStatus.kBasic
+        status = np.fromiter(map(basic.__eq__, solved.rows[n : n + k]), bool, k)
+        value = np.asarray(solved.solution.row_value, dtype=float)[n : n + k]
         caps = self.m._caps[np.asarray(self.m.cap_rows, dtype=np.int64)]
         return status & (caps - value > rel * np.maximum(caps, 1.0))
 
-    def delete_rows(self, rows: np.ndarray) -> None:
-        """Delete capacity rows (by position among them) from the model, keeping the basis
-        of the rest (the deleted rows' slacks being basic, it stays a basis)."""
+    def delete(self, cols: np.ndarray, rows: np.ndarray, solved: _Solved) -> None:
+        """Delete chain columns and capacity rows (by position among them) from the model,
+        keeping the ``solved`` basis of the rest: the deleted columns non-basic, the
+        deleted rows' slacks basic, it stays a basis."""
         h, n = self.h, self.n_flows
-        basis = h.getBasis()
-        keep = np.ones(h.getNumRow(), dtype=bool)
-        keep[n + rows] = False
-        status = [s for s, k in zip(basis.row_status, keep.tolist(), strict=True) if k]
-        h.deleteRows(len(rows), np.asarray(n + rows, dtype=np.int32))
-        basis.row_status = status
+        basis = solved.basis
+        if len(cols):
+            keep = np.ones(len(solved.cols), dtype=bool)
+            keep[n + cols] = False
+            h.deleteCols(len(cols), np.asarray(n + cols, dtype=np.int32))
+            basis.col_status = list(itertools.compress(solved.cols, keep.tolist()))
+            self.cost = self.cost[keep[n:]]
+            self.n_cols -= len(cols)
+        if len(rows):
+            keep = np.ones(len(solved.rows), dtype=bool)
+            keep[n + rows] = False
+            h.deleteRows(len(rows), np.asarray(n + rows, dtype=np.int32))
+            basis.row_status = list(itertools.compress(solved.rows, keep.tolist()))
+            self.n_rows -= len(rows)
         h.setBasis(basis)
-        self.n_rows -= len(rows)
 
     def result(self, phase: int) -> MasterResult:
         m, h, hs = self.m, self.h, self.hs
