@@ -96,7 +96,6 @@ smoothed (province, benchmarks/README.md: 43-49 instead of 65 master solves with
 optimum, against a threshold of 1e-7 with smoothing kept in the tail)."""
 
 _ROW_SLACK = 0.05
-_TAIL_KEEPS_ROWS = True
 """Row management (``solve``'s ``drop_rows_after``): the share of its capacity (at least 1 t)
 a capacity row must have left, its slack basic, to count a round towards its deletion
 (province, benchmarks/README.md)."""
@@ -170,11 +169,12 @@ def solve(
     drop_rows_after : int
         Row management (phase 2, HiGHS): a capacity row whose slack is basic with more than
         ``_ROW_SLACK`` of its capacity left after this many consecutive master solves is
-        deleted from the master, and after twice as many each time it came back; 0 keeps
-        every row that entered. Exact: a basic slack has dual 0, so deleting its row
-        changes neither the master's optimum nor its duals, and a deleted row is an
-        ordinary lazy row again, back as soon as a master solution overloads it -- the loop
-        ends only when nothing prices out and nothing is overloaded.
+        deleted from the master, and after twice as many each time it came back; none is
+        deleted in the tail (see ``_TAIL_GAIN``); 0 keeps every row that entered. Exact: a
+        basic slack has dual 0, so deleting its row changes neither the master's optimum
+        nor its duals, and a deleted row is an ordinary lazy row again, back as soon as a
+        master solution overloads it -- the loop ends only when nothing prices out and
+        nothing is overloaded.
     fast : bool, optional
         Phase 2 prices general chains fast first (:meth:`Pricer.candidates`: road ends of
         any length joined through the rail/pipeline layer, plus the flow's capacity-free
@@ -387,7 +387,7 @@ def solve(
             if not cols and not over:
                 break
             # rows go only before the tail: there one coming back costs an interior point
-            row_rounds = 0 if master.warm_columns and _TAIL_KEEPS_ROWS else drop_rows_after
+            row_rounds = 0 if master.warm_columns else drop_rows_after
             master.prune(col_rounds=drop_after, row_rounds=row_rounds, rel=_ROW_SLACK)
             master.activate(over)
             master.add_columns(cols)
