@@ -271,10 +271,11 @@ class Master:
         col_rounds: int = 0,
         threshold: float = 1e-6,
         row_rounds: int = 0,
-        rel: float = 0.05,
+        rel: float = 0.0,
     ) -> tuple[int, int]:
-        """:meth:`drop_idle` and :meth:`drop_slack` from the same solve (a deletion clears
-        HiGHS's status, so both read the solve first); (columns, rows) deleted."""
+        """:meth:`drop_idle` (``col_rounds``, ``threshold``) and :meth:`drop_slack`
+        (``row_rounds``, ``rel``) from the same solve (a deletion clears HiGHS's status, so
+        both read the solve first); 0 rounds deletes none. (columns, rows) deleted."""
         h = self._highs
         col_rounds = col_rounds if self.columns else 0
         row_rounds = row_rounds if self.cap_rows else 0
