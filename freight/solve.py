@@ -47,7 +47,8 @@ slack has dual 0, so the same basis stays optimal without the row: same solution
 duals. A deleted row is a lazy row again, back when a solution overloads it, so the end
 test above is unchanged and the optimum exact. At province, with the rule: 1,892
 deletions and 945 returns over the run, 1,348 capacity rows in the final master instead
-of 2,269, HiGHS 35 s instead of 52-58 s for the same optimum (benchmarks/README.md).
+of 2,269, HiGHS 35 s instead of 52-58 s in driver runs of the same hour, for the same
+optimum (benchmarks/README.md).
 
 **Fast pricing** (``fast``, by default for masters of ``_LARGE_FLOWS`` flows or more):
 general chains are priced first among road-main-road chains and the capacity-free start
@@ -465,7 +466,7 @@ def solve_policy_off(
     """The same problem with the rule switched off, warm-started from ``on``: the chains it
     used, the rest of its final master's chains, that master's capacity rows and its basis
     (:attr:`Solution.basis`: the first solve is a warm primal simplex), re-solved in the
-    tail's way (province: 6 master solves, 8.6-10.5 s in the eighth step's benchmark runs,
+    tail's way (province: 4 master solves, 7.8-9.7 s in the ninth step's benchmark runs,
     against 27 master solves and 83 s from the used chains alone; same optimum;
     benchmarks/README.md)."""
     return solve(replace(problem, policy=problem.policy.off()), warm=on, graph=graph)
