@@ -105,6 +105,35 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from freight.calibrate import calibrate, write_calibration
+    from freight.progress import Progress
+
+    scenario = _scenario_arg(args.scenario)
+    cal = calibrate(scenario, progress=Progress(sys.stderr))
+    out = Path(args.out) if args.out else Path("runs") / f"{cal.scenario.name}-calibration"
+    write_calibration(cal, out)
+    print(f"\n{cal.scenario.title or cal.scenario.name}: calibrated in {cal.rounds} round(s)")
+    print(f"{'parameter':<36}{'prior':>12}{'calibrated':>12}  bound")
+    for p in cal.parameters:
+        print(f"{p.key:<36}{p.prior:>12.4g}{p.value:>12.4g}  {p.binds}")
+    misfits = sorted((f for f in cal.flows if not f.reproduced),
+                     key=lambda f: -(f.tonnes * (f.misfit_cny_per_t
+                                                 if f.misfit_cny_per_t == f.misfit_cny_per_t
+                                                 else 1e9)))
+    if misfits:
+        print("\nnot reproduced (check with shippers first, largest tonnes × misfit first):")
+        for f in misfits:
+            print(f"  {f.flow_id} {f.commodity} {f.origin} → {f.destination} "
+                  f"{f.tonnes:,.0f} t {f.baseline_mode}: misfit {f.misfit_cny_per_t:.2f} CNY/t"
+                  f"{'; ' + f.explanation if f.explanation else ''}")
+    for line in cal.over_capacity:
+        print(f"warning: today's flows exceed a capacity: {line}", file=sys.stderr)
+    print(f"\n{cal.fit_line()}")
+    print(f"results in {out}/ (calibrated.toml, calibration.csv, flows_fit.csv)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="freight",
@@ -142,6 +171,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--export-lp", metavar="PATH", help="write the final LP as MPS")
     p.add_argument("--no-maps", action="store_true", help="skip map.html and report.html")
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser(
+        "calibrate",
+        help="find the smallest change to the [calibration] cost parameters that makes "
+        "today's choices least-cost without the rule; writes calibrated.toml",
+    )
+    p.add_argument("scenario", nargs="?", help="scenario TOML (default: embedded Liaocheng)")
+    p.add_argument("--out", help="output folder (default: runs/<scenario name>-calibration)")
+    p.set_defaults(func=_cmd_calibrate)
     return parser
 
 

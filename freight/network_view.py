@@ -22,6 +22,8 @@ lift. Generalised = money + carbon price x CO2.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import functools
 import math
 import re
@@ -32,7 +34,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from freight.problem import MODES, Chain, Costs, Leg
-from networks import Network
+from networks import Network, Place
 
 MODE_INDEX = {m: i for i, m in enumerate(MODES)}
 EDGE, TRANSFER, SOURCE, SINK = 0, 1, 2, 3
@@ -155,8 +157,10 @@ class MultimodalGraph:
 
     def _build_arcs(self) -> None:
         tail, head, km, ent, hand, row, kind, plc, comm = [], [], [], [], [], [], [], [], []
+        lifted: list[bool] = []
 
-        def add(t, h, kms, entries, handling, r, k, p, c=None):
+        def add(t, h, kms, entries, handling, r, k, p, c=None, lift=False):
+            lifted.append(lift)
             tail.append(t)
             head.append(h)
             km.append(kms)
@@ -223,8 +227,8 @@ class MultimodalGraph:
                     continue
                 h = place.handling_cny_per_t if lift else 0.0
                 r = term_row if lift else -1
-                add(self.src(pid), node, kms, entries, h, r, SOURCE, pi)
-                add(node, self.snk(pid), kms, [0, 0, 0], h, r, SINK, pi)
+                add(self.src(pid), node, kms, entries, h, r, SOURCE, pi, lift=lift)
+                add(node, self.snk(pid), kms, [0, 0, 0], h, r, SINK, pi, lift=lift)
             if place.is_terminal and len(linked) >= 2:
                 for a in linked:
                     for b in linked:
@@ -244,12 +248,15 @@ class MultimodalGraph:
                             term_row,
                             TRANSFER,
                             pi,
+                            lift=True,
                         )
         self.tail = np.asarray(tail, dtype=np.int64)
         self.head = np.asarray(head, dtype=np.int64)
         self.km = np.asarray(km, dtype=float).reshape(-1, 3)
         self.entries = np.asarray(ent, dtype=float).reshape(-1, 3)
         self.handling = np.asarray(hand, dtype=float)
+        # a lift: a transfer, or a place's source/sink arc into or out of a non-road mode
+        self.is_lift = np.asarray(lifted, dtype=bool)
         self.row = np.asarray(row, dtype=np.int64)
         self.kind = np.asarray(kind, dtype=np.int8)
         self.place = np.asarray(plc, dtype=np.int64)
@@ -316,12 +323,51 @@ class MultimodalGraph:
             e = np.array([self.costs.of(m, commodity).cny_per_t for m in MODES])
             co2 = np.array([self.costs.of(m, commodity).co2_g_per_tkm for m in MODES])
             cost = self.km @ g + self.entries @ e + self.handling
+            lift_cost = self.costs.lift_cny_per_t(commodity)
+            if lift_cost:
+                cost = cost + lift_cost * self.is_lift
             banned = np.array(
                 [c is not None and commodity not in c for c in self.arc_commodities], dtype=bool
             )
             cost = np.where(banned, np.inf, cost)
             self._cost_cache[commodity] = (cost, self.km @ co2)
         return self._cost_cache[commodity]
+
+    def recosted(self, costs: Costs, places: dict[str, Place]) -> MultimodalGraph:
+        """This graph under other cost factors and handling charges, sharing its arcs.
+
+        The arcs, rows and capacities stay (they do not depend on costs); what depends on
+        them -- the handling of every lift, the per-commodity arc costs, the memo -- is
+        made anew. ``places`` must be this graph's places with other handling charges.
+        """
+        out = copy.copy(self)
+        out.costs = costs
+        out.network = dataclasses.replace(self.network, places=places)
+        hand = np.zeros(len(self.kind))
+        lift = np.flatnonzero(self.is_lift)
+        pid = [self.place_ids[p] for p in self.place[lift].tolist()]
+        hand[lift] = [places[p].handling_cny_per_t for p in pid]
+        out.handling = hand
+        out._cost_cache = {}
+        out.memo = {}
+        return out
+
+    def chain_cost(self, chain: Chain, commodity: str) -> tuple[float, float]:
+        """Cost (CNY/t) and CO2 (g/t) of ``chain`` from its legs and lifts under this
+        graph's costs: each leg its km at the mode's generalised rate plus the mode's
+        ``cny_per_t`` once, each lift its place's handling plus the dwell's time cost --
+        what the chain's arcs sum to (:meth:`arc_costs`), up to rounding."""
+        cost = co2 = 0.0
+        for leg in chain.legs:
+            f = self.costs.of(leg.mode, commodity)
+            cost += self.costs.generalised_cny_per_tkm(leg.mode, commodity) * leg.km
+            cost += f.cny_per_t
+            co2 += f.co2_g_per_tkm * leg.km
+        lift = self.costs.lift_cny_per_t(commodity)
+        places = self.network.places
+        for pid in chain.lifts:
+            cost += places[pid].handling_cny_per_t + lift
+        return cost, co2
 
     # ------------------------------------------------------------------ sparse graphs
     def csr(
