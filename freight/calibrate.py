@@ -19,12 +19,13 @@ baseline chain b and every alternative k::
 
     rc_b(θ, π) − rc_k(θ, π) ≤ m_f − margin_f,      m_f ≥ 0,   lower_p ≤ θ_p ≤ upper_p
 
-with misfit ``m_f = 0``. ``margin_f`` is the scenario's ``calibration.margin_cny_per_t``,
-except 0 for a flow whose origin, destination and commodity also travel in the other class
-today (a split: it can only be a tie, or a capacity's shadow price). Two LPs, one after the
-other (lexicographic): first the least tonne-weighted misfit ``M* = min Σ_f t_f m_f``; then,
-with ``Σ_f t_f m_f ≤ M*``, the least weighted change ``Σ_p w_p |θ_p − θ0_p| / (upper_p −
-lower_p)``.
+with misfit ``m_f = 0``. ``margin_fk`` is the scenario's ``calibration.margin_cny_per_t``
+(so that today's choice is cheaper by that much, not a tie a solver may break either way),
+except 0 where k is the baseline chain of another flow with the same origin, destination
+and commodity (a split today can only be a tie, or a capacity's shadow price). Two LPs,
+one after the other (lexicographic): first the least tonne-weighted misfit
+``M* = min Σ_f t_f m_f``; then, with ``Σ_f t_f m_f ≤ M*``, the least weighted change
+``Σ_p w_p |θ_p − θ0_p| / (upper_p − lower_p)``.
 
 **Exact by constraint generation.** The alternatives start as each flow's cheapest one at
 θ0; after each pair of solves, the cheapest alternative of every flow at the solution's
@@ -51,7 +52,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from freight.baseline import baseline
 from freight.model import SmallLP, SmallLPResult
-from freight.network_view import SINK, SOURCE, MultimodalGraph
+from freight.network_view import EDGE, SINK, SOURCE, MultimodalGraph
 from freight.problem import Chain, Flow, Problem
 from freight.progress import Progress
 from freight.scenario import CalibratedParameter, Scenario, build_problem, load_scenario
@@ -256,12 +257,15 @@ def cheapest_alternatives(
     baseline is road-only, a road-only chain otherwise. Flows with none are left out.
 
     The first search runs on two copies of the expanded graph: a path starts in copy 0 and
-    ends in copy 1, and only a rail or pipeline arc (an edge, a transfer, a place's source
-    or sink arc of that mode) leads from copy 0 to copy 1, so every path found uses one.
+    ends in copy 1, and only a rail or pipeline edge leads from copy 0 to copy 1, so every
+    path found runs some km by rail or pipeline (a lift on and off at one terminal is not
+    a rail chain).
     """
     n = graph.n_nodes
     road = graph.arc_mode == 0
     road_arcs = graph.road_edge | (((graph.kind == SOURCE) | (graph.kind == SINK)) & road)
+    main = (graph.kind == EDGE) & ~road  # rail and pipeline edges: copy 0 -> copy 1
+    same = ~main  # every other arc stays in its copy
     dual = np.zeros(len(graph.kind))
     if pi:
         rows = np.array(sorted(pi))
@@ -277,12 +281,12 @@ def cheapest_alternatives(
     for (commodity, origin, from_road), group in sorted(by_key.items()):
         cost, _ = graph.arc_costs(commodity)
         w = cost + dual
-        if from_road:  # chains using rail or pipeline: the two copies
-            tail = np.concatenate([graph.tail[road_arcs], graph.tail[road_arcs] + n,
-                                   graph.tail[~road_arcs], graph.tail[~road_arcs] + n])
-            head = np.concatenate([graph.head[road_arcs], graph.head[road_arcs] + n,
-                                   graph.head[~road_arcs] + n, graph.head[~road_arcs] + n])
-            ids = np.concatenate([np.flatnonzero(road_arcs)] * 2 + [np.flatnonzero(~road_arcs)] * 2)
+        if from_road:  # chains running on rail or pipeline: the two copies
+            tail = np.concatenate([graph.tail[same], graph.tail[same] + n,
+                                   graph.tail[main], graph.tail[main] + n])
+            head = np.concatenate([graph.head[same], graph.head[same] + n,
+                                   graph.head[main] + n, graph.head[main] + n])
+            ids = np.concatenate([np.flatnonzero(same)] * 2 + [np.flatnonzero(main)] * 2)
             mat, arc_of = _csr(tail, head, w[ids], 2 * n)
             arc_of = ids[arc_of]
             start, shift = graph.src(origin), n
@@ -324,6 +328,14 @@ def calibrate(scenario_path: str | Path, *, progress: Progress | None = None) ->
                                       'no parameter to calibrate: add tables '
                                       '[calibration.parameters."costs.<...>"] with lower, '
                                       'upper and source')])
+    outside = [
+        InputError(str(path), f'[calibration.parameters."{p.key}"]', "lower",
+                   f"the prior value {_value(scenario, p.key):g} lies outside "
+                   f"[{p.lower:g}, {p.upper:g}]")
+        for p in cal.parameters if not p.lower <= _value(scenario, p.key) <= p.upper
+    ]
+    if outside:
+        raise InputErrors(outside)
     with progress.step("building networks (cached after the first run)"):
         network = load_network(scenario.network)
     problem = build_problem(scenario, network)
@@ -369,7 +381,12 @@ class _Fit:
             groups.setdefault((f.commodity, f.origin, f.destination), set()).add(self.road[f.id])
         self.split = {f.id: len(groups[(f.commodity, f.origin, f.destination)]) == 2
                       for f in flows}
-        self.margin = {f.id: 0.0 if self.split[f.id] else margin for f in flows}
+        self.margin_cny_per_t = margin
+        # the chains today's flows take, by origin, destination and commodity
+        self.today: dict[tuple[str, str, str], set[tuple]] = {}
+        for f in flows:
+            key = (f.commodity, f.origin, f.destination)
+            self.today.setdefault(key, set()).add((chains[f.id].legs, chains[f.id].lifts))
         # today's use of every capacity row
         used: dict[int, float] = {}
         for f in flows:
@@ -423,7 +440,7 @@ class _Fit:
         for r in set(brows) | set(arows):
             coefs[f"pi_{r}"] = -(brows.get(r, 0) - arows.get(r, 0))
         name = f"fit_{k}_{len(self.alternatives[f.id])}"
-        self.lp.le(name, coefs, -(b0 - a0) - self.margin[f.id])
+        self.lp.le(name, coefs, -(b0 - a0) - self.margin(f, alt))
         self.alternatives[f.id].append(alt)
 
     def _change(self) -> dict[str, float]:
@@ -471,11 +488,19 @@ class _Fit:
                 continue
             gap = self.gap(f, alt)
             seen = {(c.legs, c.lifts) for c in self.alternatives[f.id]}
-            if gap > self.misfit[f.id] - self.margin[f.id] + _FEASIBILITY and (
+            if gap > self.misfit[f.id] - self.margin(f, alt) + _FEASIBILITY and (
                 (alt.legs, alt.lifts) not in seen
             ):
                 out.append((k, f, alt, gap))
         return out
+
+    def margin(self, f: Flow, alt: Chain) -> float:
+        """The margin by which ``f``'s baseline chain must undercut ``alt``: none when
+        ``alt`` is what another flow of the same origin, destination and commodity takes
+        today."""
+        if (alt.legs, alt.lifts) in self.today[(f.commodity, f.origin, f.destination)]:
+            return 0.0
+        return self.margin_cny_per_t
 
     def gap(self, f: Flow, alt: Chain) -> float:
         """``rc_b − rc_alt`` at the current (θ, π)."""

@@ -517,16 +517,8 @@ def _parse_calibration(v: Values) -> CalibrationSettings | None:
         source = table.get("source")
         if not isinstance(source, str) or not source.strip():
             problems.append(("source", "required: where the bounds come from"))
-        if "lower" in nums and "upper" in nums:
-            if nums["lower"] > nums["upper"]:
-                problems.append(("lower", f"lower {nums['lower']:g} > upper {nums['upper']:g}"))
-            elif key in v.parameters:
-                prior = v.parameters[key].value
-                if isinstance(prior, float) and not nums["lower"] <= prior <= nums["upper"]:
-                    problems.append(
-                        ("lower", f"the prior value {prior:g} lies outside "
-                                  f"[{nums['lower']:g}, {nums['upper']:g}]")
-                    )
+        if "lower" in nums and "upper" in nums and nums["lower"] > nums["upper"]:
+            problems.append(("lower", f"lower {nums['lower']:g} > upper {nums['upper']:g}"))
         if nums.get("weight", 1.0) <= 0:
             problems.append(("weight", "expected a number > 0"))
         for field_name, problem in problems:

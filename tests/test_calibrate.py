@@ -216,3 +216,14 @@ def test_bad_calibration_tables_are_input_errors(tmp_path: Path, block: str, exp
     with pytest.raises(InputErrors) as err:
         calibrate(path)
     assert expect in str(err.value)
+
+
+def test_a_margin_never_splits_a_tie_that_today_splits(tmp_path: Path) -> None:
+    """A 1 CNY/t margin asks each chain to beat the alternatives by 1 CNY/t, except the
+    chain the same origin–destination takes today in the other mode: the split stays a
+    tie at +10, reproduced."""
+    calib = RELIABILITY.format(upper=50) + "[calibration]\nmargin_cny_per_t = 1.0\n"
+    path = write_case(tmp_path, flows=[("F1", T, "road"), ("F2", T, "rail")], calibration=calib)
+    cal, p = _fit(path)
+    assert p.value == 10.0
+    assert [f.misfit_cny_per_t for f in cal.flows] == pytest.approx([0.0, 0.0], abs=1e-9)

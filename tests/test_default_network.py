@@ -22,7 +22,7 @@ from networks.io import point_km
 from networks.loading import build_network
 
 ROOT = Path(__file__).resolve().parents[1]
-SCENARIO = ROOT / "data" / "liaocheng" / "liaocheng-2019.toml"
+SCENARIO = ROOT / "data" / "liaocheng" / "liaocheng-2019-prior.toml"  # states [network]
 STATIONS = ROOT / "data" / "north_china" / "rail_line_stations.csv"
 
 pytestmark = pytest.mark.skipif(not SCENARIO.exists(), reason="default data not present")
