@@ -53,7 +53,15 @@ RAIL_TARIFF_CLASSES: dict[int, tuple[float, float, str]] = {
 RAIL_TARIFF_STRUCTURE = "[M] tariff = base1 + base2 × km (China Railway freight tariff)"
 
 RAIL_CONSTRUCTION_FUND_CNY_PER_TKM = 0.033
-RAIL_CONSTRUCTION_FUND_SOURCE = "[S] railway construction fund, 2012 rate (DOMAIN.md)"
+RAIL_CONSTRUCTION_FUND_SOURCE = (
+    "[S] railway construction fund 3.3 fen/t·km (DOMAIN.md; NDRC 2011: 'average 10.31 fen, "
+    "of which 7.01 operating and 3.3 construction fund'). Re-checked against 发改价格〔2015〕"
+    "183号 as reported (Xinhua 2015-01-30 [S]): it quotes only the new AVERAGE, 15.51 fen/t·km, "
+    "which by NDRC's own convention includes the fund. The class rates (base1 + base2 × km) "
+    "are operating rates: class 4 coal over a 700 km haul gives 12.1 fen/t·km alone and 15.4 "
+    "with the fund on top, the latter matching the 15.51 average [D]; so the fund is added "
+    "once, not counted twice"
+)
 
 #: Tariff class used for the mode-level rail default (commodities without a class).
 RAIL_DEFAULT_TARIFF_CLASS = 4

@@ -120,6 +120,7 @@ def run(
                     "description": scenario.description,
                     "path": str(scenario_path),
                     "parameters": scenario_parameters(scenario),
+                    "investments": [i.as_dict() for i in scenario.investments],
                 },
             )
         if maps:
