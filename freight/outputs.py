@@ -217,7 +217,7 @@ def _flow_rows(
             lh = ch.line_haul_mode()
             on_road = lh == "road"
             unit = ch.cost_cny_per_t + pen(a)
-            access = stt.access_legs(ch, f.origin, f.destination)
+            access = stt.access_legs(ch, f.origin, f.destination, places)
             rows.append(
                 {
                     **base_row,

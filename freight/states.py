@@ -14,7 +14,11 @@ Accounting, the same for every state:
   pipeline. An access leg's tonnes count once per leg, so a tonne trucked at both ends
   counts twice -- it takes two truck trips. Its *station* is the terminal where it meets the
   non-road leg (the lift at its end, else at its start); its *county* is the station's,
-  else that of the flow's place at the leg's other end;
+  else that of the flow's place at the leg's other end. A road leg between a shipper's own
+  siding (a terminal of kind ``siding``: "a terminal at its own gate", docs/CONTRACTS.md)
+  and the flow's place at the same site (within :data:`SAME_SITE_KM`) is the plant's
+  internal move, not a truck through the city: it is no access leg (its t·km stay in the
+  road t·km the model costs);
 - *truck trips*: ``line_haul`` = road line-haul tonnes / ``truck_payload_t``; ``access`` =
   access leg tonnes / ``truck_payload_t``; ``total`` = the two;
 - ``cost_cny``: generalised transport cost (money + carbon price, no penalty);
@@ -31,11 +35,13 @@ abated by the rule = policy cost whenever the abatement cost is given.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from freight.problem import MODES, Assignment, Chain, Leg, Problem, Solution
+from networks import Place
+from networks.io import point_km
 
 STATES: tuple[str, ...] = ("baseline", "without_rule", "with_rule")
 STATE_LABELS: dict[str, tuple[str, str]] = {
@@ -43,6 +49,12 @@ STATE_LABELS: dict[str, tuple[str, str]] = {
     "without_rule": ("无规则最低成本", "least cost without the rule"),
     "with_rule": ("有规则最低成本", "least cost with the rule"),
 }
+
+SAME_SITE_KM = 1.0
+"""A ``siding`` terminal this close (great circle) to a flow's place is that shipper's own
+siding, so the road leg between them is in-plant (see the module docstring). An estimate:
+the tables place a siding at its plant's coordinates (the planned 鲁西 siding's gate is at
+鲁西's point exactly), while two different sites are kilometres apart."""
 
 CALIBRATION_WARNING_SHARE = 0.02
 """Warn that the cost model is not calibrated when the least cost without the rule is below
@@ -133,8 +145,11 @@ def leg_lifts(chain: Chain) -> list[tuple[str | None, str | None]]:
     return list(zip(starts, ends, strict=True))
 
 
-def access_legs(chain: Chain, origin: str, destination: str) -> list[AccessLeg]:
-    """The access legs (短驳) of ``chain``: its road legs when its line haul is not road."""
+def access_legs(
+    chain: Chain, origin: str, destination: str, places: Mapping[str, Place] | None = None
+) -> list[AccessLeg]:
+    """The access legs (短驳) of ``chain``: its road legs when its line haul is not road,
+    less those between a shipper's own siding and the shipper (given ``places``)."""
     if chain.line_haul_mode() == "road":
         return []
     out = []
@@ -144,8 +159,17 @@ def access_legs(chain: Chain, origin: str, destination: str) -> list[AccessLeg]:
             continue
         station = end or start or ""
         place = origin if i == 0 else (destination if i == n - 1 else "")
+        if places is not None and _in_plant(places.get(station), places.get(place)):
+            continue
         out.append(AccessLeg(leg, station, place))
     return out
+
+
+def _in_plant(station: Place | None, place: Place | None) -> bool:
+    """Whether ``station`` is ``place``'s own siding (kind ``siding``, same site)."""
+    if station is None or place is None or station.kind != "siding":
+        return False
+    return point_km(station.lon, station.lat, place.lon, place.lat) <= SAME_SITE_KM
 
 
 @dataclass
@@ -225,7 +249,7 @@ def totals(
             out.road_lh_t += a.tonnes
             ff.road_t += a.tonnes
             continue
-        for acc in access_legs(ch, f.origin, f.destination):
+        for acc in access_legs(ch, f.origin, f.destination, places):
             t, tkm = a.tonnes, a.tonnes * acc.leg.km
             out.access_t += t
             out.access_tkm += tkm
@@ -345,7 +369,9 @@ def run_warnings(
     share: float = CALIBRATION_WARNING_SHARE,
     fallbacks: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Warnings every output shows at the top: ``uncalibrated`` when the least cost without
+    """Warnings every output shows at the top, each ``{code, title_zh, title_en, text_zh,
+    text_en}`` (the title is the short form, the text gives the figures):
+    ``uncalibrated`` (with ``share`` and ``threshold_share``) when the least cost without
     the rule is below today's cost by more than ``share`` of it; ``baseline_fallback`` when
     some flows' current mode has no chain on the network."""
     out: list[dict[str, Any]] = []
@@ -357,6 +383,8 @@ def run_warnings(
         if rel > share:
             out.append({
                 "code": "uncalibrated",
+                "title_zh": "成本模型不能解释现状选择——请先校准",
+                "title_en": "the cost model does not explain today's choices — calibrate",
                 "text_zh": (
                     "成本模型不能解释现状选择——请先校准：无规则最低成本 "
                     f"{off['cost_cny']:,.0f} 元/年，比现状 {base['cost_cny']:,.0f} 元/年"
@@ -378,6 +406,8 @@ def run_warnings(
         shown = ", ".join(ids[:10]) + (f" … (+{len(ids) - 10})" if len(ids) > 10 else "")
         out.append({
             "code": "baseline_fallback",
+            "title_zh": "部分货流的现状方式在网络上找不到",
+            "title_en": "some flows' current mode has no chain on the network",
             "text_zh": (f"{len(ids)} 条货流的现状运输方式在网络上找不到对应路径，"
                         f"现状按替代路径计：{shown}"),
             "text_en": (f"{len(ids)} flow(s) have no chain of their current mode on the network; "

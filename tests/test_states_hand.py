@@ -233,8 +233,8 @@ def test_flows_csv_flow_level_columns(run: dict) -> None:
 
 def test_terminals_and_links_in_three_states(run: dict) -> None:
     t = run["terminals"]
-    thr = {k: tuple(float(t[k][f"throughput_{s}_t"]) for s in ("baseline", "without_rule",
-                                                               "with_rule")) for k in t}  # fmt: skip
+    states = ("baseline", "without_rule", "with_rule")
+    thr = {k: tuple(float(t[k][f"throughput_{s}_t"]) for s in states) for k in t}
     expect = {"TA": (0, 660, 1650), "TB": (0, 0, 990), "TC": (0, 660, 660)}
     assert set(thr) == set(expect)
     for k, v in thr.items():
@@ -292,3 +292,26 @@ def test_leg_lifts_and_access_legs_of_a_siding_chain() -> None:
     road = Chain(legs=(Leg("road", (1, 2), 401.0),), lifts=(), cost_cny_per_t=0.0,
                  co2_g_per_t=0.0, compliant=False)  # fmt: skip
     assert access_legs(road, "O", "D") == []  # a road line haul has no 短驳
+
+
+def test_a_shippers_own_siding_is_no_access_leg() -> None:
+    """Rail to the shipper's own siding at its gate (kind siding, same point), then the
+    road leg the tables' links make to the plant: in-plant, no 短驳 -- unless the siding is
+    another site, kilometres away."""
+    from freight.problem import Chain, Leg
+    from networks import Place
+
+    def places(siding_lon: float) -> dict[str, Place]:
+        return {
+            "D": Place(id="D", name="厂", lon=116.09, lat=36.44, kind="shipper"),
+            "S": Place(id="S", name="专用线", lon=siding_lon, lat=36.44, kind="siding",
+                       modes=("road", "rail")),
+        }  # fmt: skip
+
+    ch = Chain(legs=(Leg("rail", (11, 12), 500.0), Leg("road", (5,), 3.4)), lifts=("O", "S"),
+               cost_cny_per_t=0.0, co2_g_per_t=0.0, compliant=True)  # fmt: skip
+    assert access_legs(ch, "O", "D", places(116.09)) == []  # the same site
+    assert access_legs(ch, "O", "D", places(116.0905)) == []  # 45 m apart: still the same
+    (far,) = access_legs(ch, "O", "D", places(116.15))  # 5.4 km away: a truck's trip
+    assert far.station == "S" and far.leg.km == 3.4
+    assert len(access_legs(ch, "O", "D")) == 1  # without the places: every road leg
