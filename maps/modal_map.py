@@ -537,9 +537,16 @@ def headline_panel(summary: dict[str, Any]) -> str:
         f"{st.esc(w.get('title_en') or '')}</div>"
         for w in warnings
     )
+    def figures(w: dict[str, Any]) -> str:  # the warning's figures, short (the map is small)
+        share, limit = w.get("share"), w.get("threshold_share")
+        if isinstance(share, int | float) and isinstance(limit, int | float):
+            return (f"无规则最低成本比现状低 {share:.1%}（阈值 {limit:.0%}）；"
+                    f"the least cost without the rule is {share:.1%} below today's "
+                    f"(threshold {limit:.0%}); see the report")  # fmt: skip
+        return f"{st.esc(w.get('text_zh'))}<br>{st.esc(w.get('text_en'))}"
+
     warn = "".join(
-        f"<div class='lc-warn-text' id='lc-warning-{st.esc(w.get('code'))}'>"
-        f"{st.esc(w.get('text_zh'))}<br>{st.esc(w.get('text_en'))}</div>"
+        f"<div class='lc-warn-text' id='lc-warning-{st.esc(w.get('code'))}'>{figures(w)}</div>"
         for w in warnings
     )
     eff = cmp.get("rule_effect") or {}
