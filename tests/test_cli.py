@@ -55,7 +55,7 @@ def test_run_writes_the_result_folder(tmp_path: Path) -> None:
     assert main(["run", str(toml), "--out", str(out), "--no-maps"]) == 0
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert s["status"] == "optimal"
-    assert s["tonnes"]["after"]["rail"] == pytest.approx(1000)
+    assert s["states"]["with_rule"]["tonnes"]["rail"] == pytest.approx(1000)
     assert s["policy"]["eligible_flows"] == 1
 
 
