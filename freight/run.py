@@ -122,6 +122,9 @@ def run(
                     "path": str(scenario_path),
                     "parameters": scenario_parameters(scenario),
                     "investments": [i.as_dict() for i in scenario.investments],
+                    "calibration_warning_share": (
+                        scenario.calibration.warning_share if scenario.calibration else None
+                    ),
                 },
             )
         if maps:

@@ -37,8 +37,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
+from freight.defaults import DEFAULTS
 from freight.problem import MODES, Assignment, Chain, Leg, Problem, Solution
 from networks import Place
 from networks.io import point_km
@@ -56,16 +57,14 @@ siding, so the road leg between them is in-plant (see the module docstring). An 
 the tables place a siding at its plant's coordinates (the planned 鲁西 siding's gate is at
 鲁西's point exactly), while two different sites are kilometres apart."""
 
-CALIBRATION_WARNING_SHARE = 0.02
+CALIBRATION_WARNING_SHARE = float(cast(float, DEFAULTS["calibration.warning_share"].value))
 """Warn that the cost model is not calibrated when the least cost without the rule is below
-today's cost by more than this share of today's cost. An estimate: shippers who could save
-more than 2 % of their yearly transport bill by changing mode, with no rule asking them to,
-would mostly have done so; a larger gap says the costs leave out something shippers pay
-(fixed costs per trip, double handling, rail's miscellaneous charges, time), so the
-without-rule optimum is not a forecast of behaviour and its shift is not "voluntary".
-Below 2 % the gap is within the accuracy of the cost factors themselves (the road rate
-alone spans 0.30–0.49 CNY/t·km in DOMAIN.md). A scenario may set its own
-(``scenario_meta["calibration_warning_share"]``)."""
+today's cost by more than this share of today's cost (the default of the scenario key
+``calibration.warning_share``, passed as ``scenario_meta["calibration_warning_share"]``).
+Shippers who could save more than 2 % of their yearly transport bill by changing mode, with
+no rule asking them to, would mostly have done so; a larger gap says the costs leave out
+something shippers pay, so the without-rule optimum is not a forecast of behaviour and its
+shift is not "voluntary". Below 2 % the gap is within the accuracy of the cost factors."""
 
 DEFINITIONS: dict[str, tuple[str, str]] = {
     "rule_effect": (
