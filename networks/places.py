@@ -23,7 +23,7 @@ import networkx as nx
 
 from networks._errors import InputError, raise_if_any
 from networks._types import MODES, Link, Place
-from networks.io import check_file, gdal_name, parse_float, read_table
+from networks.io import check_file, gdal_name, lonlat_problem, parse_float, read_table
 from networks.snapping import EdgeLocator
 
 KINDS: frozenset[str] = frozenset(
@@ -150,7 +150,7 @@ def _parse_place(
         errors.append(InputError(file, where, "id", "blank id"))
     name = str(row.get("name", "")).strip()
     values: dict[str, float] = {}
-    for key, lo, hi in (("lon", -180.0, 180.0), ("lat", -90.0, 90.0)):
+    for key in ("lon", "lat"):
         try:
             values[key] = parse_float(row.get(key), default=math.nan, minimum=None)
         except ValueError as exc:
@@ -158,10 +158,12 @@ def _parse_place(
             continue
         if math.isnan(values[key]):
             errors.append(InputError(file, where, key, "blank, expected degrees (WGS84)"))
-        elif not lo <= values[key] <= hi:
-            errors.append(InputError(file, where, key,
-                                     f"{values[key]:g} is out of range [{lo:g}, {hi:g}]; "
-                                     "projected coordinates? give WGS84 degrees"))
+    if len(values) == 2 and not any(math.isnan(v) for v in values.values()):
+        why = lonlat_problem(values["lon"], values["lat"])
+        if why is not None:
+            col = "lon" if abs(values["lon"]) > 180 else "lat"
+            col = "lon/lat" if "swapped" in why else col
+            errors.append(InputError(file, where, col, why))
     kind = str(row.get("kind", "")).strip()
     if kind not in KINDS:
         errors.append(InputError(file, where, "kind",
