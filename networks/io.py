@@ -145,6 +145,9 @@ def parse_bool(value: Any, *, default: bool) -> bool:
         return default
     if isinstance(value, bool | np.bool_):
         return bool(value)
+    if isinstance(value, float | np.floating) and value in (0.0, 1.0):
+        # a GeoJSON boolean that some features leave out is read as a float column
+        return bool(value)
     text = str(value).strip().lower()
     if text in _TRUE:
         return True
