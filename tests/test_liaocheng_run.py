@@ -117,24 +117,43 @@ def test_map_and_report_show_the_runs_numbers(base_run: dict) -> None:
     assert f"{s['truck_trips_avoided']:,.0f}" in report
 
 
+@pytest.fixture(scope="module")
+def other_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+    runs = {}
+    for name in ("liaocheng-after-exits", "liaocheng-planned"):
+        out = tmp_path_factory.mktemp(name) / name
+        result = run(DATA / f"{name}.toml", out, progress=Progress(None), maps=False)
+        runs[name] = {"summary": result.summary, "flows": _rows(out / "flows.csv")}
+    return runs
+
+
 @pytest.mark.parametrize("name", ["liaocheng-after-exits", "liaocheng-planned"])
-def test_other_embedded_scenarios_solve(name: str, tmp_path: Path) -> None:
-    out = tmp_path / name
-    result = run(DATA / f"{name}.toml", out, progress=Progress(None), maps=False)
-    assert result.summary["status"] == "optimal"
-    ids = {r["flow_id"] for r in _rows(out / "flows.csv")}
+def test_other_embedded_scenarios_solve(name: str, other_runs: dict[str, dict]) -> None:
+    assert other_runs[name]["summary"]["status"] == "optimal"
+    ids = {r["flow_id"] for r in other_runs[name]["flows"]}
     exited = {"F22", "F23", "F24", "F25", "F26"}  # 鑫华 ore/coke and 东昌焦化 coal
     assert not ids & exited
 
 
-def test_planned_siding_serves_luxi(tmp_path: Path) -> None:
-    """With the planned siding, 鲁西's long-haul coal arrives by rail at its own gate."""
-    out = tmp_path / "planned"
-    run(DATA / "liaocheng-planned.toml", out, progress=Progress(None), maps=False)
-    rows = [r for r in _rows(out / "flows.csv")
-            if r["destination"] == "shp_luxi" and r["eligible"] == "yes"]
+def test_planned_siding_serves_luxi(other_runs: dict[str, dict]) -> None:
+    """With the planned siding, 鲁西's long-haul coal arrives by rail at its own gate; the
+    siding is 鲁西's own (``users``), so no other shipper's coal passes it."""
+    flows = other_runs["liaocheng-planned"]["flows"]
+    rows = [r for r in flows if r["destination"] == "shp_luxi" and r["eligible"] == "yes"]
     assert rows
     assert all("sdg_luxi" in r["lifts"].split(";") for r in rows), rows
+    others = [r for r in flows if r["shipper"] != "鲁西集团"]
+    assert others and not any("sdg_luxi" in r["lifts"].split(";") for r in others)
+
+
+def test_planned_lines_share_the_before_of_the_scenario_they_extend(
+    other_runs: dict[str, dict],
+) -> None:
+    """liaocheng-planned = after-exits + planned lines only: one "before" for both."""
+    a, b = (other_runs[n]["summary"] for n in ("liaocheng-after-exits", "liaocheng-planned"))
+    for key in ("tonnes", "tkm", "co2_t", "cost_cny"):
+        assert b[key]["before"] == pytest.approx(a[key]["before"], rel=1e-12), key
+    assert b["cost_cny"]["after"] < a["cost_cny"]["after"]  # the lines are used after
 
 
 def test_cli_input_error_exits_2_and_writes_nothing(tmp_path: Path, capsys) -> None:
