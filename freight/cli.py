@@ -131,10 +131,27 @@ def _cmd_validate(args: argparse.Namespace) -> int:
                         for m, w in (("road", 9), ("rail", 9), ("pipeline", 13)))
         print(f"{_clip(r['id'] + ' ' + r['name'], 34)}{cells}")
     _print_joins(network)
-    for w in warnings:
-        print(f"warning: {w.message}", file=sys.stderr)
-    print(f"\nscenario is valid ({len(warnings)} warning(s))")
+    messages = [w.message for w in warnings] + _unknown_users(scenario, network)
+    for m in messages:
+        print(f"warning: {m}", file=sys.stderr)
+    print(f"\nscenario is valid ({len(messages)} warning(s))")
     return 0
+
+
+def _unknown_users(scenario, network) -> list[str]:  # type: ignore[no-untyped-def]
+    """A warning per ``users`` name of a reserved line that is no flow's shipper: a typo
+    there would leave the line open to nobody."""
+    from freight.tables import read_flows
+    from networks.sidings import reserved_lines
+
+    users = reserved_lines(network)
+    if not users:
+        return []
+    shippers = {f.shipper.strip().casefold(): f.shipper for f in read_flows(scenario.flows_file)}
+    known = ", ".join(sorted(set(shippers.values()) - {""})) or "none"
+    return [f"line {' / '.join(lines)} is reserved for {user!r}, which is no flow's shipper "
+            f"(shippers: {known}); no flow may use it"
+            for user, lines in users.items() if user.casefold() not in shippers]
 
 
 def _clip(text: str, width: int) -> str:

@@ -446,6 +446,18 @@ def base_network(network: Network) -> Network:
     return dataclasses.replace(network, graphs=graphs, links=links)
 
 
+def reserved_lines(network: Network) -> dict[str, list[str]]:
+    """User name -> the names of the reserved lines (``users``) that list it."""
+    out: dict[str, list[str]] = {}
+    for G in network.graphs.values():
+        for _, _, d in G.edges(data=True):
+            for user in d.get("users") or ():
+                names = out.setdefault(user, [])
+                if d.get("name", "") not in names:
+                    names.append(d.get("name", ""))
+    return out
+
+
 def stations_of(
     rail_lines: Mapping[str, Any] | None, places: Iterable[Place], mode: str,
 ) -> list[Station]:
@@ -458,4 +470,4 @@ def stations_of(
 
 
 __all__ = ["MODES", "Added", "Station", "add_lines", "base_network", "check_pieces",
-           "stations_of"]
+           "reserved_lines", "stations_of"]

@@ -171,3 +171,10 @@ def test_a_gate_that_is_already_a_place_is_an_error(tmp_path: Path, capsys) -> N
     toml = _scenario(tmp_path, _siding(gate="p_steel"))
     assert main(["validate", str(toml)]) == 2
     assert "id 'p_steel' is already a place" in capsys.readouterr().err
+
+
+def test_a_user_who_ships_nothing_is_warned_about(tmp_path: Path, capsys) -> None:
+    toml = _scenario(tmp_path, _siding(gate="g_steel", users="钢铁厂"))  # a typo of 钢厂
+    assert main(["validate", str(toml)]) == 0
+    (line,) = [x for x in capsys.readouterr().err.splitlines() if x.startswith("warning: line")]
+    assert "reserved for '钢铁厂', which is no flow's shipper" in line and "钢厂" in line
