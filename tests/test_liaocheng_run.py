@@ -40,7 +40,20 @@ def base_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
 def test_every_output_is_written(base_run: dict) -> None:
     names = {p.name for p in base_run["out"].iterdir()}
     assert {"summary.json", "flows.csv", "links.geojson", "bottlenecks.csv", "terminals.csv",
-            "map.html", "report.html"} <= names
+            "map.html", "report.html", "results.gpkg", "flows.xlsx", "terminals.xlsx"} <= names
+
+
+def test_qgis_engine_totals_coal_as_the_summary(base_run: dict) -> None:
+    """GDAL (ogrinfo) opens results.gpkg; coal tonnes after, summed by line-haul mode from
+    a field of the flows layer, are summary.json's; the counties layer holds the 8 units."""
+    from tests.test_exports import ogrinfo, sql_sums
+
+    gpkg = base_run["out"] / "results.gpkg"
+    sums = sql_sums(gpkg, "SELECT line_haul_mode, SUM(tonnes) AS t FROM flows "
+                          "WHERE commodity = 'coal' GROUP BY line_haul_mode")
+    after = base_run["summary"]["by_commodity"]["coal"]["after"]
+    assert sums == pytest.approx({m: t for m, t in after.items() if t > 0})
+    assert "Feature Count: 8" in ogrinfo("-so", str(gpkg), "counties")
 
 
 def test_tonnes_are_conserved(base_run: dict) -> None:
