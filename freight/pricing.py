@@ -1060,11 +1060,8 @@ class Pricer:
             return ends
         road_best = np.full(len(ends.vals), np.inf)
         if isinstance(acc, _KmAccess):
-            rate = (
-                g.costs.generalised_cny_per_tkm("road", commodity_of(commodity))
-                if phase == 2
-                else 0.0
-            )
+            road_rate = g.costs.generalised_cny_per_tkm("road", commodity_of(commodity))
+            rate = road_rate if phase == 2 else 0.0
             val = float(w[road_arc]) + rate * acc.weight + w[acc.transfers]
             road_best[acc.upos] = np.minimum.reduceat(val[acc.order], acc.starts)
         else:

@@ -40,6 +40,9 @@ from networks.snapping import EdgeLocator
 #: charged correctly at the road rate.
 LINK_WARN_KM: dict[str, float] = {"rail": 1.0, "pipeline": 1.0}
 
+#: Rail and pipeline links from this long are checked for GCJ-02/BD-09 coordinates (km):
+#: the shift is ~0.5 km, so a place copied from 高德 sits 0.3-0.7 km off a line across it.
+HINT_MIN_KM = 0.3
 #: How far :func:`locate` looks for a line (km).
 SEARCH_KM = 500.0
 
@@ -257,7 +260,7 @@ def _datum_hints(
         for mode in ("rail", "pipeline"):
             here = nearest.get(mode)
             G = network.graphs.get(mode)
-            if here is None or here.km < 0.3 or mode not in locs or G is None:
+            if here is None or here.km < HINT_MIN_KM or mode not in locs or G is None:
                 continue
             there = _nearest(G, mode, locs[mode], wx, wy, float(tolerance_km.get(mode, 5.0)))
             if there is not None and there.km <= min(0.15, here.km / 3.0):
@@ -291,8 +294,8 @@ def link_report(
     rows : list of dict
         ``{"id", "name", "road", "rail", "pipeline"}`` (km, None when not linked).
     warnings : list of LinkWarning
-        Links over ``warn_km[mode]``, naming the point they join and the line, with a
-        GCJ-02 / BD-09 hint when the place reads as one.
+        Links over ``warn_km[mode]``, naming the point they join and the line, and links
+        of a place that reads as GCJ-02 / BD-09 (any length from :data:`HINT_MIN_KM`).
     """
     rows: list[dict[str, Any]] = []
     warnings: list[LinkWarning] = []
@@ -303,20 +306,24 @@ def link_report(
                      **{m: (links[m].offset_km if m in links else None) for m in MODES}})
         for mode, limit in warn_km.items():
             link = links.get(mode)
-            if link is None or link.offset_km <= limit:
+            if link is None or link.offset_km < HINT_MIN_KM:
                 continue
             G = network.graphs[mode]
             n = G.nodes[link.node]
             line = " / ".join(dict.fromkeys(line_label(G, u, v) for u, v in G.edges(link.node)))
-            msg = (f"place {pid!r} ({place.name}) is {link.offset_km:.2f} km from the {mode} "
-                   f"line it is joined to ({line}, at {n['x']:.6f},{n['y']:.6f}); those km are "
-                   f"charged as {mode}. Over {limit:g} km this is a truck movement (短驳) or a "
-                   f"misplaced point: put the place on the line, or make it a road place")
             if locs is None:
                 locs = _locators(network)
             nearest = {mode: Nearest(mode, n["x"], n["y"], link.offset_km, line, True,
                                      float(tolerance_km.get(mode, 5.0)))}
             hints = _datum_hints(network, locs, place.lon, place.lat, nearest, tolerance_km)
+            if link.offset_km <= limit and not hints:
+                continue
+            msg = (f"place {pid!r} ({place.name}) is {link.offset_km:.2f} km from the {mode} "
+                   f"line it is joined to ({line}, at {n['x']:.6f},{n['y']:.6f}); those km are "
+                   f"charged as {mode}")
+            if link.offset_km > limit:
+                msg += (f". Over {limit:g} km this is a truck movement (短驳) or a misplaced "
+                        "point: put the place on the line, or make it a road place")
             if hints:
                 msg += "; " + hints[0]
             warnings.append(LinkWarning(pid, mode, link.offset_km, msg))

@@ -115,3 +115,19 @@ def test_gcj02_coordinates_are_recognised(tmp_path: Path, capsys) -> None:
     out = capsys.readouterr().out
     (hint,) = [x for x in out.splitlines() if x.startswith("hint:")]
     assert "GCJ-02" in hint and "116.300000,36.200000" in hint
+
+
+def test_validate_warns_about_a_station_in_gcj02(tmp_path: Path, capsys) -> None:
+    """0.5 km off the track is under the 1 km warning, but not silent when it is GCJ-02."""
+    toml = _scenario(tmp_path, 36.01)
+    rail = json.loads((tmp_path / "rail.geojson").read_text(encoding="utf-8"))
+    rail["features"].append({"type": "Feature", "properties": {}, "geometry": {
+        "type": "LineString", "coordinates": [[116.3, 36.02], [116.3, 36.3]]}})
+    (tmp_path / "rail.geojson").write_text(json.dumps(rail), encoding="utf-8")
+    lon, lat = wgs84_to_gcj02(116.3, 36.06)
+    with open(tmp_path / "places.csv", "a", encoding="utf-8") as fh:
+        fh.write(f"t_spur,支线站,{lon:.6f},{lat:.6f},station,road;rail,10,,test\n")
+    assert main(["validate", str(toml)]) == 0
+    (warning,) = [x for x in capsys.readouterr().err.splitlines() if "'t_spur'" in x]
+    assert "GCJ-02" in warning and "116.300000,36.060000" in warning
+    assert "truck movement" not in warning  # it is under 1 km: only the datum is wrong
