@@ -102,8 +102,10 @@ def _cmd_locate(args: argparse.Namespace) -> int:
                 joined += f"; over {LINK_WARN_KM[mode]:g} km, charged as {mode} km"
         else:
             joined = f"joined: no (more than link_tolerance_km.{mode} = {n.tolerance_km:g} km)"
+        if n.own:
+            joined = "this place's own link"
         print(f"  {mode:<9}{n.km:>9.2f} km to {n.lon:.6f},{n.lat:.6f}  {n.line}  {joined}")
-        if n.note and n.note != "this place's own link":
+        if n.note:
             print(f"  {'':<9}{n.note}")
     for hint in found.hints:
         print(f"hint: {hint}")

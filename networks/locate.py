@@ -104,7 +104,8 @@ class Nearest:
 
     ``km`` is the geodesic distance to it; ``line`` the line's name; ``links`` whether a
     place there claiming the mode would be joined (``km <= tolerance_km``); ``note`` says
-    what else is nearer (a passenger-only line, a fragment not joined to the network).
+    what else is nearer (a passenger-only line, a fragment not joined to the network);
+    ``own`` that it is the link of the place asked about.
     """
 
     mode: str
@@ -115,6 +116,7 @@ class Nearest:
     links: bool
     tolerance_km: float
     note: str = ""
+    own: bool = False
 
 
 @dataclass(frozen=True)
@@ -235,7 +237,7 @@ def locate(
             edges = list(G.edges(link.node))
             line = " / ".join(dict.fromkeys(line_label(G, u, v) for u, v in edges))
             nearest[mode] = Nearest(mode, float(n["x"]), float(n["y"]), link.offset_km,
-                                    line, True, tol, "this place's own link")
+                                    line, True, tol, own=True)
         elif mode in locs and G is not None:
             nearest[mode] = _nearest(G, mode, locs[mode], lon, lat, tol)
         else:
