@@ -32,6 +32,15 @@ def _scenario(tmp_path: Path, station_lat: float) -> Path:
     return toml
 
 
+def _add_spur(folder: Path) -> None:
+    """A north-south freight spur at 116.3E, 36.02-36.3N: at 36N the GCJ-02 shift is
+    ~0.5 km east, which a line running north shows (one running east hides it)."""
+    rail = json.loads((folder / "rail.geojson").read_text(encoding="utf-8"))
+    rail["features"].append({"type": "Feature", "properties": {}, "geometry": {
+        "type": "LineString", "coordinates": [[116.3, 36.02], [116.3, 36.3]]}})
+    (folder / "rail.geojson").write_text(json.dumps(rail), encoding="utf-8")
+
+
 def test_a_station_3_km_off_the_track_is_warned_about(tmp_path: Path, capsys) -> None:
     toml = _scenario(tmp_path, 36.02 + 3.0 / KM_PER_DEG_LAT)
     assert main(["validate", str(toml)]) == 0
@@ -105,11 +114,7 @@ def test_gcj02_round_trip_and_size_of_the_shift() -> None:
 
 def test_gcj02_coordinates_are_recognised(tmp_path: Path, capsys) -> None:
     toml = _scenario(tmp_path, 36.01)
-    # at 36N the GCJ-02 shift is ~0.5 km east: a north-south spur shows it
-    rail = json.loads((tmp_path / "rail.geojson").read_text(encoding="utf-8"))
-    rail["features"].append({"type": "Feature", "properties": {}, "geometry": {
-        "type": "LineString", "coordinates": [[116.3, 36.02], [116.3, 36.3]]}})
-    (tmp_path / "rail.geojson").write_text(json.dumps(rail), encoding="utf-8")
+    _add_spur(tmp_path)
     lon, lat = wgs84_to_gcj02(116.3, 36.2)  # a point on the spur, as 高德 shows it
     assert main(["locate", f"{lon},{lat}", str(toml)]) == 0
     out = capsys.readouterr().out
@@ -120,10 +125,7 @@ def test_gcj02_coordinates_are_recognised(tmp_path: Path, capsys) -> None:
 def test_validate_warns_about_a_station_in_gcj02(tmp_path: Path, capsys) -> None:
     """0.5 km off the track is under the 1 km warning, but not silent when it is GCJ-02."""
     toml = _scenario(tmp_path, 36.01)
-    rail = json.loads((tmp_path / "rail.geojson").read_text(encoding="utf-8"))
-    rail["features"].append({"type": "Feature", "properties": {}, "geometry": {
-        "type": "LineString", "coordinates": [[116.3, 36.02], [116.3, 36.3]]}})
-    (tmp_path / "rail.geojson").write_text(json.dumps(rail), encoding="utf-8")
+    _add_spur(tmp_path)
     lon, lat = wgs84_to_gcj02(116.3, 36.06)
     with open(tmp_path / "places.csv", "a", encoding="utf-8") as fh:
         fh.write(f"t_spur,支线站,{lon:.6f},{lat:.6f},station,road;rail,10,,test\n")
