@@ -52,7 +52,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from freight.baseline import baseline
 from freight.model import SmallLP, SmallLPResult
-from freight.network_view import EDGE, SINK, SOURCE, MultimodalGraph
+from freight.network_view import EDGE, SINK, SOURCE, CostClass, MultimodalGraph
 from freight.problem import Chain, Flow, Problem
 from freight.progress import Progress
 from freight.scenario import CalibratedParameter, Scenario, build_problem, load_scenario
@@ -275,11 +275,11 @@ def cheapest_alternatives(
         has = graph.row >= 0
         dual[has] = at[graph.row[has]]
     out: dict[str, Chain] = {}
-    by_key: dict[tuple[str, str, bool], list[Flow]] = {}
+    by_key: dict[tuple[CostClass, str, bool], list[Flow]] = {}
     for f in flows:
-        by_key.setdefault((f.commodity, f.origin, road_baseline[f.id]), []).append(f)
-    for (commodity, origin, from_road), group in sorted(by_key.items()):
-        cost, _ = graph.arc_costs(commodity)
+        by_key.setdefault((graph.cost_class(f), f.origin, road_baseline[f.id]), []).append(f)
+    for (cost_class, origin, from_road), group in sorted(by_key.items(), key=lambda kv: str(kv[0])):
+        cost, _ = graph.arc_costs(cost_class)
         w = cost + dual
         if from_road:  # chains running on rail or pipeline: the two copies
             tail = np.concatenate([graph.tail[same], graph.tail[same] + n,
@@ -301,7 +301,7 @@ def cheapest_alternatives(
             if not np.isfinite(dist[target]):
                 continue
             arcs = _arcs_of(mat, arc_of, _path(pred, start, target))
-            chain, _ = graph.chain_from_arcs(arcs, commodity, max_access_km=max_access_km)
+            chain, _ = graph.chain_from_arcs(arcs, cost_class, max_access_km=max_access_km)
             out[f.id] = chain
     return out
 

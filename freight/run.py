@@ -81,6 +81,7 @@ def run(
     from freight.problem import Status
     from freight.scenario import build_problem, scenario_parameters
     from freight.solve import baseline, solve, solve_policy_off
+    from maps.exports import write_exports
 
     progress = progress or Progress(sys.stderr)
     scenario, network = load_network_for(scenario_path, progress=progress)
@@ -127,6 +128,8 @@ def run(
                     ),
                 },
             )
+        with progress.step("writing results.gpkg, flows.xlsx, terminals.xlsx, bottlenecks.xlsx"):
+            write_exports(tmp, network, counties=scenario.counties)
         if maps:
             _render(tmp, network, scenario, tiles, progress)
         tmp.chmod(0o755)  # mkdtemp makes it private; a result folder is for sharing

@@ -41,8 +41,16 @@ from freight.defaults import (
     rail_tariff,
 )
 from freight.problem import MODES, Costs, Flow, ModeCost, Policy, Problem
-from freight.tables import Commodity, read_commodities, read_flow_rows, read_place_ids
+from freight.tables import (
+    Commodity,
+    commodity_id,
+    read_commodities,
+    read_flow_rows,
+    read_place_ids,
+    unknown_commodity,
+)
 from networks import InputError, InputErrors, Network, NetworkConfig
+from networks.csvtable import table_unreadable
 
 
 @dataclass(frozen=True)
@@ -180,7 +188,8 @@ def _parse(
     flows_file = v.path("flows.file", required=True)
     commodities_file = v.path("commodities.file", required=True)
     parsed.flows_file = flows_file if flows_file and Path(flows_file).exists() else None
-    parsed.places = tuple(p for p in places if Path(p).exists())
+    # with a places file missing, its ids are unknown: flows are not checked against them
+    parsed.places = places if all(Path(p).exists() for p in places) else ()
 
     # Network tolerances.
     snap_m = v.number("network.snap_m")
@@ -195,8 +204,10 @@ def _parse(
     # Commodities (needed for rail tariffs and to check names).
     commodities: dict[str, Commodity] = {}
     if commodities_file and Path(commodities_file).exists():
+        n0 = len(errors)
         commodities = read_commodities(commodities_file, errors=errors)
-        parsed.commodities = commodities
+        if not table_unreadable(errors[n0:]):
+            parsed.commodities = commodities
 
     policy = _parse_policy(v, commodities if parsed.commodities is not None else None)
     cost_settings = _parse_costs(v, commodities, commodities_file or "")
@@ -256,13 +267,11 @@ def _parse_policy(v: Values, commodities: dict[str, Commodity] | None) -> Policy
         else:
             v.error(key, f"expected a list of commodity ids, got {raw!r}")
     if commodities is not None:
-        unknown = [c for c in covered if c not in commodities]
-        if unknown:
-            v.error(
-                key,
-                f"unknown commodit{'y' if len(unknown) == 1 else 'ies'} "
-                f"{', '.join(map(repr, unknown))}; known: {', '.join(commodities)}",
-            )
+        ids = [commodity_id(c, commodities) for c in covered]
+        for c, cid in zip(covered, ids, strict=True):
+            if cid is None:
+                v.error(key, unknown_commodity(c, commodities))
+        covered = tuple(dict.fromkeys(cid or c for c, cid in zip(covered, ids, strict=True)))
     v.record(key, covered)
     return Policy(
         commodities=frozenset(covered),
@@ -584,23 +593,26 @@ def _check_flows(
     commodities: dict[str, Commodity] | None,
     place_ids: Iterable[str] | None,
     errors: list[InputError],
-) -> None:
-    """Flows' commodities and place ids against their tables (None = table not available)."""
+) -> list[tuple[int, Flow]]:
+    """Flows' commodities and place ids against their tables (None = table not available,
+    e.g. unreadable: then nothing is checked against it, so one bad table gives one error,
+    not one per flow). Returns the rows with each commodity given by a ``name_zh`` or
+    ``name_en`` replaced by its id."""
     places = set(place_ids) if place_ids is not None else None
+    out: list[tuple[int, Flow]] = []
     for number, flow in rows:
         where = f"row {number}"
         if commodities is not None:
-            c = commodities.get(flow.commodity)
+            cid = commodity_id(flow.commodity, commodities)
+            c = commodities.get(cid) if cid is not None else None
             if c is None:
                 errors.append(
-                    InputError(
-                        file,
-                        where,
-                        "commodity",
-                        f"unknown commodity {flow.commodity!r}; known: {', '.join(commodities)}",
-                    )
+                    InputError(file, where, "commodity", unknown_commodity(flow.commodity,
+                                                                           commodities))
                 )
-            elif flow.baseline_mode == "pipeline" and not c.pipeline_ok:
+            elif cid != flow.commodity:
+                flow = dataclasses.replace(flow, commodity=c.id)
+            if c is not None and flow.baseline_mode == "pipeline" and not c.pipeline_ok:
                 errors.append(
                     InputError(
                         file,
@@ -620,6 +632,8 @@ def _check_flows(
                             file, where, column, f"unknown place id {pid!r} (not in places){hint}"
                         )
                     )
+        out.append((number, flow))
+    return out
 
 
 def build_problem(scenario: Scenario, network: Network) -> Problem:
@@ -638,7 +652,7 @@ def build_problem(scenario: Scenario, network: Network) -> Problem:
     errors: list[InputError] = []
     commodities = read_commodities(scenario.commodities_file, errors=errors)
     rows = read_flow_rows(scenario.flows_file, errors=errors)
-    _check_flows(rows, scenario.flows_file, commodities, network.places, errors)
+    rows = _check_flows(rows, scenario.flows_file, commodities, network.places, errors)
     if errors:
         raise InputErrors(errors)
     places = {
@@ -677,12 +691,17 @@ def validate(path: str | Path) -> list[InputError]:
         if parsed.places:
             place_ids = {}
             for places_file in parsed.places:
+                n0 = len(errors)
                 for pid, number in read_place_ids(places_file, errors=errors).items():
                     place_ids.setdefault(pid, number)
+                if table_unreadable(errors[n0:]):
+                    place_ids = None  # its ids are unknown: no "unknown place" per flow
+                    break
         _check_flows(rows, parsed.flows_file, parsed.commodities, place_ids, errors)
     if parsed.scenario is not None:
         errors.extend(_check_geodata(parsed.scenario))
-    return errors
+    # a table read twice (its ids here, its rows by the geodata checks) says its problems once
+    return list({e.line(): e for e in errors}.values())
 
 
 def _check_geodata(scenario: Scenario) -> list[InputError]:

@@ -27,14 +27,12 @@ from shapely.geometry import LineString, box
 from maps import _style as st
 from maps._legend import Attribution, Headline, HtmlPopup, Legend, legend_html
 from maps.assets import external_resources, make_offline
+from maps.extent import flow_area, study_area
 from maps.results import STATES, Results, by_place, county_reduction, finite, read_results
 from networks import Network
 
-#: Box around Liaocheng (lon0, lat0, lon1, lat1) inside which all road edges are drawn.
-LIAOCHENG_BBOX: tuple[float, float, float, float] = (114.8, 35.7, 117.2, 37.3)
-#: Rail and pipeline edges are drawn inside this wider North China box (plus any carrying flow).
-CONTEXT_BBOX: tuple[float, float, float, float] = (110.0, 33.0, 123.5, 42.5)
-LIAOCHENG_CENTRE: tuple[float, float] = (36.45, 115.98)  # lat, lon
+# Road edges are drawn inside the scenario's study area, rail and pipeline edges inside the
+# reach of its flows (maps/extent.py), plus any edge carrying flow.
 SHIPPER_KINDS: frozenset[str] = frozenset({"shipper", "plant"})
 MAX_WIDTH_PX: float = 14.0
 
@@ -611,8 +609,8 @@ def build_map(
     *,
     counties: str | Path | None = None,
     tiles: str | None = None,
-    road_bbox: tuple[float, float, float, float] = LIAOCHENG_BBOX,
-    context_bbox: tuple[float, float, float, float] = CONTEXT_BBOX,
+    road_bbox: tuple[float, float, float, float] | None = None,
+    context_bbox: tuple[float, float, float, float] | None = None,
 ) -> folium.Map:
     """Build the folium map of one run (no file is written).
 
@@ -623,14 +621,15 @@ def build_map(
     network : Network
         The scenario's network (for drawing rail, pipeline and nearby road lines).
     counties : str or Path, optional
-        GeoJSON of Liaocheng's counties (properties ``adcode``, ``name``).
+        GeoJSON of the scenario's counties (properties ``adcode``, ``name``).
     tiles : str, optional
         None: no background tiles; ``"OpenStreetMap"``; or a URL template.
-    road_bbox : tuple
-        Road edges inside this box are drawn, plus the road edges that carry flow.
-    context_bbox : tuple
-        The same for rail and pipeline edges (a wider box: the lines that could serve
-        Liaocheng's flows).
+    road_bbox : tuple, optional
+        Road edges inside this box are drawn, plus the road edges that carry flow;
+        default the scenario's study area (:func:`maps.extent.study_area`).
+    context_bbox : tuple, optional
+        The same for rail and pipeline edges; default the reach of the scenario's flows
+        (:func:`maps.extent.flow_area`): the lines that could serve them.
 
     Returns
     -------
@@ -638,7 +637,13 @@ def build_map(
     """
     links = results.links
     unit = width_unit_t(links)
-    m = folium.Map(location=LIAOCHENG_CENTRE, zoom_start=7, tiles=None, control_scale=True)
+    if road_bbox is None:
+        road_bbox = study_area(results, network, counties)
+    if context_bbox is None:
+        context_bbox = flow_area(results, network)
+    x0, y0, x1, y1 = road_bbox or (73.0, 18.0, 135.0, 54.0)
+    m = folium.Map(location=((y0 + y1) / 2, (x0 + x1) / 2), zoom_start=7, tiles=None,
+                   control_scale=True)
     make_offline(m, title=f"{results.summary.get('title', '')} — 货运方式地图 Modal map")
     _add_tiles(m, tiles)
     Attribution(DATA_ATTRIBUTION).add_to(m)

@@ -40,7 +40,20 @@ def base_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
 def test_every_output_is_written(base_run: dict) -> None:
     names = {p.name for p in base_run["out"].iterdir()}
     assert {"summary.json", "flows.csv", "links.geojson", "bottlenecks.csv", "terminals.csv",
-            "map.html", "report.html"} <= names
+            "map.html", "report.html", "results.gpkg", "flows.xlsx", "terminals.xlsx"} <= names
+
+
+def test_qgis_engine_totals_coal_as_the_summary(base_run: dict) -> None:
+    """GDAL (ogrinfo) opens results.gpkg; coal tonnes after, summed by line-haul mode from
+    a field of the flows layer, are summary.json's; the counties layer holds the 8 units."""
+    from tests.test_exports import ogrinfo, sql_sums
+
+    gpkg = base_run["out"] / "results.gpkg"
+    sums = sql_sums(gpkg, "SELECT line_haul_mode, SUM(tonnes) AS t FROM flows "
+                          "WHERE commodity = 'coal' GROUP BY line_haul_mode")
+    after = base_run["summary"]["by_commodity"]["coal"]["after"]
+    assert sums == pytest.approx({m: t for m, t in after.items() if t > 0})
+    assert "Feature Count: 8" in ogrinfo("-so", str(gpkg), "counties")
 
 
 def test_tonnes_are_conserved(base_run: dict) -> None:
@@ -159,19 +172,32 @@ def other_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
 
 
 @pytest.mark.parametrize("name", ["liaocheng-after-exits", "liaocheng-planned"])
-def test_other_embedded_scenarios_solve(name: str, other_runs: dict) -> None:
+def test_other_embedded_scenarios_solve(name: str, other_runs: dict[str, dict]) -> None:
     assert other_runs[name]["summary"]["status"] == "optimal"
     ids = {r["flow_id"] for r in other_runs[name]["flows"]}
     exited = {"F22", "F23", "F24", "F25", "F26"}  # 鑫华 ore/coke and 东昌焦化 coal
     assert not ids & exited
 
 
-def test_planned_siding_serves_luxi(other_runs: dict) -> None:
-    """With the planned siding, 鲁西's long-haul coal arrives by rail at its own gate."""
-    rows = [r for r in other_runs["liaocheng-planned"]["flows"]
-            if r["destination"] == "shp_luxi" and r["eligible"] == "yes"]
+def test_planned_siding_serves_luxi(other_runs: dict[str, dict]) -> None:
+    """With the planned siding, 鲁西's long-haul coal arrives by rail at its own gate; the
+    siding is 鲁西's own (``users``), so no other shipper's coal passes it."""
+    flows = other_runs["liaocheng-planned"]["flows"]
+    rows = [r for r in flows if r["destination"] == "shp_luxi" and r["eligible"] == "yes"]
     assert rows
     assert all("sdg_luxi" in r["lifts"].split(";") for r in rows), rows
+    others = [r for r in flows if r["shipper"] != "鲁西集团"]
+    assert others and not any("sdg_luxi" in r["lifts"].split(";") for r in others)
+
+
+def test_planned_lines_share_the_before_of_the_scenario_they_extend(
+    other_runs: dict[str, dict],
+) -> None:
+    """liaocheng-planned = after-exits + planned lines only: one "before" for both."""
+    a, b = (other_runs[n]["summary"] for n in ("liaocheng-after-exits", "liaocheng-planned"))
+    for key in ("tonnes", "tkm", "co2_t", "cost_cny"):
+        assert b[key]["before"] == pytest.approx(a[key]["before"], rel=1e-12), key
+    assert b["cost_cny"]["after"] < a["cost_cny"]["after"]  # the lines are used after
 
 
 def test_planned_siding_takes_luxis_trucks_off_the_city_roads(other_runs: dict) -> None:
