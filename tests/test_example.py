@@ -41,7 +41,7 @@ def test_the_example_runs_and_the_rule_holds(dezhou: dict) -> None:
     s = dezhou["summary"]
     assert s["status"] == "optimal" and s["policy"]["shortfall_t"] == 0
     assert s["policy"]["eligible_flows"] >= 4
-    assert s["tonnes"]["after"]["road"] < s["tonnes"]["before"]["road"]
+    assert s["states"]["with_rule"]["tonnes"]["road"] < s["states"]["baseline"]["tonnes"]["road"]
     for r in dezhou["flows"]:
         if r["eligible"] == "yes":
             assert r["compliant"] == "yes" and r["line_haul_mode"] == "rail", r

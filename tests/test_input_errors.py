@@ -91,8 +91,8 @@ def test_a_commodity_given_by_its_name_is_the_commodity(tmp_path: Path, name: st
     out = tmp_path / "out"
     assert main(["run", str(toml), "--out", str(out), "--no-maps"]) == 0
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    assert set(s["by_commodity"]) == {"coal"}
-    assert s["tonnes"]["after"]["rail"] == pytest.approx(1000)  # eligible under the rule
+    assert set(s["states"]["with_rule"]["by_commodity"]) == {"coal"}
+    assert s["states"]["with_rule"]["tonnes"]["rail"] == pytest.approx(1000)  # eligible: the rule
 
 
 def test_the_rule_takes_commodity_names_too(tmp_path: Path) -> None:

@@ -51,7 +51,7 @@ def test_qgis_engine_totals_coal_as_the_summary(base_run: dict) -> None:
     gpkg = base_run["out"] / "results.gpkg"
     sums = sql_sums(gpkg, "SELECT line_haul_mode, SUM(tonnes) AS t FROM flows "
                           "WHERE commodity = 'coal' GROUP BY line_haul_mode")
-    after = base_run["summary"]["by_commodity"]["coal"]["after"]
+    after = base_run["summary"]["states"]["with_rule"]["by_commodity"]["coal"]
     assert sums == pytest.approx({m: t for m, t in after.items() if t > 0})
     assert "Feature Count: 8" in ogrinfo("-so", str(gpkg), "counties")
 
@@ -196,8 +196,10 @@ def test_planned_lines_share_the_before_of_the_scenario_they_extend(
     """liaocheng-planned = after-exits + planned lines only: one "before" for both."""
     a, b = (other_runs[n]["summary"] for n in ("liaocheng-after-exits", "liaocheng-planned"))
     for key in ("tonnes", "tkm", "co2_t", "cost_cny"):
-        assert b[key]["before"] == pytest.approx(a[key]["before"], rel=1e-12), key
-    assert b["cost_cny"]["after"] < a["cost_cny"]["after"]  # the lines are used after
+        got, want = b["states"]["baseline"][key], a["states"]["baseline"][key]
+        assert got == pytest.approx(want, rel=1e-12), key
+    # the lines are used with the rule
+    assert b["states"]["with_rule"]["cost_cny"] < a["states"]["with_rule"]["cost_cny"]
 
 
 def test_planned_siding_takes_luxis_trucks_off_the_city_roads(other_runs: dict) -> None:

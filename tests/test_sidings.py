@@ -119,12 +119,15 @@ def test_planned_lines_leave_the_before_picture_alone(tmp_path: Path) -> None:
                      tmp_path / "b" / "out")
     s_have, _ = _run(_scenario(tmp_path / "c", _siding(gate="g_steel", status="existing"),
                                extra_flows=rail_flow), tmp_path / "c" / "out")
+    base_plan, base_none = s_plan["states"]["baseline"], s_none["states"]["baseline"]
     for key in ("tonnes", "tkm", "co2_t", "cost_cny"):
-        assert s_plan[key]["before"] == pytest.approx(s_none[key]["before"]), key
+        assert base_plan[key] == pytest.approx(base_none[key]), key
     # an existing siding is part of "before": F4 reaches the works by rail to its gate
     # instead of 55 km of road from t_east, which the test above would catch
-    assert s_have["tkm"]["before"]["road"] < s_none["tkm"]["before"]["road"] - 500 * 40
-    assert s_plan["cost_cny"]["after"] < s_none["cost_cny"]["after"] - 1000 * 50 * 0.4
+    have = s_have["states"]["baseline"]["tkm"]["road"]
+    assert have < base_none["tkm"]["road"] - 500 * 40
+    with_plan = s_plan["states"]["with_rule"]["cost_cny"]
+    assert with_plan < s_none["states"]["with_rule"]["cost_cny"] - 1000 * 50 * 0.4
 
 
 HSR = _feature([(115.5, 36.05), (116.5, 36.05)], freight=False, name="某高铁")
