@@ -20,7 +20,15 @@ if str(ROOT) not in sys.path:  # `data` is not an installed package; plain `pyte
     sys.path.insert(0, str(ROOT))
 
 from data.derive.counties import SEATS  # noqa: E402
-from data.derive.osm_scgraph import chain_km, contract_chains, parse_neighbours  # noqa: E402
+from data.derive.junctions import plan_joins  # noqa: E402
+from data.derive.osm_scgraph import (  # noqa: E402
+    _TOPOLOGY_ROWS,
+    chain_km,
+    contract_chains,
+    parse_neighbours,
+)
+from networks.io import read_line_layer  # noqa: E402
+from networks.topology import check_features  # noqa: E402
 
 DATA = ROOT / "data"
 BBOX = (105.0, 33.0, 123.0, 41.0)
@@ -82,6 +90,38 @@ def test_counties() -> None:
         poly = shape(f["geometry"])
         assert poly.is_valid
         assert poly.contains(Point(lon, lat)), f"{name} does not contain its seat"
+
+
+# ---------------------------------------------------------------------- topology
+def _documented_topology() -> dict[str, dict[str, int]]:
+    """The 'after' columns of the topology table in data/north_china/README.md."""
+    text = (DATA / "north_china" / "README.md").read_text(encoding="utf-8")
+    rows = [line.strip("|").split("|") for line in text.splitlines() if line.startswith("| ")]
+    modes = [c.strip().split()[0] for c in rows[0][1::2]]  # "rail before", "rail after", ..
+    key_of = {label: key for key, label in _TOPOLOGY_ROWS}
+    out: dict[str, dict[str, int]] = {m: {} for m in modes}
+    for cells in rows[1:]:
+        key = key_of[cells[0].strip()]
+        for m, after in zip(modes, cells[2::2], strict=True):
+            out[m][key] = int(after.strip().replace(",", ""))
+    return out
+
+
+@pytest.mark.parametrize("mode", ["rail", "road"])
+def test_topology_of_the_shipped_layers(mode: str) -> None:
+    """networks.topology on the shipped layers gives the counts their README states, and
+    every dead end still within 150 m of another line is one the junction rule leaves,
+    for the reason it gives (nothing is left to join)."""
+    features = read_line_layer(DATA / "north_china" / f"{mode}.geojson.gz", mode=mode)
+    report = check_features(features)
+    counts = report.counts()
+    print(mode, counts)
+    documented = _documented_topology()[mode]
+    assert {k: counts[k] for k in documented} == documented
+    chains = [[(float(x), float(y)) for x, y in f.parts[0].coords] for f in features]
+    joins, left = plan_joins(chains)
+    assert joins == []
+    assert {p for p, _ in left} == {(m.lon, m.lat) for m in report.near_misses}
 
 
 # --------------------------------------------------------------- reproducibility

@@ -445,6 +445,17 @@ def write_geojson_gz(
         gz.write(text.encode("utf-8"))
 
 
+def topology_counts(chains: Sequence[Chain], lengths: Sequence[float]) -> dict[str, int]:
+    """The counts of :func:`networks.topology.check_lines` on the chains (default
+    thresholds: dead ends within 150 m of another line, length over 1.5x, segments over
+    50 km)."""
+    from shapely import LineString
+
+    from networks.topology import check_lines
+
+    return check_lines([LineString(c) for c in chains], length_km=list(lengths)).counts()
+
+
 def derive_layer(
     mode: str,
     out_dir: Path,
@@ -452,8 +463,11 @@ def derive_layer(
     *,
     max_mb: float = 5.0,
     force_tolerance: float | None = None,
+    near_m: float = 150.0,
 ) -> dict:
     """Derive, write and check one layer; return the figures to print."""
+    from data.derive.junctions import join_dead_ends
+
     t0 = time.perf_counter()
     version = metadata.version("scgraph-data")
     src = SOURCES[mode]
@@ -464,6 +478,19 @@ def derive_layer(
     del entries, nodes
     chains = contract_chains(adjacency, coords)
     geod = _geod()
+    contracted_features = len(chains)
+    before = topology_counts(chains, [chain_stated_km(c, stated_pairs, geod=geod) for c in chains])
+    joins: list = []
+    left: list = []
+    if near_m > 0:
+        chains, stated_pairs, joins, left = join_dead_ends(
+            chains, stated_pairs, near_m=near_m, geod=geod
+        )
+    connectors_km = sum(
+        chain_km([j.dead_end, j.point], geod=geod)
+        for j in joins
+        if j.point != j.dead_end and j.cut_back_from is None
+    )
     kms = [chain_km(c, geod=geod) for c in chains]
     total_km = sum(kms)
 
@@ -514,6 +541,7 @@ def derive_layer(
         "source": source,
         "nodes_in_bbox": len(coords),
         "edges_in_bbox": n_edges,
+        "features_contracted": contracted_features,
         "features": len(written),
         "vertices": sum(len(c) for c in written),
         "km_contracted": total_km,
@@ -525,12 +553,44 @@ def derive_layer(
         "file": str(path),
         "size_mb": path.stat().st_size / 1e6,
         "read_s": t_read,
-        "run_s": time.perf_counter() - t0,
+        "near_m": near_m,
+        "joins": len(joins),
+        "joins_on_line": sum(j.point == j.dead_end for j in joins),
+        "connectors_km": connectors_km,
+        "cut_back": sum(j.cut_back_from is not None for j in joins),
+        "left_stub": sum(why == "stub" for _, why in left),
+        "left_third": sum(why == "third line" for _, why in left),
+        "topology_before": before,
+        "topology_after": topology_counts(written, lengths),
         **checks,
     }
+    result["run_s"] = time.perf_counter() - t0
     if mode == "rail":
         result["near_liaocheng"] = rail_near_liaocheng(written)
     return result
+
+
+_TOPOLOGY_ROWS = (
+    ("dead_ends", "dead ends"),
+    ("near_miss_dead_ends", "dead ends within 150 m of another line, not joined"),
+    ("crossings", "line pairs crossing without a shared vertex"),
+    ("overlaps", "line pairs sharing a stretch"),
+    ("self_intersections", "lines crossing themselves"),
+    ("length_mismatches", "length_km over 1.5x or under 1/1.5 of the geometry"),
+    ("long_segments", "straight segments over 50 km"),
+)
+
+
+def topology_table(results: Sequence[dict]) -> list[str]:
+    """Markdown rows: each topology count before and after the junction fix, per layer."""
+    head = "| | " + " | ".join(f"{r['mode']} before | {r['mode']} after" for r in results) + " |"
+    rows = [head, "|---|" + "---:|" * (2 * len(results))]
+    for key, label in _TOPOLOGY_ROWS:
+        cells = " | ".join(
+            f"{r['topology_before'][key]:,} | {r['topology_after'][key]:,}" for r in results
+        )
+        rows.append(f"| {label} | {cells} |")
+    return rows
 
 
 def _write_sidecar(out_dir: Path, results: list[dict]) -> None:
@@ -546,8 +606,17 @@ def _write_sidecar(out_dir: Path, results: list[dict]) -> None:
     for r in results:
         lines.append(
             f"- `{Path(r['file']).name}`: {r['features']:,} LineStrings, "
-            f"{r['km_written']:,.0f} km, from {r['source']}."
+            f"{r['km_written']:,.0f} km of geometry ({r['length_km_written']:,.0f} km as "
+            f"`length_km`), from {r['source']}; {r['joins']:,} dead ends joined to a line "
+            f"within {r['near_m']:g} m ({r['connectors_km']:.1f} km of connectors added)."
         )
+    lines += [
+        "",
+        "Topology (`networks.topology`, as `freight networks --check` reports it), before "
+        "and after the junction fix (rule: `data/derive/junctions.py`):",
+        "",
+        *topology_table(results),
+    ]
     (out_dir / "README.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -575,6 +644,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help="force this simplify tolerance in degrees (0 = none)",
     )
+    ap.add_argument(
+        "--near-m",
+        type=float,
+        default=150.0,
+        help="join dead ends within this many metres of another line (0 = none; "
+        "default %(default)s, see data/derive/junctions.py)",
+    )
     args = ap.parse_args(argv)
     try:
         bbox = tuple(float(v) for v in args.bbox.split(","))
@@ -586,7 +662,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     for mode in args.modes.split(","):
         if mode not in SOURCES:
             ap.error(f"unknown mode {mode!r}; allowed: {', '.join(SOURCES)}")
-        r = derive_layer(mode, args.out, bbox, max_mb=args.max_mb, force_tolerance=args.tolerance)  # type: ignore[arg-type]
+        r = derive_layer(
+            mode, args.out, bbox, max_mb=args.max_mb, force_tolerance=args.tolerance,  # type: ignore[arg-type]
+            near_m=args.near_m,
+        )
         results.append(r)
         print(f"[{mode}] {r['source']}")
         print(f"  in bbox: {r['nodes_in_bbox']:,} nodes, {r['edges_in_bbox']:,} edges")
@@ -605,6 +684,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"({100 * (r['length_km_written'] / r['km_written'] - 1):+.1f} % vs geometry; "
             f"the source states {r['km_stated_by_source']:,.1f} km for its edges in the bbox)"
         )
+        print(
+            f"  junctions: {r['joins']:,} dead ends joined to a line within {r['near_m']:g} m "
+            f"({r['joins_on_line']:,} on the line itself, {r['cut_back']:,} overshooting it "
+            f"cut back, the rest by {r['connectors_km']:.1f} km of connectors); "
+            f"left: {r['left_stub']:,} stubs "
+            f"beside the line they hang from, {r['left_third']:,} whose junction would fall "
+            f"on a third line's vertex; "
+            f"features {r['features_contracted']:,} -> {r['features']:,}"
+        )
+        b, a = r["topology_before"], r["topology_after"]
+        print("  topology before -> after: " + "; ".join(
+            f"{k} {b[k]:,} -> {a[k]:,}" for k, _ in _TOPOLOGY_ROWS))
         print(f"  features sharing both ends with another: {r['parallel_features']:,}")
         print(
             f"  components: {r['components']:,}; "
