@@ -415,12 +415,6 @@ def _add_tiles(m: folium.Map, tiles: str | None) -> None:
                          control=False).add_to(m)  # fmt: skip
 
 
-DATA_ATTRIBUTION = (
-    "路网 networks © OpenStreetMap contributors (ODbL, via scgraph-data); "
-    "矿/厂/管道 mines, plants, pipelines: Global Energy Monitor (CC BY 4.0)"
-)
-
-
 def build_map(
     results: Results,
     network: Network,
@@ -457,7 +451,7 @@ def build_map(
     m = folium.Map(location=LIAOCHENG_CENTRE, zoom_start=7, tiles=None, control_scale=True)
     make_offline(m, title=f"{results.summary.get('title', '')} — 货运方式地图 Modal map")
     _add_tiles(m, tiles)
-    Attribution(DATA_ATTRIBUTION).add_to(m)
+    Attribution(st.DATA_ATTRIBUTION).add_to(m)
     groups = {k: folium.FeatureGroup(name=v, show=(k != "before")) for k, v in LAYER_NAMES.items()}
 
     shading: list[dict[str, Any]] = []
