@@ -30,8 +30,9 @@ geometry cannot tell the others apart.
 
 Lengths: the split edge's length (the source's km) is shared between its pieces in
 proportion to their geodesic lengths, so it is unchanged; a connector, which the
-source does not have, gets its geodesic length. After the joins the chains are
-contracted again, so every feature still runs between points of degree other than 2.
+source does not have, gets its geodesic length; a cut-back edge keeps its share of its
+km. After the joins the chains are contracted again, so every feature still runs between
+points of degree other than 2.
 """
 
 from __future__ import annotations
@@ -113,15 +114,15 @@ def plan_joins(
         p = own[0] if m.end == 0 else own[-1]
         if p in touched:  # an earlier join reached it: no longer a dead end
             continue
+        neighbour = own[1] if m.end == 0 else own[-2]
         target = chains[m.target]
         q = (round(m.point[0], decimals), round(m.point[1], decimals))
-        if q == (own[1] if m.end == 0 else own[-2]):
+        if q == neighbour:
             left.append((p, "stub"))  # the junction is the dead end's own neighbour
             continue
         if q in gone or (q != p and q in vertices and q not in set(target)):
             left.append((p, "third line"))
             continue
-        neighbour = own[1] if m.end == 0 else own[-2]
         _, _, off_km = nearest_on_polyline(np.array([neighbour, p]), q[0], q[1])
         overshoot = q != p and off_km * 1000.0 <= OVERSHOOT_M
         joins.append(Join(p, m.target, m.segment, m.t, q, m.distance_m,
