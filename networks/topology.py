@@ -179,15 +179,15 @@ class TopologyReport:
 
 
 # ------------------------------------------------------------------ the five checks
-def _ends(lines: Sequence[LineString]) -> tuple[np.ndarray, np.ndarray]:
-    """End points ``(2n, 2)`` (start of line i at 2i, its end at 2i+1) and their coords."""
+def _ends(lines: Sequence[LineString]) -> np.ndarray:
+    """End points ``(2n, 2)``: the start of line i at row 2i, its end at row 2i + 1."""
     xy, idx = shapely.get_coordinates(np.asarray(lines, dtype=object), return_index=True)
     counts = np.bincount(idx, minlength=len(lines))
     stop = np.cumsum(counts)
     ends = np.empty((2 * len(lines), 2))
     ends[0::2] = xy[stop - counts]
     ends[1::2] = xy[stop - 1]
-    return ends, xy
+    return ends
 
 
 def end_clusters(lines: Sequence[LineString], *, snap_m: float = SNAP_M) -> np.ndarray:
@@ -196,8 +196,7 @@ def end_clusters(lines: Sequence[LineString], *, snap_m: float = SNAP_M) -> np.n
     each other, directly or through a chain of others, share a label."""
     if len(lines) == 0:
         return np.zeros(0, dtype=np.int64)
-    ends, _ = _ends(lines)
-    return np.asarray(_cluster_points(ends, snap_m), dtype=np.int64)
+    return np.asarray(_cluster_points(_ends(lines), snap_m), dtype=np.int64)
 
 
 def dead_ends(lines: Sequence[LineString], *, snap_m: float = SNAP_M) -> np.ndarray:
@@ -210,7 +209,9 @@ def dead_ends(lines: Sequence[LineString], *, snap_m: float = SNAP_M) -> np.ndar
 
 
 @dataclass(frozen=True)
-class _Miss:
+class Miss:
+    """A near-miss dead end by index (what :func:`find_near_misses` finds)."""
+
     line: int
     end: int  # 0 start, 1 end
     target: int
@@ -222,7 +223,7 @@ class _Miss:
 
 def find_near_misses(
     lines: Sequence[LineString], *, snap_m: float = SNAP_M, near_m: float = NEAR_M
-) -> list[_Miss]:
+) -> list[Miss]:
     """Every dead end within ``near_m`` of another line, with the nearest point on it.
 
     Returns
@@ -245,7 +246,7 @@ def find_near_misses(
     dead = dead_ends(lines, snap_m=snap_m)
     if len(dead) == 0:
         return []
-    ends, _ = _ends(lines)
+    ends = _ends(lines)
     pts = ends[dead]
     geoms = np.asarray(lines, dtype=object)
     tree = shapely.STRtree(geoms)
@@ -253,7 +254,7 @@ def find_near_misses(
     lat_max = min(float(np.abs(pts[:, 1]).max()), 89.0)
     deg = near_m / 1000.0 / (111.32 * math.cos(math.radians(lat_max))) * 1.01
     qi, li = tree.query(shapely.points(pts), predicate="dwithin", distance=deg)
-    best: dict[int, _Miss] = {}
+    best: dict[int, Miss] = {}
     for q, j in zip(qi.tolist(), li.tolist(), strict=True):
         k_end = int(dead[q])
         own = k_end // 2
@@ -269,7 +270,7 @@ def find_near_misses(
             continue
         old = best.get(k_end)
         if old is None or (d, j) < (old.distance_m, old.target):
-            best[k_end] = _Miss(own, k_end % 2, j, seg, float(t), (qx, qy), d)
+            best[k_end] = Miss(own, k_end % 2, j, seg, float(t), (qx, qy), d)
     return sorted(best.values(), key=lambda m: (m.distance_m, m.line, m.end))
 
 
@@ -294,7 +295,7 @@ def find_crossings(
             pairs[pair] = kind
     if not pairs:
         return []
-    ends, _ = _ends(lines)
+    ends = _ends(lines)
     labels = end_clusters(lines, snap_m=snap_m)
     out = []
     for (i, j), kind in sorted(pairs.items()):
