@@ -41,6 +41,8 @@ def _cmd_networks(args: argparse.Namespace) -> int:
     from freight.progress import Progress
     from networks.routing import summarize
 
+    if args.check:
+        return _check_networks(args)
     progress = Progress(None if args.json else sys.stderr)
     _, network = _load(_scenario_arg(args.scenario), progress)
     summary = summarize(network)
@@ -56,6 +58,23 @@ def _cmd_networks(args: argparse.Namespace) -> int:
     for m in summary.get("rail_lines", []):
         gaps = f", {len(m['gaps'])} gap(s) left untagged" if m.get("gaps") else ""
         print(f"  {m['name']:<12} {m['matched_km']:>8,.0f} km  ratio {m['ratio']:.2f}{gaps}")
+    return 0
+
+
+def _check_networks(args: argparse.Namespace) -> int:
+    """``freight networks --check``: the topology of the scenario's line layers, as read
+    (no network is built)."""
+    from freight.scenario import load_scenario
+    from networks.topology import check_config, format_reports
+
+    config = load_scenario(_scenario_arg(args.scenario)).network
+    reports = check_config(config, near_m=args.near_m)
+    if args.json:
+        print(json.dumps({m: r.to_dict() for m, r in reports.items()}, ensure_ascii=False))
+        return 0
+    sources = {m: str(getattr(config, m)) for m in reports}
+    for line in format_reports(reports, sources=sources, examples=args.examples):
+        print(line)
     return 0
 
 
@@ -235,6 +254,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("networks", help="per mode: nodes, edges, km, components")
     p.add_argument("scenario", nargs="?", help=_SCENARIO_HELP)
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="check the topology of the scenario's road, rail and pipeline layers instead: "
+        "dead ends near a line they do not join, crossings without a junction, "
+        "self-intersections, length_km far from the geometry, long straight segments",
+    )
+    p.add_argument("--near-m", type=float, default=150.0, metavar="M",
+                   help="with --check: list dead ends within M metres of a line (default 150)")
+    p.add_argument("--examples", type=int, default=5, metavar="N",
+                   help="with --check: print the worst N of each finding (default 5)")
     p.set_defaults(func=_cmd_networks)
 
     p = sub.add_parser("route", help="shortest distance between two places")

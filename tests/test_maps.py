@@ -312,7 +312,7 @@ def test_road_network_simplified_and_bounded() -> None:
 
 def test_map_credits_openstreetmap_and_gem(rendered: dict) -> None:
     """ODbL: a map made from the OSM-derived layers must say © OpenStreetMap contributors."""
-    from maps.modal_map import DATA_ATTRIBUTION
+    from maps._style import DATA_ATTRIBUTION
 
     html = rendered["html"]
     assert "© OpenStreetMap contributors" in DATA_ATTRIBUTION

