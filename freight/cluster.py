@@ -56,7 +56,7 @@ def dask_client(address: str | None = None, *, workers: int | None = None) -> It
         n_workers=workers or local_workers(),
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        dashboard_address="127.0.0.1:0",  # an HTTP server starts anyway: never on a fixed port
         host="127.0.0.1",
     )
     try:
