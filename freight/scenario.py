@@ -484,6 +484,16 @@ def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
     }
 
 
+def scenario_inputs(scenario: Scenario) -> list[str]:
+    """Every file a run of ``scenario`` reads (layers, tables, counties), for the result
+    folder's guard: a folder holding one of them is never replaced."""
+    net = scenario.network
+    files = [net.road, net.rail, net.pipeline, net.rail_lines, net.rail_line_stations,
+             *net.places, *net.extra_lines, scenario.counties, scenario.flows_file,
+             scenario.commodities_file]  # fmt: skip
+    return [str(f) for f in files if f]
+
+
 def scenario_parameters(scenario: Scenario) -> dict[str, dict[str, object]]:
     """Every parameter in effect, ``{dotted key: {"value", "unit", "source"}}``.
 
