@@ -18,6 +18,8 @@ from pathlib import Path
 import folium
 from branca.element import Element, Figure
 
+from maps._escape import html_text
+
 STATIC_DIR: Path = Path(__file__).parent / "static"
 LEAFLET_DIR: Path = STATIC_DIR / "leaflet-1.9.4"
 LEAFLET_VERSION: str = "1.9.4"
@@ -60,7 +62,7 @@ def make_offline(m: folium.Map, *, title: str | None = None) -> folium.Map:
     m : folium.Map
         The map, before it is rendered. Only this instance is changed.
     title : str, optional
-        Page ``<title>``.
+        Page ``<title>`` (plain text: escaped here).
 
     Returns
     -------
@@ -72,7 +74,7 @@ def make_offline(m: folium.Map, *, title: str | None = None) -> folium.Map:
     fig = m.get_root()
     assert isinstance(fig, Figure)
     if title is not None:
-        fig.title = title
+        fig.title = html_text(title)  # branca writes it into <title> as it is
     fig.header.add_child(Element('<meta charset="utf-8">'), name="meta_charset", index=0)
     fig.header.add_child(
         Element("<style>" + _safe_script(leaflet_css()) + "</style>"), name="leaflet_css"

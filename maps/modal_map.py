@@ -22,6 +22,7 @@ import shapely
 from shapely.geometry import LineString, box
 
 from maps import _style as st
+from maps._escape import Tooltip  # folium's puts its text in a JS template literal
 from maps._legend import Attribution, HtmlPopup, Legend, legend_html
 from maps.assets import external_resources, make_offline
 from maps.results import Results, by_place, county_reduction, finite, read_results
@@ -507,19 +508,19 @@ def build_map(
     for b in bind_points:
         folium.CircleMarker(
             location=(b["lat"], b["lon"]), radius=10, color=st.BOTTLENECK_COLOUR, weight=3,
-            fill=True, fill_color="#ffffff", fill_opacity=0.3, tooltip=folium.Tooltip(b["tip"]),
+            fill=True, fill_color="#ffffff", fill_opacity=0.3, tooltip=Tooltip(b["tip"]),
         ).add_to(groups["bottlenecks"])  # fmt: skip
 
     for t in terminal_markers(results.terminals):
         folium.CircleMarker(
             location=(t["lat"], t["lon"]), radius=t["radius"], color="#404040", weight=1,
-            fill=True, fill_color=t["colour"], fill_opacity=0.85, tooltip=folium.Tooltip(t["tip"]),
+            fill=True, fill_color=t["colour"], fill_opacity=0.85, tooltip=Tooltip(t["tip"]),
         ).add_to(groups["terminals"])  # fmt: skip
 
     for s in shipper_markers(network, results.flows):
         marker = folium.CircleMarker(
             location=(s["lat"], s["lon"]), radius=6, color="#000000", weight=2, fill=True,
-            fill_color="#ffffff", fill_opacity=1.0, tooltip=folium.Tooltip(s["tooltip"]),
+            fill_color="#ffffff", fill_opacity=1.0, tooltip=Tooltip(s["tooltip"]),
         ).add_to(groups["shippers"])  # fmt: skip
         marker.add_child(HtmlPopup(s["popup"], max_width=420))
 
