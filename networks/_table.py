@@ -82,8 +82,6 @@ class EdgeTable:
         ... read forwards (True) or backwards to run from the smaller node id to the larger.
     length : numpy.ndarray
         ``length_km`` (or the chosen weight) of each edge.
-    geo : numpy.ndarray, optional
-        Geodesic km of each edge's geometry (for :data:`KM_AT`; computed when needed).
     src : list of dict
         Per edge, the attribute dict it is made from (``weight`` and ``geometry`` are
         replaced); edges of one feature may share one dict.
@@ -106,7 +104,6 @@ class EdgeTable:
     length: np.ndarray
     src: list[dict[str, Any]]
     key: np.ndarray
-    geo: np.ndarray | None = None  # geodesic km of each edge (computed when None)
     node_attrs: list[dict[str, Any]] | None = None
     adjacency: tuple[list[int], list[int], list[int]] | None = None
     weight: str = "length_km"
@@ -265,6 +262,7 @@ def contract(t: EdgeTable, *, keep: Collection[int] = ()) -> nx.Graph:
     out_src = [p[1][0] for p in paths[:n_single]]
     out_len = [length[e] for e in out_src]
     out_marks: dict[int, tuple] = {}  # output edge -> KM_AT marks, in traversal order
+    geo: list[float] = []  # geodesic km of every edge, computed at the first merge
     piece_e = list(out_src)
     piece_p = list(out_a)  # node position the piece is traversed from
     piece_q = list(out_b)
@@ -296,7 +294,9 @@ def contract(t: EdgeTable, *, keep: Collection[int] = ()) -> nx.Graph:
                 for ei in edges[i:j]:
                     total += float(length[ei])
                 out_len.append(total)
-                marks = _merged_marks(t, edges[i:j], length)
+                if not geo:
+                    geo = _geodesic_of_edges(t)
+                marks = _merged_marks(t, edges[i:j], length, geo)
                 if marks:
                     out_marks[k] = marks
             for r in range(i, j):
@@ -333,21 +333,26 @@ def contract(t: EdgeTable, *, keep: Collection[int] = ()) -> nx.Graph:
     return H
 
 
-def _merged_marks(t: EdgeTable, edges: list[int], length: list[Any]) -> tuple:
+def _geodesic_of_edges(t: EdgeTable) -> list[float]:
+    """Geodesic km of every edge's geometry (as stored), in one vectorised call."""
+    from networks.io import _geodesic_km_flat  # (io does not import this module)
+
+    n = (t.stop - t.start).astype(np.int64)
+    which = np.repeat(np.arange(len(n)), n)
+    pos = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+    coords = t.xy[np.asarray(t.start, dtype=np.int64)[which] + pos]
+    return _geodesic_km_flat(coords, which, len(n)).tolist()  # type: ignore[no-any-return]
+
+
+def _merged_marks(t: EdgeTable, edges: list[int], length: list[Any], geo: list[float]) -> tuple:
     """:data:`KM_AT` marks of an edge merged from ``edges`` (in traversal order): the
     vertex and km at every joint, when spreading the summed km by geodesic length would
     misplace a joint by more than :data:`MARK_TOL_KM`; else ``()``."""
-    from networks.io import geodesic_km  # (io does not import this module)
-
     n = [int(t.stop[e] - t.start[e]) for e in edges]
-    if t.geo is not None:
-        geo = [float(t.geo[e]) for e in edges]
-    else:
-        geo = [geodesic_km(t.xy[t.start[e]:t.stop[e]]) for e in edges]
     km = g = 0.0
     at = 0
     joints = []
-    for e, n_e, g_e in zip(edges, n, geo, strict=True):
+    for e, n_e, g_e in zip(edges, n, [geo[e] for e in edges], strict=True):
         km += float(length[e])
         g += g_e
         at += n_e - 1

@@ -359,7 +359,6 @@ def build_table(
     stop = np.cumsum(counts)
     start = stop - counts
     lengths = _geodesic_km_flat(xy, pidx, npart)
-    geo = lengths  # geodesic km of each part (lengths become the given km below)
     given_a = np.asarray(given, dtype=float)
     has_len = ~np.isnan(given_a[owner])
     if has_len.any():
@@ -398,10 +397,9 @@ def build_table(
     e_start, e_stop = start[e_part], stop[e_part]
     e_fwd = u[~dup] < v[~dup]
     e_len = lengths[e_part]
-    e_geo = geo[e_part]
     new_xy: list[tuple[float, float]] = []
     extra_xy: list[np.ndarray] = []
-    rows: list[tuple[int, int, int, int, int, bool, float, float]] = []
+    rows: list[tuple[int, int, int, int, int, bool, float]] = []
     base = len(xy)
     for k in k_ok[dup].tolist():
         a_, b_ = int(u_all[k]), int(v_all[k])
@@ -412,7 +410,7 @@ def build_table(
         (ca, la), (cb, lb), q = la_lb
         new_xy.append(q)
         for sub, (p0, p1, c, ln) in enumerate(((a_, w, ca, la), (w, b_, cb, lb))):
-            rows.append((k, sub, min(p0, p1), max(p0, p1), base, p0 < p1, ln, geodesic_km(c)))
+            rows.append((k, sub, min(p0, p1), max(p0, p1), base, p0 < p1, ln))
             extra_xy.append(c)
             base += len(c)
     if rows:
@@ -428,12 +426,10 @@ def build_table(
         e_stop = np.concatenate([e_stop, r_start + r_len])
         e_fwd = np.concatenate([e_fwd, [r[5] for r in rows]]).astype(bool)
         e_len = np.concatenate([e_len, [r[6] for r in rows]])
-        e_geo = np.concatenate([e_geo, [r[7] for r in rows]])
         xy = np.vstack([xy, *extra_xy])
         order = np.lexsort((e_sub, e_part))
         e_part, e_u, e_v = e_part[order], e_u[order], e_v[order]
         e_start, e_stop, e_fwd, e_len = e_start[order], e_stop[order], e_fwd[order], e_len[order]
-        e_geo = e_geo[order]
     graph["next_node"] = next_node
     # nodes: end-point clusters in order of first appearance, then the split nodes;
     # clusters left with no edge (only self-loops) are dropped
@@ -451,7 +447,7 @@ def build_table(
     return EdgeTable(
         graph=graph, node_ids=node_ids, node_xy=node_xy, u=e_u, v=e_v, xy=xy,
         start=e_start, stop=e_stop, fwd=e_fwd, length=e_len,
-        src=[templates[j] for j in feat.tolist()], key=fkey[feat], geo=e_geo,
+        src=[templates[j] for j in feat.tolist()], key=fkey[feat],
     )
 
 
