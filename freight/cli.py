@@ -59,6 +59,8 @@ def _scenario_arg(value: str | None) -> Path:
     path = Path(value) if value else default_scenario()
     if not path.exists():
         raise InputError(str(path), "file", "SCENARIO", "file not found")
+    if not path.is_file():  # a folder, a pipe or a device: never read (a FIFO would hang)
+        raise InputError(str(path), "file", "SCENARIO", "not a regular file")
     return path
 
 
@@ -111,7 +113,7 @@ def _cmd_route(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from freight.scenario import validate
+    from freight.checks import validate
 
     problems = validate(_scenario_arg(args.scenario))
     if problems:
@@ -159,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help='print {"km", "mode", "lines"}')
     p.set_defaults(func=_cmd_route)
 
-    p = sub.add_parser("validate", help="list every problem in a scenario at once")
+    p = sub.add_parser("validate", help="every check run makes before solving, all at once")
     p.add_argument("scenario", nargs="?", help="scenario TOML (default: embedded Liaocheng)")
     p.set_defaults(func=_cmd_validate)
 

@@ -9,7 +9,7 @@ once per scenario.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -119,20 +119,13 @@ def _run(
     progress: Progress,
 ) -> RunResult:
     """Solve ``scenario`` and write its result into ``folder`` (see :func:`run`)."""
-    from freight.network_view import MultimodalGraph
+    from freight.checks import prepare
     from freight.outputs import write_results
-    from freight.scenario import build_problem, scenario_parameters
+    from freight.scenario import scenario_parameters
     from freight.solve import baseline, solve, solve_policy_off
-    from networks import load_network
 
-    with progress.step("building networks (cached after the first run)"):
-        network = load_network(scenario.network)
-    with progress.step("reading flows and checking them against the network"):
-        problem = build_problem(scenario, network)
-        if solver:
-            problem = replace(problem, solver=solver)
-    with progress.step("expanding the multimodal graph"):
-        graph = MultimodalGraph(problem.network, problem.costs)
+    # every check before solving (freight validate makes the same ones)
+    network, problem, graph = prepare(scenario, solver=solver, progress=progress)
     with progress.step(f"solving with the rule ({problem.policy.enforcement})"):
         solution = solve(problem, graph=graph, export_lp=export_lp)
 

@@ -86,6 +86,9 @@ def read_table(
         a short row's missing cells are ``""``.
     """
     name = label or str(path)
+    if Path(path).exists() and not Path(path).is_file():  # a FIFO or a device never ends
+        errors.append(InputError(name, "file", "(file)", "not a regular file; give a file"))
+        return []
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except FileNotFoundError:

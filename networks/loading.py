@@ -179,15 +179,18 @@ def read_extra_lines(file: str) -> list[tuple[str, str, Any]]:
 
     import pyogrio
 
-    from networks.io import check_file, gdal_name
+    from networks.io import check_file, gdal_name, one_layer
 
     err = check_file(file)
+    if err is not None:
+        raise InputErrors([err])
+    layer, err = one_layer(file, wanted="extra_lines")
     if err is not None:
         raise InputErrors([err])
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            gdf = pyogrio.read_dataframe(gdal_name(file))
+            gdf = pyogrio.read_dataframe(gdal_name(file), layer=layer)
     except Exception as exc:
         raise InputErrors([InputError(file, "file", "format", f"cannot read: {exc}")]) from None
     if "mode" not in gdf.columns:
