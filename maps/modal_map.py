@@ -24,7 +24,7 @@ from shapely.geometry import LineString, box
 from maps import _style as st
 from maps._escape import Tooltip  # folium's puts its text in a JS template literal
 from maps._legend import Attribution, HtmlPopup, Legend, legend_html
-from maps.assets import external_resources, make_offline
+from maps.assets import external_resources, make_offline, stable_ids
 from maps.results import Results, by_place, county_reduction, finite, read_results
 from networks import Network
 
@@ -575,6 +575,8 @@ def render_map(
     """
     results = read_results(result_dir)
     m = build_map(results, network, counties=counties, tiles=tiles)
+    # the same page for the same scenario: element ids from the scenario, not at random
+    stable_ids(m.get_root(), seed=f"map.html {results.summary.get('scenario', '')}")
     html = m.get_root().render()
     remote = external_resources(html)
     if remote:
