@@ -9,17 +9,19 @@ from __future__ import annotations
 import math
 import os
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, cast
 
 from freight.defaults import (
     DEFAULTS,
+    MODE_EXTRA_FIELDS,
     MODE_FIELDS,
     Param,
 )
 from freight.problem import MODES
 from networks import InputError
+from networks.places import KINDS as PLACE_KINDS
 
 # --- the schema ----------------------------------------------------------------------------
 
@@ -34,6 +36,9 @@ _TOP_KEYS = (
     "policy",
     "costs",
     "solver",
+    "investments",
+    "calibration",
+    "sources",
 )
 _SECTION_KEYS: dict[str, tuple[str, ...]] = {
     "network": (
@@ -59,9 +64,23 @@ _SECTION_KEYS: dict[str, tuple[str, ...]] = {
         "enforcement",
         "penalty_cny_per_t",
     ),
-    "costs": ("carbon_price_cny_per_t", "truck_payload_t", "handling_cny_per_t", *MODES),
+    "costs": (
+        "carbon_price_cny_per_t",
+        "truck_payload_t",
+        "handling_cny_per_t",
+        "discount_rate",
+        "handling",
+        "time",
+        *MODES,
+    ),
+    "costs.handling": tuple(sorted(PLACE_KINDS)),
     "solver": ("name",),
+    "calibration": ("tolerance_cny_per_t", "margin_cny_per_t", "warning_share", "parameters"),
 }
+#: Keys of one [investments.<id>] table, of one [calibration.parameters."<key>"] table.
+INVESTMENT_KEYS = ("name", "capex_cny", "life_years", "source")
+CALIBRATION_PARAMETER_KEYS = ("lower", "upper", "weight", "source")
+_TIME_KEYS = ("cny_per_t_hour", "dwell_h")
 #: Keys whose value is one path (str), and keys whose value is a path or a list of paths.
 _PATH_KEYS = (
     "network.road",
@@ -113,6 +132,9 @@ def _check_keys(data: dict[str, Any], section: str, file: str, errors: list[Inpu
     elif section in _COST_MODE_SECTIONS:
         _check_cost_keys(data, section, file, errors)
         return
+    elif section in _FREE_SECTIONS:
+        _FREE_SECTIONS[section](data, section, file, errors)
+        return
     else:
         allowed = _SECTION_KEYS[section]
     for key, value in data.items():
@@ -127,7 +149,8 @@ def _check_keys(data: dict[str, Any], section: str, file: str, errors: list[Inpu
             )
             continue
         sub = f"{section}.{key}" if section else key
-        if isinstance(value, dict) and (sub in _SECTION_KEYS or sub in _COST_MODE_SECTIONS):
+        known = sub in _SECTION_KEYS or sub in _COST_MODE_SECTIONS or sub in _FREE_SECTIONS
+        if isinstance(value, dict) and known:
             _check_keys(value, sub, file, errors)
 
 
@@ -136,19 +159,98 @@ def _check_cost_keys(
 ) -> None:
     """``[costs.<mode>]``: factors, or ``[costs.<mode>.<commodity>]`` tables of factors."""
     is_mode = section.count(".") == 1
+    mode = section.split(".")[1]
+    fields = MODE_FIELDS + MODE_EXTRA_FIELDS.get(mode, ())
+    if not is_mode:  # per commodity: everything but the speed
+        fields = tuple(f for f in fields if f != "speed_kmh")
     for key, value in data.items():
         if is_mode and isinstance(value, dict):
             _check_cost_keys(value, f"{section}.{key}", file, errors)
-        elif key not in MODE_FIELDS:
+        elif key not in fields:
             extra = f", or a [{section}.<commodity>] table" if is_mode else ""
             errors.append(
                 InputError(
                     file,
                     _section_name(section),
                     key,
-                    f"unknown key; allowed: {', '.join(MODE_FIELDS)}{extra}",
+                    f"unknown key; allowed: {', '.join(fields)}{extra}",
                 )
             )
+
+
+def _check_tables_of(allowed: tuple[str, ...], what: str):  # type: ignore[no-untyped-def]
+    """A checker for a section of named tables (``[investments.<id>]``), each holding
+    only ``allowed`` keys."""
+
+    def check(data: dict[str, Any], section: str, file: str, errors: list[InputError]) -> None:
+        for key, value in data.items():
+            where = f"{_section_name(section)} {key!r}"
+            if not isinstance(value, dict):
+                errors.append(
+                    InputError(file, where, key, f"expected a table of {what}, got {value!r}")
+                )
+                continue
+            for sub in value:
+                if sub not in allowed:
+                    errors.append(
+                        InputError(file, where, sub, f"unknown key; allowed: {', '.join(allowed)}")
+                    )
+
+    return check
+
+
+def _check_time_keys(
+    data: dict[str, Any], section: str, file: str, errors: list[InputError]
+) -> None:
+    """``[costs.time]``: ``cny_per_t_hour``, ``dwell_h``, ``[costs.time.<commodity>]``."""
+    for key, value in data.items():
+        if isinstance(value, dict):
+            for sub in value:
+                if sub != "cny_per_t_hour":
+                    errors.append(
+                        InputError(
+                            file,
+                            f"[{section}.{key}]",
+                            sub,
+                            "unknown key; allowed: cny_per_t_hour",
+                        )
+                    )
+        elif key not in _TIME_KEYS:
+            errors.append(
+                InputError(
+                    file,
+                    _section_name(section),
+                    key,
+                    f"unknown key; allowed: {', '.join(_TIME_KEYS)}, or a "
+                    f"[{section}.<commodity>] table",
+                )
+            )
+
+
+def _check_sources(
+    data: dict[str, Any], section: str, file: str, errors: list[InputError]
+) -> None:
+    """``[sources]``: dotted parameter key -> the text that justifies its value."""
+    for key, value in data.items():
+        if not isinstance(value, str) or not value.strip():
+            errors.append(
+                InputError(
+                    file,
+                    "[sources]",
+                    key,
+                    f"expected the text of a source, got {value!r}",
+                )
+            )
+
+
+_FREE_SECTIONS = {
+    "investments": _check_tables_of(INVESTMENT_KEYS, "name, capex_cny, life_years, source"),
+    "calibration.parameters": _check_tables_of(
+        CALIBRATION_PARAMETER_KEYS, "lower, upper, weight, source"
+    ),
+    "costs.time": _check_time_keys,
+    "sources": _check_sources,
+}
 
 
 def _dig(data: dict[str, Any], dotted: str) -> tuple[dict[str, Any] | None, str]:
@@ -250,6 +352,35 @@ def read_toml(
     return _merge(base_data, data), origins
 
 
+def apply_overrides(
+    data: dict[str, Any],
+    origins: dict[str, str],
+    overrides: Mapping[str, Any],
+    file: str,
+    errors: list[InputError],
+) -> dict[str, Any]:
+    """``data`` with each dotted key of ``overrides`` set, checked against the schema as if
+    a file extending the scenario set it; ``origins`` records them as "override"."""
+    over: dict[str, Any] = {}
+    for dotted, value in overrides.items():
+        node = over
+        *parents, last = dotted.split(".")
+        for p in parents:
+            node = node.setdefault(p, {})
+            if not isinstance(node, dict):
+                errors.append(InputError(file, "override", dotted, "conflicts with another"))
+                break
+        else:
+            node[last] = value
+            origins[dotted] = OVERRIDE
+    _check_keys(over, "", f"{file} (override)", errors)
+    return _merge(data, over)
+
+
+OVERRIDE = "override"
+"""The origin recorded for a key set by :func:`apply_overrides`."""
+
+
 # --- typed values --------------------------------------------------------------------------
 
 
@@ -283,7 +414,13 @@ class Values:
         self.errors.append(InputError(file, _section_name(section), key, problem))
 
     def source_of(self, dotted: str) -> str:
-        return f"scenario {Path(self.origins.get(dotted, self.top_file)).name}"
+        """Where the scenario's value of ``dotted`` comes from: its ``[sources]`` text, or
+        the scenario file that set it."""
+        sources = self.data.get("sources")
+        file = f"scenario {Path(self.origins.get(dotted, self.top_file)).name}"
+        if isinstance(sources, dict) and isinstance(sources.get(dotted), str):
+            return f"{sources[dotted]} ({file})"
+        return file
 
     def record(self, dotted: str, value: Any, *, unit: str = "", default_key: str = "") -> None:
         """Remember the effective value of a parameter and where it came from."""

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.sparse.csgraph import dijkstra
@@ -18,6 +18,7 @@ from scipy.sparse.csgraph import dijkstra
 from freight.explain import road_mask
 from freight.network_view import EDGE, MODE_INDEX, SINK, SOURCE, TRANSFER, MultimodalGraph
 from freight.problem import Assignment, Flow, Problem
+from networks import base_network
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,13 @@ class Baseline:
 
 
 def baseline(problem: Problem, graph: MultimodalGraph | None = None) -> Baseline:
-    """Each flow on its baseline mode (see the module docstring)."""
+    """Each flow on its baseline mode (see the module docstring), on the base network:
+    without the scenario's planned added lines (:func:`networks.base_network`), so
+    scenarios that only add infrastructure share one "before". ``graph`` is used when the
+    network has no planned lines (else a graph of the base network is built)."""
+    base = base_network(problem.network)
+    if base is not problem.network:
+        problem, graph = replace(problem, network=base), None
     g = graph if graph is not None else MultimodalGraph(problem.network, problem.costs)
     km = g.km.sum(axis=1)
     mask = road_mask(g)
@@ -80,7 +87,9 @@ def baseline(problem: Problem, graph: MultimodalGraph | None = None) -> Baseline
                     fallbacks[f.id] = "none"
                     continue
                 arcs = g.path_arcs(fwd, fwd_arc, p_o, s, t)
-        chain, _ = g.chain_from_arcs(arcs, f.commodity, max_access_km=problem.policy.max_access_km)
+        chain, _ = g.chain_from_arcs(
+            arcs, g.cost_class(f), max_access_km=problem.policy.max_access_km
+        )
         out[f.id] = Assignment(f.id, chain, f.tonnes)
     assignments = tuple(out[f.id] for f in problem.flows if f.id in out)
     return Baseline(assignments, fallbacks)
@@ -89,7 +98,7 @@ def baseline(problem: Problem, graph: MultimodalGraph | None = None) -> Baseline
 def _mode_chain(
     g: MultimodalGraph, f: Flow, mode: str, fwd: tuple, rev: tuple
 ) -> tuple[list[int] | None, bool]:
-    cost, _ = g.arc_costs(f.commodity)
+    cost, _ = g.arc_costs(g.cost_class(f))
     mi = MODE_INDEX[mode]
     r_road = g.costs.generalised_cny_per_tkm("road", f.commodity)
     e_road = g.costs.of("road", f.commodity).cny_per_t

@@ -12,8 +12,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import signal
 import sys
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -74,6 +76,8 @@ def _cmd_networks(args: argparse.Namespace) -> int:
     from freight.progress import Progress
     from networks.routing import summarize
 
+    if args.check:
+        return _check_networks(args)
     progress = Progress(None if args.json else sys.stderr)
     _, network = _load(_scenario_arg(args.scenario), progress)
     summary = summarize(network)
@@ -89,6 +93,23 @@ def _cmd_networks(args: argparse.Namespace) -> int:
     for m in summary.get("rail_lines", []):
         gaps = f", {len(m['gaps'])} gap(s) left untagged" if m.get("gaps") else ""
         print(f"  {m['name']:<12} {m['matched_km']:>8,.0f} km  ratio {m['ratio']:.2f}{gaps}")
+    return 0
+
+
+def _check_networks(args: argparse.Namespace) -> int:
+    """``freight networks --check``: the topology of the scenario's line layers, as read
+    (no network is built)."""
+    from freight.scenario import load_scenario
+    from networks.topology import check_config, format_reports
+
+    config = load_scenario(_scenario_arg(args.scenario)).network
+    reports = check_config(config, near_m=args.near_m)
+    if args.json:
+        print(json.dumps({m: r.to_dict() for m, r in reports.items()}, ensure_ascii=False))
+        return 0
+    sources = {m: str(getattr(config, m)) for m in reports}
+    for line in format_reports(reports, sources=sources, examples=args.examples):
+        print(line)
     return 0
 
 
@@ -112,17 +133,102 @@ def _cmd_route(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_locate(args: argparse.Namespace) -> int:
+    from freight.progress import Progress
+    from networks.locate import LINK_WARN_KM, locate
+
+    progress = Progress(None if args.json else sys.stderr)
+    scenario, network = _load(_scenario_arg(args.scenario), progress)
+    tol = scenario.network.link_tolerance_km
+    found = locate(network, args.point, tolerance_km=tol)
+    if args.json:
+        print(json.dumps(found.as_dict(), ensure_ascii=False))
+        return 0
+    what = f"place {found.place} ({found.place_name})" if found.place else "point"
+    print(f"{found.lon:.6f},{found.lat:.6f}: {what}")
+    for mode, n in found.nearest.items():
+        if n is None:
+            print(f"  {mode:<9} no {mode} line within the network")
+            continue
+        if n.links:
+            joined = f"joined: yes (within link_tolerance_km.{mode} = {n.tolerance_km:g} km)"
+            if n.km > LINK_WARN_KM.get(mode, math.inf):
+                joined += f"; over {LINK_WARN_KM[mode]:g} km, charged as {mode} km"
+        else:
+            joined = f"joined: no (more than link_tolerance_km.{mode} = {n.tolerance_km:g} km)"
+        if n.own:
+            joined = "this place's own link"
+        print(f"  {mode:<9}{n.km:>9.2f} km to {n.lon:.6f},{n.lat:.6f}  {n.line}  {joined}")
+        if n.note:
+            print(f"  {'':<9}{n.note}")
+    for hint in found.hints:
+        print(f"hint: {hint}")
+    return 0
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from freight.checks import validate
+    from freight.progress import Progress
+    from networks.locate import link_report
 
-    problems = validate(_scenario_arg(args.scenario))
+    path = _scenario_arg(args.scenario)
+    problems = validate(path)  # every check run makes before solving (freight.checks)
     if problems:
         for p in problems:
             print(p.line(), file=sys.stderr)
         print(f"{len(problems)} problem(s) found", file=sys.stderr)
         return EXIT_INPUT
-    print("scenario is valid")
+    print("tables, layers, network and flows are valid (every check run makes before solving)")
+    scenario, network = _load(path, Progress(None))
+    rows, warnings = link_report(network, tolerance_km=scenario.network.link_tolerance_km)
+    print(f"\n{'place':<34}{'road km':>9}{'rail km':>9}{'pipeline km':>13}")
+    for r in rows:
+        cells = "".join(f"{'' if r[m] is None else f'{r[m]:.2f}':>{w}}"
+                        for m, w in (("road", 9), ("rail", 9), ("pipeline", 13)))
+        print(f"{_clip(r['id'] + ' ' + r['name'], 34)}{cells}")
+    _print_joins(network)
+    messages = [w.message for w in warnings] + _unknown_users(scenario, network)
+    for m in messages:
+        print(f"warning: {m}", file=sys.stderr)
+    print(f"\nscenario is valid ({len(messages)} warning(s))")
     return 0
+
+
+def _unknown_users(scenario, network) -> list[str]:  # type: ignore[no-untyped-def]
+    """A warning per ``users`` name of a reserved line that is no flow's shipper: a typo
+    there would leave the line open to nobody."""
+    from freight.tables import read_flows
+    from networks.sidings import reserved_lines
+
+    users = reserved_lines(network)
+    if not users:
+        return []
+    shippers = {f.shipper.strip().casefold(): f.shipper for f in read_flows(scenario.flows_file)}
+    known = ", ".join(sorted(set(shippers.values()) - {""})) or "none"
+    return [f"line {' / '.join(lines)} is reserved for {user!r}, which is no flow's shipper "
+            f"(shippers: {known}); no flow may use it"
+            for user, lines in users.items() if user.casefold() not in shippers]
+
+
+def _clip(text: str, width: int) -> str:
+    """``text`` cut and padded to ``width`` terminal columns (a CJK character takes two)."""
+    out, used = "", 0
+    for ch in text:
+        w = 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+        if used + w > width - 1:
+            break
+        out, used = out + ch, used + w
+    return out + " " * (width - used)
+
+
+def _print_joins(network) -> None:  # type: ignore[no-untyped-def]
+    """Where each added line (``extra_lines``) joins the network, and the gates it made."""
+    joins = [j for G in network.graphs.values() for j in G.graph.get("joins", [])]
+    if not joins:
+        return
+    print("\nadded lines (extra_lines): where each end joins the network")
+    for j in joins:
+        print(f"  {j['text']}")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -141,32 +247,91 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+_SCENARIO_HELP = "scenario TOML (default: the embedded Liaocheng 2019 scenario)"
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from freight.calibrate import calibrate, write_calibration
+    from freight.progress import Progress
+
+    scenario = _scenario_arg(args.scenario)
+    cal = calibrate(scenario, progress=Progress(sys.stderr))
+    out = Path(args.out) if args.out else Path("runs") / f"{cal.scenario.name}-calibration"
+    write_calibration(cal, out)
+    print(f"\n{cal.scenario.title or cal.scenario.name}: calibrated in {cal.rounds} round(s)")
+    print(f"{'parameter':<36}{'prior':>12}{'calibrated':>12}  bound")
+    for p in cal.parameters:
+        print(f"{p.key:<36}{p.prior:>12.4g}{p.value:>12.4g}  {p.binds}")
+    misfits = sorted((f for f in cal.flows if not f.reproduced),
+                     key=lambda f: -(f.tonnes * (f.misfit_cny_per_t
+                                                 if f.misfit_cny_per_t == f.misfit_cny_per_t
+                                                 else 1e9)))
+    if misfits:
+        print("\nnot reproduced (check with shippers first, largest tonnes × misfit first):")
+        for f in misfits:
+            print(f"  {f.flow_id} {f.commodity} {f.origin} → {f.destination} "
+                  f"{f.tonnes:,.0f} t {f.baseline_mode}: misfit {f.misfit_cny_per_t:.2f} CNY/t"
+                  f"{'; ' + f.explanation if f.explanation else ''}")
+    for line in cal.over_capacity:
+        print(f"warning: today's flows exceed a capacity: {line}", file=sys.stderr)
+    print(f"\n{cal.fit_line()}")
+    print(f"results in {out}/ (calibrated.toml, calibration.csv, flows_fit.csv)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="freight",
-        description="Liaocheng bulk-freight road-to-rail/pipeline (公转铁) optimiser.",
+        description="Bulk-freight road-to-rail/pipeline (公转铁) optimiser for the flows of a "
+        "scenario (a city's places, flows and networks; the embedded default is Liaocheng).",
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("networks", help="per mode: nodes, edges, km, components")
-    p.add_argument("scenario", nargs="?", help="scenario TOML (default: embedded Liaocheng)")
+    p.add_argument("scenario", nargs="?", help=_SCENARIO_HELP)
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="check the topology of the scenario's road, rail and pipeline layers instead: "
+        "dead ends near a line they do not join, crossings without a junction, "
+        "self-intersections, length_km far from the geometry, long straight segments",
+    )
+    p.add_argument("--near-m", type=float, default=150.0, metavar="M",
+                   help="with --check: list dead ends within M metres of a line (default 150)")
+    p.add_argument("--examples", type=int, default=5, metavar="N",
+                   help="with --check: print the worst N of each finding (default 5)")
     p.set_defaults(func=_cmd_networks)
 
     p = sub.add_parser("route", help="shortest distance between two places")
     p.add_argument("origin", help="place id, place name, or lon,lat")
     p.add_argument("destination", help="place id, place name, or lon,lat")
-    p.add_argument("scenario", nargs="?", help="scenario TOML (default: embedded Liaocheng)")
+    p.add_argument("scenario", nargs="?", help=_SCENARIO_HELP)
     p.add_argument("--mode", choices=("road", "rail", "pipeline"), default="road")
     p.add_argument("--json", action="store_true", help='print {"km", "mode", "lines"}')
     p.set_defaults(func=_cmd_route)
 
-    p = sub.add_parser("validate", help="every check run makes before solving, all at once")
-    p.add_argument("scenario", nargs="?", help="scenario TOML (default: embedded Liaocheng)")
+    p = sub.add_parser(
+        "locate",
+        help="nearest point of each network to a lon,lat or a place, and whether a place "
+        "there would be joined",
+    )
+    p.add_argument("point", metavar="POINT_OR_PLACE",
+                   help="lon,lat in WGS84 degrees (e.g. 116.30,37.45), or a place id or name")
+    p.add_argument("scenario", nargs="?", help=_SCENARIO_HELP)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=_cmd_locate)
+
+    p = sub.add_parser(
+        "validate",
+        help="every check run makes before solving, all problems at once; then each place's "
+        "link distance, where added lines join, and warnings",
+    )
+    p.add_argument("scenario", nargs="?", help=_SCENARIO_HELP)
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser("run", help="optimise a scenario and write the result folder")
-    p.add_argument("scenario", nargs="?", help="scenario TOML (default: embedded Liaocheng)")
+    p.add_argument("scenario", nargs="?", help=_SCENARIO_HELP)
     p.add_argument("--out", help="result folder (default: runs/<scenario name>)")
     p.add_argument("--solver", choices=("highs", "cbc"), help="override the scenario's solver")
     p.add_argument(
@@ -183,6 +348,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="replace --out even when it is a non-empty folder that is not a result folder",
     )
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser(
+        "calibrate",
+        help="find the smallest change to the [calibration] cost parameters that makes "
+        "today's choices least-cost without the rule; writes calibrated.toml",
+    )
+    p.add_argument("scenario", nargs="?", help="scenario TOML (default: embedded Liaocheng)")
+    p.add_argument("--out", help="output folder (default: runs/<scenario name>-calibration)")
+    p.set_defaults(func=_cmd_calibrate)
     return parser
 
 

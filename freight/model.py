@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 import os
 import sys
 import time
@@ -874,3 +875,64 @@ def _highs_banner_to_stderr() -> None:
     finally:
         os.dup2(saved, 1)
         os.close(saved)
+
+
+# --- a small LP, for the calibration --------------------------------------------------------
+
+
+@dataclass
+class SmallLPResult:
+    """A solved :class:`SmallLP`: status, objective, values by variable, duals by row."""
+
+    optimal: bool
+    status: str
+    objective: float
+    values: dict[str, float]
+    duals: dict[str, float]
+
+
+class SmallLP:
+    """A linear program built row by row in PuLP and solved by HiGHS (CBC when asked, or
+    when PuLP's HiGHS is not available): the model of record is the PuLP problem.
+
+    Variables and rows are named by the caller (ASCII names, unique); ``le`` adds
+    ``sum coef * var <= rhs``. ``solve(objective)`` minimises a linear objective over the
+    rows added so far; it may be called again after adding rows or changing the objective.
+    """
+
+    def __init__(self, name: str, *, solver: str = "highs") -> None:
+        self.problem = pulp.LpProblem(name, pulp.LpMinimize)
+        self.vars: dict[str, pulp.LpVariable] = {}
+        self.rows: dict[str, pulp.LpConstraint] = {}
+        self.solver = solver
+
+    def var(self, name: str, low: float | None = None, up: float | None = None) -> None:
+        self.vars[name] = self.problem.add_variable(name, lowBound=low, upBound=up)
+
+    def le(self, name: str, coefs: dict[str, float], rhs: float) -> None:
+        expr = pulp.lpSum(c * self.vars[v] for v, c in coefs.items() if c != 0.0)
+        con = pulp.LpConstraint(expr, pulp.LpConstraintLE, name, rhs)
+        self.rows[name] = con
+        self.problem += con
+
+    def set_rhs(self, name: str, rhs: float) -> None:
+        """Change the right-hand side of row ``name``."""
+        self.rows[name].changeRHS(rhs)
+
+    def solve(self, objective: dict[str, float]) -> SmallLPResult:
+        self.problem.setObjective(
+            pulp.lpSum(c * self.vars[v] for v, c in objective.items() if c != 0.0)
+        )
+        solver: pulp.LpSolver
+        if self.solver == "highs" and pulp.HiGHS(msg=False).available():
+            _highs_banner_to_stderr()
+            solver = pulp.HiGHS(msg=False)
+        else:
+            solver = _cbc()
+        self.problem.solve(solver)
+        status = pulp.LpStatus[self.problem.status]
+        optimal = status == "Optimal"
+        values = {n: float(v.varValue or 0.0) for n, v in self.vars.items()}
+        duals = {n: float(c.pi or 0.0) for n, c in self.rows.items()} if optimal else {}
+        obj = float(pulp.value(self.problem.objective) or 0.0) if optimal else math.nan
+        return SmallLPResult(optimal, status, obj, values, duals)

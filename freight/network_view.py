@@ -15,6 +15,14 @@ rail or pipeline leg directly at an origin/destination place that is itself a te
 that mode (a siding) -- costs the terminal's ``handling_cny_per_t`` and counts once against
 its ``capacity_t``. Road legs start and end at places without a lift.
 
+**Reserved lines.** An edge with ``users`` (a private siding, :mod:`networks.sidings`) is
+open only to flows whose ``shipper`` is one of them (case ignored). Costs are therefore
+those of a flow's *cost class* (:meth:`MultimodalGraph.cost_class`): its commodity, or,
+for a shipper that some reserved edge lists, ``(commodity, shipper)``. A class's arc costs
+are its commodity's, with the reserved arcs it may not use at ``inf``, exactly as
+pipeline arcs are for commodities they do not take; without reserved edges the classes are
+the commodities and nothing changes.
+
 **Cost of a chain per tonne** = sum over legs of generalised ``cny_per_tkm`` x km (link
 offsets included) + ``cny_per_t`` of the mode at every entry into a mode + handling of every
 lift. Generalised = money + carbon price x CO2.
@@ -22,6 +30,8 @@ lift. Generalised = money + carbon price x CO2.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import functools
 import hashlib
 import math
@@ -32,12 +42,20 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from freight.problem import MODES, Chain, Costs, Leg
-from networks import Network
+from freight.problem import MODES, Chain, Costs, Flow, Leg
+from networks import Network, Place
 
 MODE_INDEX = {m: i for i, m in enumerate(MODES)}
 EDGE, TRANSFER, SOURCE, SINK = 0, 1, 2, 3
 RowKey = tuple
+#: What arc costs depend on: a commodity id, or (commodity, shipper) for a shipper that a
+#: reserved edge lists (see the module docstring).
+CostClass = str | tuple[str, str]
+
+
+def commodity_of(cost_class: CostClass) -> str:
+    """The commodity of a cost class."""
+    return cost_class if isinstance(cost_class, str) else cost_class[0]
 
 
 _LP_SAFE = re.compile(r"[A-Za-z0-9_]{1,40}")
@@ -153,7 +171,7 @@ class MultimodalGraph:
         self.row_index: dict[RowKey, int] = {}
         self.row_names: set[str] = set()  # every row's LP name, unique
         self._build_arcs()
-        self._cost_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._cost_cache: dict[CostClass, tuple[np.ndarray, np.ndarray]] = {}
         self.memo: dict[tuple, Any] = {}
         """Results that depend only on this graph and their key (bounded road searches,
         zero-dual cheapest chains, the rule's flow checks), kept for every later pricing
@@ -183,9 +201,14 @@ class MultimodalGraph:
 
     def _build_arcs(self) -> None:
         tail, head, km, ent, hand, row, kind, plc, comm = [], [], [], [], [], [], [], [], []
+        lifted: list[bool] = []
+        reserved = {}  # arc -> the users of a reserved edge (casefolded)
 
-        def add(t, h, kms, entries, handling, r, k, p, c=None):
+        def add(t, h, kms, entries, handling, r, k, p, c=None, users=None, lift=False):
+            lifted.append(lift)
             tail.append(t)
+            if users:
+                reserved[len(tail) - 1] = frozenset(u.casefold() for u in users)
             head.append(h)
             km.append(kms)
             ent.append(entries)
@@ -206,6 +229,7 @@ class MultimodalGraph:
                 length = float(d["length_km"])
                 cap = float(d.get("capacity_t", math.inf))
                 commodities = d.get("commodities") if m == "pipeline" else None
+                users = d.get("users")
                 name = d.get("name", "") or ""
                 for a, b in ((u, v), (v, u)):
                     kms = [0.0, 0.0, 0.0]
@@ -224,6 +248,7 @@ class MultimodalGraph:
                         EDGE,
                         -1,
                         commodities,
+                        users,
                     )
         for pid in self.place_ids:
             place = self.network.places[pid]
@@ -251,8 +276,8 @@ class MultimodalGraph:
                     continue
                 h = place.handling_cny_per_t if lift else 0.0
                 r = term_row if lift else -1
-                add(self.src(pid), node, kms, entries, h, r, SOURCE, pi)
-                add(node, self.snk(pid), kms, [0, 0, 0], h, r, SINK, pi)
+                add(self.src(pid), node, kms, entries, h, r, SOURCE, pi, lift=lift)
+                add(node, self.snk(pid), kms, [0, 0, 0], h, r, SINK, pi, lift=lift)
             if place.is_terminal and len(linked) >= 2:
                 for a in linked:
                     for b in linked:
@@ -272,16 +297,21 @@ class MultimodalGraph:
                             term_row,
                             TRANSFER,
                             pi,
+                            lift=True,
                         )
         self.tail = np.asarray(tail, dtype=np.int64)
         self.head = np.asarray(head, dtype=np.int64)
         self.km = np.asarray(km, dtype=float).reshape(-1, 3)
         self.entries = np.asarray(ent, dtype=float).reshape(-1, 3)
         self.handling = np.asarray(hand, dtype=float)
+        # a lift: a transfer, or a place's source/sink arc into or out of a non-road mode
+        self.is_lift = np.asarray(lifted, dtype=bool)
         self.row = np.asarray(row, dtype=np.int64)
         self.kind = np.asarray(kind, dtype=np.int8)
         self.place = np.asarray(plc, dtype=np.int64)
         self.arc_commodities = comm
+        self.reserved: dict[int, frozenset[str]] = reserved
+        self.reserved_for: frozenset[str] = frozenset().union(*reserved.values())
         # mode of the arc's head layer node (for transfers: the new mode); for sinks: tail
         node_mode = np.asarray(self.node_mode + [-1] * (2 * len(self.place_ids)), dtype=np.int64)
         self.tail_mode = node_mode[self.tail]
@@ -334,22 +364,73 @@ class MultimodalGraph:
                     self.row[b] = -1
 
     # ------------------------------------------------------------------ costs
-    def arc_costs(self, commodity: str) -> tuple[np.ndarray, np.ndarray]:
-        """Generalised cost (CNY/t) and CO2 (g/t) of every arc for ``commodity``.
+    def cost_class(self, flow: Flow) -> CostClass:
+        """The cost class of ``flow``: ``(commodity, shipper)`` when a reserved edge lists
+        its shipper, else its commodity (see the module docstring)."""
+        shipper = flow.shipper.strip().casefold()
+        return (flow.commodity, shipper) if shipper in self.reserved_for else flow.commodity
 
-        Arcs the commodity may not use (pipeline edges that do not take it) cost ``inf``.
+    def arc_costs(self, cost_class: CostClass) -> tuple[np.ndarray, np.ndarray]:
+        """Generalised cost (CNY/t) and CO2 (g/t) of every arc for a cost class (a
+        commodity, or ``(commodity, shipper)``: :meth:`cost_class`).
+
+        Arcs the class may not use cost ``inf``: pipeline edges that do not take the
+        commodity, and reserved edges that do not list the shipper.
         """
-        if commodity not in self._cost_cache:
+        if cost_class not in self._cost_cache:
+            commodity = commodity_of(cost_class)
+            shipper = None if isinstance(cost_class, str) else cost_class[1]
             g = np.array([self.costs.generalised_cny_per_tkm(m, commodity) for m in MODES])
             e = np.array([self.costs.of(m, commodity).cny_per_t for m in MODES])
             co2 = np.array([self.costs.of(m, commodity).co2_g_per_tkm for m in MODES])
             cost = self.km @ g + self.entries @ e + self.handling
+            lift_cost = self.costs.lift_cny_per_t(commodity)
+            if lift_cost:
+                cost = cost + lift_cost * self.is_lift
             banned = np.array(
                 [c is not None and commodity not in c for c in self.arc_commodities], dtype=bool
             )
+            for a, users in self.reserved.items():
+                banned[a] |= shipper not in users
             cost = np.where(banned, np.inf, cost)
-            self._cost_cache[commodity] = (cost, self.km @ co2)
-        return self._cost_cache[commodity]
+            self._cost_cache[cost_class] = (cost, self.km @ co2)
+        return self._cost_cache[cost_class]
+
+    def recosted(self, costs: Costs, places: dict[str, Place]) -> MultimodalGraph:
+        """This graph under other cost factors and handling charges, sharing its arcs.
+
+        The arcs, rows and capacities stay (they do not depend on costs); what depends on
+        them -- the handling of every lift, the per-commodity arc costs, the memo -- is
+        made anew. ``places`` must be this graph's places with other handling charges.
+        """
+        out = copy.copy(self)
+        out.costs = costs
+        out.network = dataclasses.replace(self.network, places=places)
+        hand = np.zeros(len(self.kind))
+        lift = np.flatnonzero(self.is_lift)
+        pid = [self.place_ids[p] for p in self.place[lift].tolist()]
+        hand[lift] = [places[p].handling_cny_per_t for p in pid]
+        out.handling = hand
+        out._cost_cache = {}
+        out.memo = {}
+        return out
+
+    def chain_cost(self, chain: Chain, commodity: str) -> tuple[float, float]:
+        """Cost (CNY/t) and CO2 (g/t) of ``chain`` from its legs and lifts under this
+        graph's costs: each leg its km at the mode's generalised rate plus the mode's
+        ``cny_per_t`` once, each lift its place's handling plus the dwell's time cost --
+        what the chain's arcs sum to (:meth:`arc_costs`), up to rounding."""
+        cost = co2 = 0.0
+        for leg in chain.legs:
+            f = self.costs.of(leg.mode, commodity)
+            cost += self.costs.generalised_cny_per_tkm(leg.mode, commodity) * leg.km
+            cost += f.cny_per_t
+            co2 += f.co2_g_per_tkm * leg.km
+        lift = self.costs.lift_cny_per_t(commodity)
+        places = self.network.places
+        for pid in chain.lifts:
+            cost += places[pid].handling_cny_per_t + lift
+        return cost, co2
 
     # ------------------------------------------------------------------ sparse graphs
     def csr(
@@ -426,7 +507,7 @@ class MultimodalGraph:
 
     # ------------------------------------------------------------------ chains
     def chain_from_arcs(
-        self, arcs: list[int] | np.ndarray, commodity: str, *, max_access_km: float
+        self, arcs: list[int] | np.ndarray, cost_class: CostClass, *, max_access_km: float
     ) -> tuple[Chain, dict[int, int]]:
         """Turn a source-to-sink arc sequence into a :class:`Chain` and its row usage.
 
@@ -435,7 +516,7 @@ class MultimodalGraph:
         (:meth:`_arc_arrays`), not read arc by arc (province: chains of ~100 road arcs).
         A leg's km is summed in travel order, as arc-by-arc addition would.
         """
-        cost, co2 = self.arc_costs(commodity)
+        cost, co2 = self.arc_costs(cost_class)
         kind, row, ksum, heads, tkm, hkm, amode, hmode, lift = self._arc_arrays()
         a = np.asarray(arcs, dtype=np.int64)
         k = kind[a]

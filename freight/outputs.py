@@ -6,10 +6,11 @@ CSVs are UTF-8 with BOM so Excel shows Chinese, and no cell starts a formula
 folder first and then moved into ``out_dir`` one by one with an atomic rename, so no file is
 ever half-written.
 
-Accounting: tonnes by *line-haul* mode (the mode of a chain's longest leg); t·km by the mode
-of every leg (access and egress legs count as road); truck trips = road line-haul tonnes /
-``truck_payload_t``; ``cost_cny`` = generalised transport cost (money + carbon price, no
-penalty); ``objective_cny`` adds the soft rule's penalties.
+Every figure is given for the three states of a run -- ``baseline`` (today),
+``without_rule`` and ``with_rule`` (the two least-cost assignments) -- with the accounting
+of :mod:`freight.states` (tonnes by line-haul mode, t·km by leg mode, 短驳 access legs,
+truck trips line haul / access / total, ``cost_cny`` without penalties, ``objective_cny``
+with them).
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from typing import Any
 import numpy as np
 from shapely.geometry import mapping
 
-from freight.problem import MODES, Assignment, Problem, Solution
+from freight import states as stt
+from freight.problem import Assignment, Problem, Solution
 from freight.spreadsheet import write_csv
 
 FLOW_COLUMNS = [
@@ -56,6 +58,21 @@ FLOW_COLUMNS = [
     "reason",
     "lifts",
     "lines",
+    # the chain's 短驳 (access legs: road legs of a rail or pipeline chain)
+    "access_km",
+    "access_t",
+    "access_trips",
+    # flow-level, repeated on each row of the flow (sum them over distinct flow ids)
+    "flow_tonnes",
+    "road_t_baseline",
+    "road_t_without_rule",
+    "road_t_with_rule",
+    "cost_cny_without_rule",
+    "cost_cny_with_rule",
+    "rule_cost_cny",
+    "co2_t_without_rule",
+    "co2_t_with_rule",
+    "moved_by_rule",
 ]
 BOTTLENECK_COLUMNS = [
     "rank",
@@ -70,18 +87,25 @@ BOTTLENECK_COLUMNS = [
     "lon",
     "lat",
 ]
+SUMMARY_SCHEMA_VERSION = 2
+"""``summary.json``'s ``schema_version``: 2 = the three states (docs/CONTRACTS.md); version 1
+had ``before``/``after`` keys and no version field."""
+
 TERMINAL_COLUMNS = [
     "id",
     "name",
     "kind",
     "modes",
+    "county",
     "lon",
     "lat",
-    "throughput_before_t",
-    "throughput_t",
+    *(f"throughput_{s}_t" for s in stt.STATES),
     "capacity_t",
+    "capacity_known",
     "utilisation",
     "shadow_cny_per_t",
+    *(f"access_t_{s}" for s in stt.STATES),
+    *(f"access_trips_{s}" for s in stt.STATES),
 ]
 
 
@@ -91,24 +115,6 @@ def _assignments(x: Any) -> Sequence[Assignment]:
 
 def _num(v: float | None) -> float | None:
     return None if v is None or not math.isfinite(v) else float(v)
-
-
-def _totals(problem: Problem, assigns: Sequence[Assignment]) -> dict[str, Any]:
-    tonnes = {m: 0.0 for m in MODES}
-    tkm = {m: 0.0 for m in MODES}
-    by_comm: dict[str, dict[str, float]] = {}
-    flows = {f.id: f for f in problem.flows}
-    co2 = cost = 0.0
-    for a in assigns:
-        lh = a.chain.line_haul_mode()
-        tonnes[lh] += a.tonnes
-        for m, km in a.chain.km_by_mode().items():
-            tkm[m] += a.tonnes * km
-        c = flows[a.flow_id].commodity
-        by_comm.setdefault(c, {m: 0.0 for m in MODES})[lh] += a.tonnes
-        co2 += a.tonnes * a.chain.co2_g_per_t / 1e6
-        cost += a.tonnes * a.chain.cost_cny_per_t
-    return {"tonnes": tonnes, "tkm": tkm, "by_comm": by_comm, "co2": co2, "cost": cost}
 
 
 def _parameters(problem: Problem, meta: dict[str, Any]) -> dict[str, Any]:
@@ -146,19 +152,41 @@ def _lines_of(problem: Problem, assign: Assignment) -> list[str]:
     return seen
 
 
-def _flow_rows(problem: Problem, solution: Solution) -> list[dict[str, Any]]:
+def _flow_rows(
+    problem: Problem, solution: Solution, tots: dict[str, stt.StateTotals | None]
+) -> list[dict[str, Any]]:
     places = problem.network.places
+    payload = problem.truck_payload_t
     rows = []
     by_flow: dict[str, list[Assignment]] = {}
     for a in solution.assignments:
         by_flow.setdefault(a.flow_id, []).append(a)
-    pen = problem.policy.penalty_cny_per_t
+    pen = stt.penalty_of(problem, solution)
+    base, off, on = (tots.get(s) for s in stt.STATES)
     for f in problem.flows:
         st = solution.flow_status.get(f.id)
         o, d = places.get(f.origin), places.get(f.destination)
         county = o.county if o is not None and o.county else (d.county if d is not None else "")
         code = getattr(st, "reason_code", "") if st is not None else ""
-        base = {
+        fb = base.flows[f.id] if base is not None else None
+        fo = off.flows[f.id] if off is not None else None
+        fw = on.flows[f.id] if on is not None and f.id in by_flow else None
+        tol = 1e-6 * max(1.0, f.tonnes)
+        flow_level = {
+            "flow_tonnes": f.tonnes,
+            "road_t_baseline": round(fb.road_t, 6) if fb else None,
+            "road_t_without_rule": round(fo.road_t, 6) if fo else None,
+            "road_t_with_rule": round(fw.road_t, 6) if fw else None,
+            "cost_cny_without_rule": round(fo.cost_cny, 2) if fo else None,
+            "cost_cny_with_rule": round(fw.cost_cny, 2) if fw else None,
+            "rule_cost_cny": round(fw.cost_cny - fo.cost_cny, 2) if fw and fo else None,
+            "co2_t_without_rule": round(fo.co2_t, 6) if fo else None,
+            "co2_t_with_rule": round(fw.co2_t, 6) if fw else None,
+            "moved_by_rule": (
+                ("yes" if fo.road_t - fw.road_t > tol else "no") if fw and fo else None
+            ),
+        }
+        base_row = {
             "flow_id": f.id,
             "commodity": f.commodity,
             "shipper": f.shipper,
@@ -170,13 +198,14 @@ def _flow_rows(problem: Problem, solution: Solution) -> list[dict[str, Any]]:
             "baseline_mode": f.baseline_mode,
             "haul_km": round(st.haul_km, 1) if st is not None and math.isfinite(st.haul_km) else "",
             "eligible": "yes" if st is not None and st.eligible else "no",
+            **flow_level,
         }
         assigns = by_flow.get(f.id)
         if not assigns:  # infeasible run: the flow is unserved
             rows.append(
                 {
                     **{k: "" for k in FLOW_COLUMNS},
-                    **base,
+                    **base_row,
                     "tonnes": f.tonnes,
                     "reason_code": code,
                     "reason": st.reason if st else "",
@@ -188,24 +217,19 @@ def _flow_rows(problem: Problem, solution: Solution) -> list[dict[str, Any]]:
             kms = ch.km_by_mode()
             lh = ch.line_haul_mode()
             on_road = lh == "road"
-            unit = ch.cost_cny_per_t
-            soft_pen = (
-                problem.policy.enforcement == "soft"
-                and st is not None
-                and st.eligible
-                and not ch.compliant
-            )
+            unit = ch.cost_cny_per_t + pen(a)
+            access = stt.access_legs(ch, f.origin, f.destination, places)
             rows.append(
                 {
-                    **base,
+                    **base_row,
                     "tonnes": round(a.tonnes, 6),
                     "modes": ";".join(leg.mode for leg in ch.legs),
                     "line_haul_mode": lh,
                     "road_km": round(kms["road"], 1),
                     "rail_km": round(kms["rail"], 1),
                     "pipeline_km": round(kms["pipeline"], 1),
-                    "cost_cny_per_t": round(unit + (pen if soft_pen else 0.0), 4),
-                    "cost_cny": round(a.tonnes * (unit + (pen if soft_pen else 0.0)), 2),
+                    "cost_cny_per_t": round(unit, 4),
+                    "cost_cny": round(a.tonnes * unit, 2),
                     "co2_t": round(a.tonnes * ch.co2_g_per_t / 1e6, 6),
                     "compliant": "yes" if ch.compliant else "no",
                     "road_t": round(a.tonnes, 6) if on_road else 0.0,
@@ -213,6 +237,9 @@ def _flow_rows(problem: Problem, solution: Solution) -> list[dict[str, Any]]:
                     "reason": (st.reason if st is not None else "") if on_road else "",
                     "lifts": ";".join(ch.lifts),
                     "lines": ";".join(_lines_of(problem, a)),
+                    "access_km": round(sum(x.leg.km for x in access), 1) + 0.0,
+                    "access_t": round(a.tonnes * len(access), 6),
+                    "access_trips": round(a.tonnes * len(access) / payload, 3),
                 }
             )
     return rows
@@ -287,46 +314,74 @@ def _first_use(*keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return rank[inverse.ravel()], first[order]
 
 
-def _links(problem: Problem, solution: Solution, before: Sequence[Assignment]) -> dict:
-    after_l = _edge_loads(problem, solution.assignments)
-    before_l = _edge_loads(problem, before)
+def _links(
+    problem: Problem,
+    solution: Solution,
+    assigns: dict[str, Sequence[Assignment] | None],
+    tots: dict[str, stt.StateTotals | None],
+) -> tuple[dict, dict[str, int]]:
+    """links.geojson, and how many rail and pipeline links carry flow with the rule
+    (``{mode}_links_with_flow``) and how many of those have no capacity in the data
+    (``{mode}_links_unknown``)."""
+    loads = {s: _edge_loads(problem, a) if a is not None else None for s, a in assigns.items()}
+    access = {
+        s: _edge_loads(problem, [x for _, x in t.access]) if t is not None else None
+        for s, t in tots.items()
+    }
+    on = loads["with_rule"] or {}
     bind = {(b.ref[0], b.ref[1], b.ref[2]): b for b in solution.bindings if b.kind == "edge"}
+    count = {f"{m}_links_{k}": 0 for m in ("rail", "pipeline") for k in ("with_flow", "unknown")}
+    keys: set[tuple] = set()
+    for ld in loads.values():
+        keys |= set(ld or ())
     feats = []
-    for key in sorted(set(after_l) | set(before_l), key=lambda k: (k[0], k[1], k[2])):
+    for key in sorted(keys, key=lambda k: (k[0], k[1], k[2])):
         mode, u, v = key
         e = problem.network.graphs[mode].edges[u, v]
         cap = float(e.get("capacity_t", math.inf))
-        a, b = after_l.get(key), before_l.get(key)
-        t_after = sum(a["dir"].values()) if a else 0.0
+        a = on.get(key)
         util = (
             max(a["dir"].values()) / cap
             if a and math.isfinite(cap) and cap > 0
             else (0.0 if math.isfinite(cap) and cap > 0 else None)
         )
+        if a and mode in ("rail", "pipeline"):
+            count[f"{mode}_links_with_flow"] += 1
+            count[f"{mode}_links_unknown"] += not math.isfinite(cap)
         bs = [bind[k] for k in ((mode, u, v), (mode, v, u)) if k in bind]
+        props: dict[str, Any] = {
+            "mode": mode,
+            "u": u,
+            "v": v,
+            "name": e.get("name", ""),
+            "lines": list(e.get("lines", ()) or ()),
+            "km": round(e["length_km"], 3),
+        }
+        for s in stt.STATES:  # null when the state is missing
+            ld, ac = loads.get(s), access.get(s)
+            rec = ld.get(key) if ld is not None else None
+            arec = ac.get(key) if ac is not None else None
+            props[f"tonnes_{s}"] = None if ld is None else _sum_dir(rec)
+            props[f"by_commodity_{s}"] = None if ld is None else dict(rec["comm"] if rec else {})
+            props[f"access_t_{s}"] = None if ac is None else _sum_dir(arec)
+        props.update(
+            capacity_t=_num(cap),
+            utilisation=util,
+            binding=bool(bs),
+            shadow_cny_per_t=max((x.shadow_cny_per_t for x in bs), default=0.0),
+        )
         feats.append(
             {
                 "type": "Feature",
                 "geometry": mapping(e["geometry"]) if e.get("geometry") is not None else None,
-                "properties": {
-                    "mode": mode,
-                    "u": u,
-                    "v": v,
-                    "name": e.get("name", ""),
-                    "lines": list(e.get("lines", ()) or ()),
-                    "km": round(e["length_km"], 3),
-                    "tonnes_before": sum(b["dir"].values()) if b else 0.0,
-                    "tonnes_after": t_after,
-                    "by_commodity_before": dict(b["comm"]) if b else {},
-                    "by_commodity_after": dict(a["comm"]) if a else {},
-                    "capacity_t": _num(cap),
-                    "utilisation": util,
-                    "binding": bool(bs),
-                    "shadow_cny_per_t": max((x.shadow_cny_per_t for x in bs), default=0.0),
-                },
+                "properties": props,
             }
         )
-    return {"type": "FeatureCollection", "features": feats}
+    return {"type": "FeatureCollection", "features": feats}, count
+
+
+def _sum_dir(rec: dict | None) -> float:
+    return float(sum(rec["dir"].values())) if rec else 0.0
 
 
 def _throughput(assigns: Sequence[Assignment]) -> dict[str, float]:
@@ -355,69 +410,78 @@ def write_results(
     Parameters
     ----------
     problem, solution : Problem, Solution
-        The optimised problem and its solution (policy as configured).
+        The optimised problem and its solution under the rule as configured (the
+        ``with_rule`` state).
     baseline : Baseline or Solution
-        The "before" assignments (anything with ``assignments``).
+        Today's assignments (the ``baseline`` state; anything with ``assignments``).
     policy_off_solution : Solution, optional
-        The same problem solved with the rule off (policy cost); None omits it.
+        The same problem solved with the rule off (the ``without_rule`` state); None leaves
+        that state, and every comparison that needs it, null.
     out_dir : path
         Result folder (created when missing).
     scenario_meta : dict, optional
-        ``scenario``, ``title`` and ``parameters`` (``{key: {"value", "source", ...}}``).
+        ``scenario``, ``title``, ``parameters`` (``{key: {"value", "source", ...}}``),
+        ``investments`` (``[{id, name, capex_cny, life_years, discount_rate,
+        annualised_cny, source}]``; missing = none) and ``calibration_warning_share``
+        (default :data:`freight.states.CALIBRATION_WARNING_SHARE`).
     """
     meta = scenario_meta or {}
     pol = problem.policy
-    before_a = _assignments(baseline)
-    tb, ta = _totals(problem, before_a), _totals(problem, solution.assignments)
-    flows = {f.id: f for f in problem.flows}
+    assigns: dict[str, Sequence[Assignment] | None] = {
+        "baseline": _assignments(baseline),
+        "without_rule": policy_off_solution.assignments if policy_off_solution else None,
+        "with_rule": solution.assignments,
+    }
+    tots: dict[str, stt.StateTotals | None] = {
+        "baseline": stt.totals(problem, assigns["baseline"] or ()),
+        "without_rule": (
+            stt.totals(problem, policy_off_solution.assignments) if policy_off_solution else None
+        ),
+        "with_rule": stt.totals(
+            problem, solution.assignments, penalty=stt.penalty_of(problem, solution)
+        ),
+    }
+    solved = {"without_rule": policy_off_solution, "with_rule": solution}
+    states: dict[str, dict[str, Any] | None] = {
+        s: stt.state_summary(s, t, problem, solved.get(s)) if t is not None else None
+        for s, t in tots.items()
+    }
     eligible = [
         f
         for f in problem.flows
         if f.id in solution.flow_status and solution.flow_status[f.id].eligible
     ]
     elig_ids = {f.id for f in eligible}
-    nonroad_before = {fid: 0.0 for fid in flows}
-    for a in before_a:
-        if a.chain.line_haul_mode() != "road":
-            nonroad_before[a.flow_id] += a.tonnes
-    nonroad_after = {fid: 0.0 for fid in flows}
     shortfall = 0.0
     reasons: dict[str, float] = {}
     for a in solution.assignments:
-        if a.chain.line_haul_mode() != "road":
-            nonroad_after[a.flow_id] += a.tonnes
-        else:
+        if a.chain.line_haul_mode() == "road":
             st = solution.flow_status.get(a.flow_id)
             code = getattr(st, "reason_code", "") if st is not None else ""
             if code:
                 reasons[code] = reasons.get(code, 0.0) + a.tonnes
         if a.flow_id in elig_ids and not a.chain.compliant:
             shortfall += a.tonnes
-    shifted = sum(max(0.0, nonroad_after[f] - nonroad_before[f]) for f in elig_ids)
-    road_red = tb["tonnes"]["road"] - ta["tonnes"]["road"]
-    policy_cost = abatement = None
-    if (
-        policy_off_solution is not None
-        and math.isfinite(policy_off_solution.objective_cny)
-        and math.isfinite(solution.objective_cny)
-    ):
-        policy_cost = solution.objective_cny - policy_off_solution.objective_cny
-        co2_off = _totals(problem, policy_off_solution.assignments)["co2"]
-        if co2_off - ta["co2"] > 1e-9:
-            abatement = policy_cost / (co2_off - ta["co2"])
-    comms = sorted(set(tb["by_comm"]) | set(ta["by_comm"]) | {f.commodity for f in problem.flows})
-    zero = {m: 0.0 for m in MODES}
-    summary = {
+    share = meta.get("calibration_warning_share")
+    links, link_count = _links(problem, solution, assigns, tots)
+    thr = {s: _throughput(a) if a is not None else None for s, a in assigns.items()}
+    used_terms = [
+        p for pid, p in problem.network.places.items()
+        if p.is_terminal and (thr["with_rule"] or {}).get(pid, 0.0) > 0
+    ]  # fmt: skip
+    summary: dict[str, Any] = {
+        "schema_version": SUMMARY_SCHEMA_VERSION,
         "scenario": meta.get("scenario", problem.name),
         "title": meta.get("title", ""),
         "status": solution.status.value,
-        "objective_cny": _num(solution.objective_cny),
-        "tonnes": {"before": tb["tonnes"], "after": ta["tonnes"]},
-        "tkm": {"before": tb["tkm"], "after": ta["tkm"]},
-        "road_tonnage_reduction_t": road_red,
-        "truck_trips_avoided": road_red / problem.truck_payload_t,
-        "co2_t": {"before": tb["co2"], "after": ta["co2"]},
-        "cost_cny": {"before": tb["cost"], "after": ta["cost"]},
+        "truck_payload_t": problem.truck_payload_t,
+        "states": states,
+        "comparisons": stt.comparisons(states),
+        "warnings": stt.run_warnings(
+            states,
+            share=stt.CALIBRATION_WARNING_SHARE if share is None else float(share),
+            fallbacks=getattr(baseline, "fallbacks", None),
+        ),
         "policy": {
             "enforcement": pol.enforcement,
             "commodities": sorted(pol.commodities),
@@ -426,17 +490,22 @@ def write_results(
             "max_access_km": pol.max_access_km,
             "eligible_flows": len(eligible),
             "eligible_t": sum(f.tonnes for f in eligible),
-            "shifted_t": shifted,
+            "eligible_road_t": {
+                s: (sum(t.flows[f].road_t for f in elig_ids) if t is not None else None)
+                for s, t in tots.items()
+            },
             "shortfall_t": shortfall,
         },
-        "policy_cost_cny": policy_cost,
-        "co2_abatement_cny_per_t": abatement,
-        "by_commodity": {
-            c: {
-                "before": tb["by_comm"].get(c, dict(zero)),
-                "after": ta["by_comm"].get(c, dict(zero)),
-            }
-            for c in comms
+        "capital": stt.capital(meta.get("investments")),
+        "capacities": {
+            "definition_zh": "有规则最低成本中有货流的铁路/管道区段和场站里，数据未给出能力"
+            "（未知）的个数；模型把未知能力按不限处理，所以那里不会出现瓶颈",
+            "definition_en": "of the rail/pipeline links and terminals carrying flow with the "
+            "rule, how many have no capacity in the data (unknown); the model treats an "
+            "unknown capacity as unlimited, so no bottleneck can appear there",
+            **link_count,
+            "terminals_with_flow": len(used_terms),
+            "terminals_unknown": sum(not math.isfinite(p.capacity_t) for p in used_terms),
         },
         "parameters": _parameters(problem, meta),
         "solver": {
@@ -444,6 +513,15 @@ def write_results(
             "iterations": solution.iterations,
             "columns": int(solution.stats.get("columns", 0)),
             "seconds": float(solution.stats.get("seconds", 0.0)),
+            "without_rule": (
+                {
+                    "iterations": policy_off_solution.iterations,
+                    "columns": int(policy_off_solution.stats.get("columns", 0)),
+                    "seconds": float(policy_off_solution.stats.get("seconds", 0.0)),
+                }
+                if policy_off_solution is not None
+                else None
+            ),
         },
         "reasons": reasons,
     }
@@ -482,29 +560,35 @@ def write_results(
                 "lat": round(lat, 6),
             }
         )
-    thr_b, thr_a = _throughput(before_a), _throughput(solution.assignments)
     tshadow = {b.ref[0]: b.shadow_cny_per_t for b in solution.bindings if b.kind == "terminal"}
+    payload = problem.truck_payload_t
     terms = []
     for pid in sorted(places):
         p = places[pid]
         if not p.is_terminal:
             continue
         cap = _num(p.capacity_t)
-        terms.append(
-            {
-                "id": pid,
-                "name": p.name,
-                "kind": p.kind,
-                "modes": ";".join(p.modes),
-                "lon": p.lon,
-                "lat": p.lat,
-                "throughput_before_t": thr_b.get(pid, 0.0),
-                "throughput_t": thr_a.get(pid, 0.0),
-                "capacity_t": cap,
-                "utilisation": thr_a.get(pid, 0.0) / cap if cap else None,
-                "shadow_cny_per_t": tshadow.get(pid, 0.0),
-            }
-        )
+        on_t = (thr["with_rule"] or {}).get(pid, 0.0)
+        rec: dict[str, Any] = {
+            "id": pid,
+            "name": p.name,
+            "kind": p.kind,
+            "modes": ";".join(p.modes),
+            "county": p.county,
+            "lon": p.lon,
+            "lat": p.lat,
+            "capacity_t": cap,
+            "capacity_known": "yes" if cap is not None else "no",
+            "utilisation": on_t / cap if cap else None,
+            "shadow_cny_per_t": tshadow.get(pid, 0.0),
+        }
+        for s in stt.STATES:
+            t, tot = thr[s], tots[s]
+            rec[f"throughput_{s}_t"] = t.get(pid, 0.0) if t is not None else None
+            acc = tot.by_station.get(pid, [0.0, 0.0])[0] if tot is not None else None
+            rec[f"access_t_{s}"] = acc
+            rec[f"access_trips_{s}"] = None if acc is None else round(acc / payload, 3)
+        terms.append(rec)
 
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -513,10 +597,8 @@ def write_results(
         (tmp / "summary.json").write_text(
             json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8"
         )
-        _write_csv(tmp / "flows.csv", FLOW_COLUMNS, _flow_rows(problem, solution))
-        (tmp / "links.geojson").write_text(
-            json.dumps(_links(problem, solution, before_a), ensure_ascii=False), encoding="utf-8"
-        )
+        _write_csv(tmp / "flows.csv", FLOW_COLUMNS, _flow_rows(problem, solution, tots))
+        (tmp / "links.geojson").write_text(json.dumps(links, ensure_ascii=False), encoding="utf-8")
         _write_csv(tmp / "bottlenecks.csv", BOTTLENECK_COLUMNS, bott)
         _write_csv(tmp / "terminals.csv", TERMINAL_COLUMNS, terms)
         if not out.exists():

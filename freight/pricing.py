@@ -44,7 +44,15 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
-from freight.network_view import SINK, SOURCE, TRANSFER, Column, MultimodalGraph
+from freight.network_view import (
+    SINK,
+    SOURCE,
+    TRANSFER,
+    Column,
+    CostClass,
+    MultimodalGraph,
+    commodity_of,
+)
 from freight.problem import Flow, Problem
 
 _DIJKSTRA_BYTES = 2e8  # memory for one batch of distance + predecessor rows
@@ -330,7 +338,7 @@ class Pricer:
         self.road_out_transfers = exit_arcs[g.kind[exit_arcs] == TRANSFER]
 
     # ------------------------------------------------------------------ weights
-    def weights(self, commodity: str, pi: np.ndarray, phase: int) -> np.ndarray:
+    def weights(self, commodity: CostClass, pi: np.ndarray, phase: int) -> np.ndarray:
         """Arc weights: generalised cost minus row dual (phase 2) or minus dual (phase 1)."""
         cost, _ = self.g.arc_costs(commodity)
         base = cost if phase == 2 else np.where(np.isfinite(cost), 0.0, np.inf)
@@ -342,7 +350,9 @@ class Pricer:
     ) -> Column:
         """A column for ``flow`` from a source-to-sink arc list (cost with any penalty of
         the flow's rule; without it when ``penalty`` is False)."""
-        chain, rows = self.g.chain_from_arcs(arcs, flow.commodity, max_access_km=self.max_access_km)
+        chain, rows = self.g.chain_from_arcs(
+            arcs, self.g.cost_class(flow), max_access_km=self.max_access_km
+        )
         cost = chain.cost_cny_per_t
         rule = self.rules.get(flow.id)
         if penalty and rule is not None and not chain.compliant:
@@ -372,9 +382,9 @@ class Pricer:
             saved_lb = self._lb
             zero = np.zeros(len(self.g.rows))
             self._call_cache = {}
-            by_comm: dict[str, list[Flow]] = {}
+            by_comm: dict[CostClass, list[Flow]] = {}
             for f in flows:
-                by_comm.setdefault(f.commodity, []).append(f)
+                by_comm.setdefault(self.g.cost_class(f), []).append(f)
             cols: dict[str, dict[str, Column]] = {f.id: {} for f in flows}
             lb: dict[str, dict[str, float]] = {"general": {}, "compliant": {}}
             for commodity, group in by_comm.items():
@@ -549,9 +559,9 @@ class Pricer:
         the flows that have one; memoised on the graph by flow."""
         memo = self.g.memo.setdefault(("free", self.max_access_km), {})
         todo = [f for f in flows if f not in memo]
-        by_comm: dict[str, list[Flow]] = {}
+        by_comm: dict[CostClass, list[Flow]] = {}
         for f in todo:
-            by_comm.setdefault(f.commodity, []).append(f)
+            by_comm.setdefault(self.g.cost_class(f), []).append(f)
             memo[f] = None
         saved, self._sigma = self._sigma, None
         for commodity, group in by_comm.items():
@@ -627,9 +637,9 @@ class Pricer:
         zero_duals = phase == 2 and not np.any(pi < 0)
         out: list[Candidate] = []
         self._call_cache = {}  # labels under this call's road duals
-        by_comm: dict[str, list[Flow]] = {}
+        by_comm: dict[CostClass, list[Flow]] = {}
         for f in flows:
-            by_comm.setdefault(f.commodity, []).append(f)
+            by_comm.setdefault(self.g.cost_class(f), []).append(f)
         for commodity, group in by_comm.items():
             w = self.weights(commodity, pi, phase)
             gen = [f for f in group if self.rules[f.id].general and self._may_price(f, "general")]
@@ -757,7 +767,7 @@ class Pricer:
         self,
         flows: list[Flow],
         w: np.ndarray,
-        commodity: str,
+        commodity: CostClass,
         phase: int,
         cacheable: bool,
         zero_duals: bool = False,
@@ -855,7 +865,7 @@ class Pricer:
         self,
         places: list[str],
         w: np.ndarray,
-        commodity: str,
+        commodity: CostClass,
         phase: int,
         cacheable: bool,
         reverse: bool,
@@ -887,7 +897,8 @@ class Pricer:
         vals = np.full((len(rows), n_pos), np.inf)
         np.minimum.at(vals, (at[plan.sid_row[mine]], plan.sid_pos[mine]), ws[mine])
         w_road = np.where(plan.road_arc >= 0, w[plan.road_arc], np.inf)
-        rate = g.costs.generalised_cny_per_tkm("road", commodity) if phase == 2 else 0.0
+        road_rate = g.costs.generalised_cny_per_tkm("road", commodity_of(commodity))
+        rate = road_rate if phase == 2 else 0.0
         road_best = np.full(vals.shape, np.inf)
         if plan.dense:  # ``km``'s columns sorted by node
             val = w_road[rows, None] + rate * plan.km[rows] + w[plan.rt_t][None, :]
@@ -1003,7 +1014,7 @@ class Pricer:
         self,
         place: str,
         w: np.ndarray,
-        commodity: str,
+        commodity: CostClass,
         phase: int,
         cacheable: bool,
         *,
@@ -1051,7 +1062,8 @@ class Pricer:
             return ends
         road_best = np.full(len(ends.vals), np.inf)
         if isinstance(acc, _KmAccess):
-            rate = g.costs.generalised_cny_per_tkm("road", commodity) if phase == 2 else 0.0
+            road_rate = g.costs.generalised_cny_per_tkm("road", commodity_of(commodity))
+            rate = road_rate if phase == 2 else 0.0
             val = float(w[road_arc]) + rate * acc.weight + w[acc.transfers]
             road_best[acc.upos] = np.minimum.reduceat(val[acc.order], acc.starts)
         else:

@@ -29,24 +29,47 @@ class ModeCost:
     cny_per_tkm: float
     cny_per_t: float
     co2_g_per_tkm: float
+    speed_kmh: float = math.inf
 
 
 @dataclass(frozen=True)
 class Costs:
-    """Cost parameters: by mode, overridden by (mode, commodity) where they differ."""
+    """Cost parameters: by mode, overridden by (mode, commodity) where they differ.
+
+    ``cny_per_t`` of a mode is everything a tonne pays once per leg of it (the scenario
+    loader sums its parts: a truck trip's fixed cost ÷ payload; the rail tariff's base1,
+    miscellaneous charges and the wagon-supply premium). Time costs ``time_cny_per_t_hour``
+    of the commodity (``time_default_cny_per_t_hour`` when not listed) per hour: the hours
+    of a leg are its km ÷ ``speed_kmh``, and every lift adds ``dwell_h_per_lift``.
+    """
 
     by_mode: dict[str, ModeCost]
     by_mode_commodity: dict[tuple[str, str], ModeCost] = field(default_factory=dict)
     carbon_price_cny_per_t: float = 0.0
+    time_cny_per_t_hour: dict[str, float] = field(default_factory=dict)
+    time_default_cny_per_t_hour: float = 0.0
+    dwell_h_per_lift: float = 0.0
 
     def of(self, mode: str, commodity: str) -> ModeCost:
         """The factors for ``mode`` carrying ``commodity``."""
         return self.by_mode_commodity.get((mode, commodity), self.by_mode[mode])
 
+    def time_value(self, commodity: str) -> float:
+        """CNY per tonne-hour of ``commodity``."""
+        return self.time_cny_per_t_hour.get(commodity, self.time_default_cny_per_t_hour)
+
     def generalised_cny_per_tkm(self, mode: str, commodity: str) -> float:
-        """Money plus carbon price per tonne-km."""
+        """Money plus carbon price plus time per tonne-km."""
         c = self.of(mode, commodity)
-        return c.cny_per_tkm + self.carbon_price_cny_per_t * c.co2_g_per_tkm / 1e6
+        out = c.cny_per_tkm + self.carbon_price_cny_per_t * c.co2_g_per_tkm / 1e6
+        vot = self.time_value(commodity)
+        if vot and c.speed_kmh > 0 and math.isfinite(c.speed_kmh):
+            out += vot / c.speed_kmh
+        return out
+
+    def lift_cny_per_t(self, commodity: str) -> float:
+        """The time cost of one lift's dwell, per tonne of ``commodity``."""
+        return self.time_value(commodity) * self.dwell_h_per_lift
 
 
 @dataclass(frozen=True)

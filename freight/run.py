@@ -9,6 +9,7 @@ once per scenario.
 from __future__ import annotations
 
 import sys
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -123,6 +124,7 @@ def _run(
     from freight.outputs import write_results
     from freight.scenario import scenario_parameters
     from freight.solve import baseline, solve, solve_policy_off
+    from maps.exports import write_exports
 
     # every check before solving (freight validate makes the same ones)
     network, problem, graph = prepare(scenario, solver=solver, progress=progress)
@@ -150,8 +152,14 @@ def _run(
                 "description": scenario.description,
                 "path": str(scenario_path),
                 "parameters": scenario_parameters(scenario),
+                "investments": [i.as_dict() for i in scenario.investments],
+                "calibration_warning_share": (
+                    scenario.calibration.warning_share if scenario.calibration else None
+                ),
             },
         )
+    with progress.step("writing results.gpkg, flows.xlsx, terminals.xlsx, bottlenecks.xlsx"):
+        write_exports(tmp, network, counties=scenario.counties)
     if maps:
         _render(tmp, network, scenario, tiles, progress)
     out_dir = folder.commit()
@@ -188,43 +196,112 @@ def _render(tmp: Path, network: Network, scenario, tiles: str | None, progress: 
         render_report(tmp, out=tmp / "report.html")
 
 
-def _pair(table: dict, mode: str) -> tuple[float, float]:
-    return table["before"][mode], table["after"][mode]
+_COLS = ("baseline", "without_rule", "with_rule")
+
+
+def _table_rows(s: dict) -> list[tuple[str, list[float | None], str]]:
+    """Rows of the terminal table: (label, values in the three states, unit)."""
+    st = s["states"]
+
+    def get(*path: str) -> list[float | None]:
+        out: list[float | None] = []
+        for name in _COLS:
+            d = st.get(name)
+            for k in path:
+                d = d.get(k) if isinstance(d, dict) else None
+            out.append(d if isinstance(d, int | float) else None)
+        return out
+
+    return [
+        ("road tonnes (line haul)", get("tonnes", "road"), "t"),
+        ("rail tonnes (line haul)", get("tonnes", "rail"), "t"),
+        ("pipeline tonnes", get("tonnes", "pipeline"), "t"),
+        ("road t·km (incl. 短驳)", get("tkm", "road"), "t·km"),
+        ("  of which 短驳 access", get("access", "tkm"), "t·km"),
+        ("rail t·km", get("tkm", "rail"), "t·km"),
+        ("truck trips, line haul", get("truck_trips", "line_haul"), "trips"),
+        ("truck trips, 短驳 access", get("truck_trips", "access"), "trips"),
+        ("truck trips, total", get("truck_trips", "total"), "trips"),
+        ("CO2", get("co2_t"), "t"),
+        ("transport cost", get("cost_cny"), "CNY/yr"),
+    ]
+
+
+def _fmt(x: float | None, width: int = 16, sign: bool = False) -> str:
+    if x is None:
+        return f"{'—':>{width}}"
+    if abs(x) < 0.5:
+        return f"{'0':>{width}}"
+    return f"{x:>+{width},.0f}" if sign else f"{x:>{width},.0f}"
+
+
+def _fewer(x: float) -> str:
+    """A difference A − B in words: "12 fewer" (B has less), "12 more", "no change"."""
+    n = round(x)
+    return "no change" if n == 0 else f"{abs(n):,} {'fewer' if n > 0 else 'more'}"
+
+
+def _ljust(text: str, width: int) -> str:
+    """``text`` padded to ``width`` terminal columns (CJK characters take two)."""
+    cols = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(0, width - cols)
 
 
 def print_table(result: RunResult, stream=None) -> None:  # type: ignore[no-untyped-def]
-    """A short before/after table for the terminal (default: ``sys.stdout`` as it is when
-    called, so a redirected or captured stdout is used)."""
+    """The three states, what the rule does and what it costs, for the terminal (default:
+    ``sys.stdout`` as it is when called, so a redirected or captured stdout is used)."""
     stream = stream if stream is not None else sys.stdout
     s = result.summary
-    rows = [
-        ("road tonnes (line haul)", *_pair(s["tonnes"], "road"), "t"),
-        ("rail tonnes", *_pair(s["tonnes"], "rail"), "t"),
-        ("pipeline tonnes", *_pair(s["tonnes"], "pipeline"), "t"),
-        ("road t·km", s["tkm"]["before"]["road"], s["tkm"]["after"]["road"], "t·km"),
-        ("rail t·km", s["tkm"]["before"]["rail"], s["tkm"]["after"]["rail"], "t·km"),
-        ("CO2", s["co2_t"]["before"], s["co2_t"]["after"], "t"),
-        ("cost", s["cost_cny"]["before"], s["cost_cny"]["after"], "CNY"),
-    ]
+    cmp = s.get("comparisons") or {}
     print(f"\n{s.get('title') or s['scenario']}: {s['status']}", file=stream)
-    print(f"{'':<26}{'before':>18}{'after':>18}{'change':>18}", file=stream)
-    for label, b, a, unit in rows:
-        print(f"{label:<26}{b:>18,.0f}{a:>18,.0f}{a - b:>+18,.0f} {unit}", file=stream)
+    for w in s.get("warnings") or []:
+        print(f"\n!! WARNING [{w['code']}]: {w['text_en']}\n!! {w['text_zh']}", file=stream)
+    w = 16
+    print(f"\n{'':<26}{'today':>{w}}{'least cost':>{w}}{'least cost':>{w}}"
+          f"{'rule effect':>{w}}{'voluntary':>{w}}", file=stream)  # fmt: skip
+    print(f"{'':<26}{'(baseline)':>{w}}{'without rule':>{w}}{'with rule':>{w}}"
+          f"{'without−with':>{w}}{'today−without':>{w}}", file=stream)  # fmt: skip
+    for label, (b, off, on), unit in _table_rows(s):
+        effect = off - on if off is not None and on is not None else None
+        vol = b - off if b is not None and off is not None else None
+        print(f"{_ljust(label, 26)}{_fmt(b)}{_fmt(off)}{_fmt(on)}{_fmt(effect, sign=True)}"
+              f"{_fmt(vol, sign=True)} {unit}", file=stream)  # fmt: skip
+    cap = s.get("capital") or {}
+    if cap.get("items"):
+        ann = cap["annualised_cny"]
+        on = (s["states"].get("with_rule") or {}).get("cost_cny")
+        names = ", ".join(str(i.get("name") or i.get("id")) for i in cap["items"])
+        print(f"annualised capital of the scenario's new infrastructure ({names}): "
+              f"{ann:,.0f} CNY/yr; yearly transport cost with the rule + annualised capital: "
+              f"{(on or 0.0) + ann:,.0f} CNY/yr", file=stream)  # fmt: skip
     p = s["policy"]
     print(
         f"\nrule: ≥{p['threshold_km']:.0f} km, {', '.join(p['commodities'])}, {p['enforcement']}; "
         f"eligible {p['eligible_flows']} flows / {p['eligible_t']:,.0f} t; "
-        f"shifted {p['shifted_t']:,.0f} t; shortfall {p['shortfall_t']:,.0f} t",
+        f"shortfall {p['shortfall_t']:,.0f} t",
         file=stream,
     )
-    print(
-        f"road tonnage off the road: {s['road_tonnage_reduction_t']:,.0f} t; "
-        f"truck trips avoided: {s['truck_trips_avoided']:,.0f}",
-        file=stream,
+    eff = cmp.get("rule_effect")
+    if eff:
+        trips = eff["truck_trips"]
+        print(f"shift due to the rule (without − with): {eff['road_t']:,.0f} t off the road; "
+              f"truck trips: {_fewer(trips['total'])} in all ({_fewer(trips['line_haul'])} "
+              f"line haul, {_fewer(trips['access'])} 短驳)", file=stream)  # fmt: skip
+    vol = cmp.get("voluntary")
+    if vol:
+        print(f"shift the cost model calls voluntary (today − without): {vol['road_t']:,.0f} t "
+              "off the road", file=stream)  # fmt: skip
+    cost, co2, abate = (
+        (cmp.get(k) or {}).get("value")
+        for k in ("policy_cost_cny", "co2_abated_by_rule_t", "co2_abatement_cny_per_t")
     )
-    if s.get("policy_cost_cny") is not None:
-        abate = s.get("co2_abatement_cny_per_t")
-        abate_txt = f"{abate:,.0f} CNY/t CO2" if abate is not None else "n/a (no CO2 abated)"
-        print(f"policy cost: {s['policy_cost_cny']:,.0f} CNY/yr; abatement cost: {abate_txt}",
-              file=stream)
+    if cost is not None:
+        print(f"policy cost (objective with the rule − objective without it, soft penalties "
+              f"included): {cost:,.0f} CNY/yr", file=stream)  # fmt: skip
+    if co2 is not None:
+        print(f"CO2 abated by the rule (CO2 without − CO2 with): {co2:,.0f} t/yr", file=stream)
+    if cost is not None and co2 is not None:
+        txt = f"{abate:,.1f} CNY/t" if abate is not None else "n/a (the rule abates no CO2)"
+        print(f"CO2 abatement cost (policy cost ÷ CO2 abated by the rule = {cost:,.0f} ÷ "
+              f"{co2:,.0f}): {txt}", file=stream)  # fmt: skip
     print(f"\nresults in {result.out_dir}/", file=stream)

@@ -22,16 +22,18 @@ import dataclasses
 import difflib
 import math
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from freight._toml import Values, _file_problem, read_toml
+from freight._toml import Values, _file_problem, apply_overrides, read_toml
 from freight.defaults import (
     DEFAULTS,
     DISTANCES,
     ENFORCEMENTS,
+    HANDLING_KINDS,
+    MODE_EXTRA_FIELDS,
     MODE_FIELDS,
     RAIL_TARIFF_CLASSES,
     SOLVERS,
@@ -39,8 +41,16 @@ from freight.defaults import (
     rail_tariff,
 )
 from freight.problem import MODES, Costs, Flow, ModeCost, Policy, Problem
-from freight.tables import Commodity, read_commodities, read_flow_rows, read_place_ids
+from freight.tables import (
+    Commodity,
+    commodity_id,
+    read_commodities,
+    read_flow_rows,
+    read_place_ids,
+    unknown_commodity,
+)
 from networks import InputError, InputErrors, Network, NetworkConfig
+from networks.csvtable import table_unreadable
 
 
 @dataclass(frozen=True)
@@ -65,8 +75,70 @@ class Scenario:
     truck_payload_t: float
     solver: Literal["highs", "cbc"]
     handling_cny_per_t: float
+    handling_by_kind: dict[str, float] = field(default_factory=dict)
+    investments: tuple[Investment, ...] = ()
+    calibration: CalibrationSettings | None = None
     parameters: dict[str, Param] = field(default_factory=dict)
     commodity_table: dict[str, Commodity] = field(default_factory=dict)
+
+    def handling_of(self, kind: str) -> float:
+        """Handling per lift at a place of ``kind`` whose table leaves it blank."""
+        return self.handling_by_kind.get(kind, self.handling_cny_per_t)
+
+
+@dataclass(frozen=True)
+class Investment:
+    """New infrastructure a scenario assumes, with its capital cost (``[investments.<id>]``).
+
+    ``annualised_cny`` is the capital recovery: ``capex × r / (1 − (1 + r)^−life)`` at the
+    scenario's ``costs.discount_rate`` r (``capex / life`` when r = 0).
+    """
+
+    id: str
+    name: str
+    capex_cny: float
+    life_years: float
+    discount_rate: float
+    source: str
+
+    @property
+    def annualised_cny(self) -> float:
+        r, n = self.discount_rate, self.life_years
+        if r == 0:
+            return self.capex_cny / n
+        return self.capex_cny * r / (1.0 - (1.0 + r) ** -n)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "capex_cny": self.capex_cny,
+            "life_years": self.life_years,
+            "discount_rate": self.discount_rate,
+            "annualised_cny": self.annualised_cny,
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True)
+class CalibratedParameter:
+    """One cost parameter ``freight calibrate`` may change, within sourced bounds."""
+
+    key: str
+    lower: float
+    upper: float
+    weight: float
+    source: str
+
+
+@dataclass(frozen=True)
+class CalibrationSettings:
+    """``[calibration]``: which parameters move, within which bounds, and the fit's terms."""
+
+    parameters: tuple[CalibratedParameter, ...]
+    tolerance_cny_per_t: float
+    margin_cny_per_t: float
+    warning_share: float
 
 
 # --- load -----------------------------------------------------------------------------------
@@ -82,12 +154,18 @@ class _Parsed:
     commodities: dict[str, Commodity] | None = None
 
 
-def _parse(path: str | Path, errors: list[InputError]) -> _Parsed:
+def _parse(
+    path: str | Path,
+    errors: list[InputError],
+    overrides: Mapping[str, Any] | None = None,
+) -> _Parsed:
     top = Path(os.path.normpath(Path(path).absolute()))
     n_before = len(errors)
     data, origins = read_toml(top, (), errors)
     if len(errors) > n_before and not data:
         return _Parsed()
+    if overrides:
+        data = apply_overrides(data, origins, overrides, str(top), errors)
     v = Values(data, origins, str(top), errors)
     parsed = _Parsed()
 
@@ -112,7 +190,8 @@ def _parse(path: str | Path, errors: list[InputError]) -> _Parsed:
     # only what can be read is read (a pipe or a device never ends: reported above)
     readable = lambda f, key: bool(f) and _file_problem(f, key) is None  # noqa: E731
     parsed.flows_file = flows_file if readable(flows_file, "flows.file") else None
-    parsed.places = tuple(p for p in places if readable(p, "network.places"))
+    # with a places file missing, its ids are unknown: flows are not checked against them
+    parsed.places = (places if all(readable(p, "network.places") for p in places) else ())
 
     # Network tolerances.
     snap_m = v.number("network.snap_m")
@@ -127,11 +206,15 @@ def _parse(path: str | Path, errors: list[InputError]) -> _Parsed:
     # Commodities (needed for rail tariffs and to check names).
     commodities: dict[str, Commodity] = {}
     if commodities_file and readable(commodities_file, "commodities.file"):
+        n0 = len(errors)
         commodities = read_commodities(commodities_file, errors=errors)
-        parsed.commodities = commodities
+        if not table_unreadable(errors[n0:]):
+            parsed.commodities = commodities
 
     policy = _parse_policy(v, commodities if parsed.commodities is not None else None)
-    costs, handling, payload = _parse_costs(v, commodities, commodities_file or "")
+    cost_settings = _parse_costs(v, commodities, commodities_file or "")
+    investments = _parse_investments(v, cost_settings.discount_rate)
+    calibration = _parse_calibration(v)
 
     solver = v.choice("solver.name", SOLVERS)
 
@@ -163,10 +246,13 @@ def _parse(path: str | Path, errors: list[InputError]) -> _Parsed:
         flows_file=flows_file,
         commodities_file=commodities_file,
         policy=policy,
-        costs=costs,
-        truck_payload_t=payload,
+        costs=cost_settings.costs,
+        truck_payload_t=cost_settings.truck_payload_t,
         solver=cast(Literal["highs", "cbc"], solver),
-        handling_cny_per_t=handling,
+        handling_cny_per_t=cost_settings.handling_cny_per_t,
+        handling_by_kind=cost_settings.handling_by_kind,
+        investments=investments,
+        calibration=calibration,
         parameters=dict(sorted(v.parameters.items())),
         commodity_table=commodities,
     )
@@ -183,13 +269,11 @@ def _parse_policy(v: Values, commodities: dict[str, Commodity] | None) -> Policy
         else:
             v.error(key, f"expected a list of commodity ids, got {raw!r}")
     if commodities is not None:
-        unknown = [c for c in covered if c not in commodities]
-        if unknown:
-            v.error(
-                key,
-                f"unknown commodit{'y' if len(unknown) == 1 else 'ies'} "
-                f"{', '.join(map(repr, unknown))}; known: {', '.join(commodities)}",
-            )
+        ids = [commodity_id(c, commodities) for c in covered]
+        for c, cid in zip(covered, ids, strict=True):
+            if cid is None:
+                v.error(key, unknown_commodity(c, commodities))
+        covered = tuple(dict.fromkeys(cid or c for c, cid in zip(covered, ids, strict=True)))
     v.record(key, covered)
     return Policy(
         commodities=frozenset(covered),
@@ -203,19 +287,65 @@ def _parse_policy(v: Values, commodities: dict[str, Commodity] | None) -> Policy
     )
 
 
+@dataclass(frozen=True)
+class CostSettings:
+    """What ``[costs]`` yields beside :class:`Costs`: payload, handling and discounting."""
+
+    costs: Costs
+    truck_payload_t: float
+    handling_cny_per_t: float
+    handling_by_kind: dict[str, float]
+    discount_rate: float
+
+
+def _entry_parts(mode: str) -> tuple[str, ...]:
+    """The per-leg charges of a mode beside ``cny_per_t`` (summed into it)."""
+    return tuple(f for f in MODE_EXTRA_FIELDS.get(mode, ()) if f != "speed_kmh")
+
+
+def _entry(mode: str, base: float, parts: dict[str, float], payload: float) -> float:
+    """What a tonne pays once per leg of ``mode``: ``cny_per_t`` plus its parts."""
+    out = base
+    for name, value in parts.items():
+        out += value / payload if name == "cny_per_trip" else value
+    return out
+
+
 def _parse_costs(
     v: Values, commodities: dict[str, Commodity], commodities_file: str
-) -> tuple[Costs, float, float]:
+) -> CostSettings:
     carbon = v.number("costs.carbon_price_cny_per_t")
     payload = v.number("costs.truck_payload_t", strict=True)
     handling = v.number("costs.handling_cny_per_t")
+    discount = v.number("costs.discount_rate")
+    by_kind: dict[str, float] = {}
+    kinds = set(HANDLING_KINDS)
+    raw_kinds = v.raw("costs.handling")
+    if isinstance(raw_kinds, dict):
+        kinds |= set(raw_kinds)
+    elif v.has("costs.handling"):
+        v.error("costs.handling", "expected a table such as { station = 20.0 }")
+    for kind in sorted(kinds):
+        key = f"costs.handling.{kind}"
+        if key in DEFAULTS or v.has(key):
+            by_kind[kind] = v.number(key)
 
     by_mode: dict[str, ModeCost] = {}
+    mode_parts: dict[str, dict[str, float]] = {}
     for mode in MODES:
         if v.has(f"costs.{mode}") and not isinstance(v.raw(f"costs.{mode}"), dict):
             v.error(f"costs.{mode}", "expected a table of cost factors")
             continue
-        by_mode[mode] = ModeCost(**{f: v.number(f"costs.{mode}.{f}") for f in MODE_FIELDS})
+        base = {name: v.number(f"costs.{mode}.{name}") for name in MODE_FIELDS}
+        parts = {name: v.number(f"costs.{mode}.{name}") for name in _entry_parts(mode)}
+        mode_parts[mode] = parts
+        speed = v.number(f"costs.{mode}.speed_kmh", strict=True)
+        by_mode[mode] = ModeCost(
+            cny_per_tkm=base["cny_per_tkm"],
+            cny_per_t=_entry(mode, base["cny_per_t"], parts, payload),
+            co2_g_per_tkm=base["co2_g_per_tkm"],
+            speed_kmh=speed,
+        )
 
     # Commodities with their own factors: rail tariff classes and scenario overrides.
     overrides: dict[str, set[str]] = {}
@@ -248,6 +378,8 @@ def _parse_costs(
                     v.record(ckey, factors[f], default_key=mkey)
                 elif v.has(mkey) or tariff is None or f == "co2_g_per_tkm":
                     factors[f] = getattr(by_mode[mode], f)
+                    if f == "cny_per_t":  # the mode's base, without its parts
+                        factors[f] = v.number(mkey, record=False)
                     v.record(ckey, factors[f], default_key=mkey)
                     if v.has(mkey):
                         v.parameters[ckey] = dataclasses.replace(
@@ -271,17 +403,160 @@ def _parse_costs(
                     )
                     break
             else:
-                by_mode_commodity[(mode, cid)] = ModeCost(**factors)
+                parts = dict(mode_parts[mode])
+                for name in parts:
+                    ckey = f"costs.{mode}.{cid}.{name}"
+                    if v.has(ckey):
+                        parts[name] = v.number(ckey)
+                by_mode_commodity[(mode, cid)] = ModeCost(
+                    cny_per_tkm=factors["cny_per_tkm"],
+                    cny_per_t=_entry(mode, factors["cny_per_t"], parts, payload),
+                    co2_g_per_tkm=factors["co2_g_per_tkm"],
+                    speed_kmh=by_mode[mode].speed_kmh,
+                )
+
+    time_default = v.number("costs.time.cny_per_t_hour")
+    dwell = v.number("costs.time.dwell_h")
+    time_by: dict[str, float] = {}
+    raw_time = v.raw("costs.time")
+    if isinstance(raw_time, dict):
+        for cid, sub in raw_time.items():
+            if not isinstance(sub, dict):
+                continue
+            if commodities and cid not in commodities:
+                v.error(
+                    f"costs.time.{cid}",
+                    f"unknown commodity {cid!r}; known: {', '.join(commodities)}",
+                )
+                continue
+            if "cny_per_t_hour" in sub:
+                time_by[cid] = v.number(
+                    f"costs.time.{cid}.cny_per_t_hour", record=False
+                )
+                v.record(
+                    f"costs.time.{cid}.cny_per_t_hour",
+                    time_by[cid],
+                    default_key="costs.time.cny_per_t_hour",
+                )
+    elif v.has("costs.time"):
+        v.error("costs.time", "expected a table such as { cny_per_t_hour = 0.01 }")
 
     costs = Costs(
         by_mode=by_mode,
         by_mode_commodity=by_mode_commodity,
         carbon_price_cny_per_t=carbon,
+        time_cny_per_t_hour=time_by,
+        time_default_cny_per_t_hour=time_default,
+        dwell_h_per_lift=dwell,
     )
-    return costs, handling, payload
+    return CostSettings(costs, payload, handling, by_kind, discount)
 
 
-def load_scenario(path: str | Path) -> Scenario:
+def _parse_investments(v: Values, discount_rate: float) -> tuple[Investment, ...]:
+    raw = v.raw("investments")
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        v.error("investments", "expected tables [investments.<id>]")
+        return ()
+    out = []
+    for iid, table in raw.items():
+        if not isinstance(table, dict):
+            continue  # reported by the key check
+        where = f"investments.{iid}"
+        name = table.get("name", iid)
+        source = table.get("source")
+        capex = table.get("capex_cny")
+        life = table.get("life_years")
+        ok = True
+        if not isinstance(name, str):
+            v.error(f"{where}.name", f"expected text, got {name!r}")
+            ok = False
+        if not isinstance(source, str) or not source.strip():
+            v.error(f"{where}.source", "required: where the capital cost comes from")
+            ok = False
+        for key, value, strict in (("capex_cny", capex, False), ("life_years", life, True)):
+            good = isinstance(value, int | float) and not isinstance(value, bool)
+            if not good or not math.isfinite(cast(float, value)) or cast(float, value) < 0 or (
+                strict and value == 0
+            ):
+                v.error(f"{where}.{key}", f"expected a number {'>' if strict else '≥'} 0, "
+                        f"got {value!r}")
+                ok = False
+        if ok:
+            out.append(
+                Investment(
+                    id=iid,
+                    name=cast(str, name),
+                    capex_cny=float(cast(float, capex)),
+                    life_years=float(cast(float, life)),
+                    discount_rate=discount_rate,
+                    source=cast(str, source),
+                )
+            )
+    return tuple(out)
+
+
+def _parse_calibration(v: Values) -> CalibrationSettings | None:
+    tolerance = v.number("calibration.tolerance_cny_per_t")
+    margin = v.number("calibration.margin_cny_per_t")
+    share = v.number("calibration.warning_share")
+    raw = v.raw("calibration.parameters")
+    params: list[CalibratedParameter] = []
+    if raw is not None and not isinstance(raw, dict):
+        v.error("calibration.parameters", 'expected tables [calibration.parameters."<key>"]')
+        raw = None
+    for key, table in (raw or {}).items():
+        if not isinstance(table, dict):
+            continue  # reported by the key check
+        where = f'[calibration.parameters."{key}"]'
+        problems = []
+        if key not in v.parameters:
+            problems.append(("(key)", f"not a numeric cost parameter of this scenario; "
+                            f"calibrate one of: {', '.join(_calibratable(v))}"))
+        elif key not in _calibratable(v):
+            problems.append(("(key)", "not a cost parameter freight calibrate can move"))
+        nums: dict[str, float] = {}
+        for sub in ("lower", "upper", "weight"):
+            value = table.get(sub, 1.0 if sub == "weight" else None)
+            if not isinstance(value, int | float) or isinstance(value, bool) or not (
+                math.isfinite(value)
+            ):
+                problems.append((sub, f"expected a number, got {value!r}"))
+            else:
+                nums[sub] = float(value)
+        source = table.get("source")
+        if not isinstance(source, str) or not source.strip():
+            problems.append(("source", "required: where the bounds come from"))
+        if "lower" in nums and "upper" in nums and nums["lower"] > nums["upper"]:
+            problems.append(("lower", f"lower {nums['lower']:g} > upper {nums['upper']:g}"))
+        if nums.get("weight", 1.0) <= 0:
+            problems.append(("weight", "expected a number > 0"))
+        for field_name, problem in problems:
+            file = v.origins.get(f"calibration.parameters.{key}.{field_name}", v.top_file)
+            v.errors.append(InputError(file, where, field_name, problem))
+        if not problems:
+            params.append(
+                CalibratedParameter(
+                    key, nums["lower"], nums["upper"], nums.get("weight", 1.0), cast(str, source)
+                )
+            )
+    if not params and raw is None:
+        return CalibrationSettings((), tolerance, margin, share)
+    return CalibrationSettings(tuple(params), tolerance, margin, share)
+
+
+def _calibratable(v: Values) -> list[str]:
+    """Numeric cost parameters: ``costs.*`` keys with a float value."""
+    return sorted(
+        k for k, p in v.parameters.items()
+        if k.startswith("costs.") and isinstance(p.value, float)
+        and k not in ("costs.truck_payload_t", "costs.discount_rate")
+        and not k.endswith(".speed_kmh")  # costs vary with 1/speed: not linear
+    )
+
+
+def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
     """Load and check a scenario TOML file.
 
     Parameters
@@ -289,6 +564,10 @@ def load_scenario(path: str | Path) -> Scenario:
     path
         The scenario file. Its ``extends`` (if any) is read first and this file merged over
         it; paths are relative to the file that states them.
+    overrides
+        Dotted keys set over the file, as a scenario extending it would set them
+        (``{"policy.threshold_km": 300.0}``): the sweeps' and calibration's points. Each
+        is checked like a key in the file; its source reads "override".
 
     Returns
     -------
@@ -301,7 +580,7 @@ def load_scenario(path: str | Path) -> Scenario:
         missing files, unknown commodities, ``extends`` cycles, bad commodity-table cells.
     """
     errors: list[InputError] = []
-    parsed = _parse(path, errors)
+    parsed = _parse(path, errors, overrides)
     if errors or parsed.scenario is None:
         raise InputErrors(errors or [InputError(str(path), "file", "(file)", "not loaded")])
     return parsed.scenario
@@ -316,23 +595,26 @@ def _check_flows(
     commodities: dict[str, Commodity] | None,
     place_ids: Iterable[str] | None,
     errors: list[InputError],
-) -> None:
-    """Flows' commodities and place ids against their tables (None = table not available)."""
+) -> list[tuple[int, Flow]]:
+    """Flows' commodities and place ids against their tables (None = table not available,
+    e.g. unreadable: then nothing is checked against it, so one bad table gives one error,
+    not one per flow). Returns the rows with each commodity given by a ``name_zh`` or
+    ``name_en`` replaced by its id."""
     places = set(place_ids) if place_ids is not None else None
+    out: list[tuple[int, Flow]] = []
     for number, flow in rows:
         where = f"row {number}"
         if commodities is not None:
-            c = commodities.get(flow.commodity)
+            cid = commodity_id(flow.commodity, commodities)
+            c = commodities.get(cid) if cid is not None else None
             if c is None:
                 errors.append(
-                    InputError(
-                        file,
-                        where,
-                        "commodity",
-                        f"unknown commodity {flow.commodity!r}; known: {', '.join(commodities)}",
-                    )
+                    InputError(file, where, "commodity", unknown_commodity(flow.commodity,
+                                                                           commodities))
                 )
-            elif flow.baseline_mode == "pipeline" and not c.pipeline_ok:
+            elif cid != flow.commodity:
+                flow = dataclasses.replace(flow, commodity=c.id)
+            if c is not None and flow.baseline_mode == "pipeline" and not c.pipeline_ok:
                 errors.append(
                     InputError(
                         file,
@@ -352,13 +634,16 @@ def _check_flows(
                             file, where, column, f"unknown place id {pid!r} (not in places){hint}"
                         )
                     )
+        out.append((number, flow))
+    return out
 
 
 def build_problem(scenario: Scenario, network: Network) -> Problem:
     """Read the scenario's flows, check them against ``network``, and make the Problem.
 
     Terminals whose ``handling_cny_per_t`` is NaN (blank in the places table) get the
-    scenario's ``costs.handling_cny_per_t``.
+    scenario's handling for their kind (``costs.handling.<kind>``), else
+    ``costs.handling_cny_per_t``.
 
     Raises
     ------
@@ -369,12 +654,12 @@ def build_problem(scenario: Scenario, network: Network) -> Problem:
     errors: list[InputError] = []
     commodities = read_commodities(scenario.commodities_file, errors=errors)
     rows = read_flow_rows(scenario.flows_file, errors=errors)
-    _check_flows(rows, scenario.flows_file, commodities, network.places, errors)
+    rows = _check_flows(rows, scenario.flows_file, commodities, network.places, errors)
     if errors:
         raise InputErrors(errors)
     places = {
         pid: (
-            dataclasses.replace(p, handling_cny_per_t=scenario.handling_cny_per_t)
+            dataclasses.replace(p, handling_cny_per_t=scenario.handling_of(p.kind))
             if math.isnan(p.handling_cny_per_t)
             else p
         )
@@ -409,12 +694,17 @@ def validate(path: str | Path) -> list[InputError]:
         if parsed.places:
             place_ids = {}
             for places_file in parsed.places:
+                n0 = len(errors)
                 for pid, number in read_place_ids(places_file, errors=errors).items():
                     place_ids.setdefault(pid, number)
+                if table_unreadable(errors[n0:]):
+                    place_ids = None  # its ids are unknown: no "unknown place" per flow
+                    break
         _check_flows(rows, parsed.flows_file, parsed.commodities, place_ids, errors)
     if parsed.scenario is not None:
         errors.extend(_check_geodata(parsed.scenario))
-    return errors
+    # a table read twice (its ids here, its rows by the geodata checks) says its problems once
+    return list({e.line(): e for e in errors}.values())
 
 
 def _check_geodata(scenario: Scenario) -> list[InputError]:

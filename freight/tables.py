@@ -13,7 +13,9 @@ leave it out to have them raised together as :class:`~networks.InputErrors`.
 
 from __future__ import annotations
 
+import difflib
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,6 +67,49 @@ noise, and could vanish from the result without a word. A bulk flow of under a t
 year is a unit slip (kg? Mt written as t?), so the flows table refuses it, naming the row,
 rather than report a flow the solver cannot see. 1 t is above the solver's resolution for
 flows up to 10^10 t."""
+
+
+def _base(name: str) -> str:
+    """``"ore (iron ore, bauxite)"`` -> ``"ore"``: a name without its parenthesised detail."""
+    return name.split(" (")[0].split("（")[0].strip()
+
+
+def commodity_id(name: str, commodities: Mapping[str, Commodity]) -> str | None:
+    """The id of the commodity ``name`` stands for, by the table's own names.
+
+    ``name`` is an id, or a ``name_zh`` / ``name_en`` of exactly one commodity (case and
+    surrounding spaces ignored; ``name_en`` also without its parenthesised detail), so a
+    planner may write 煤炭 or Coal for ``coal``. None when no commodity, or more than one,
+    has that name.
+    """
+    if name in commodities:
+        return name
+    key = name.strip().casefold()
+    for names in (
+        lambda c: (c.id.casefold(), c.name_zh.strip().casefold(), c.name_en.strip().casefold()),
+        lambda c: (_base(c.name_zh).casefold(), _base(c.name_en).casefold()),
+    ):
+        hits = [cid for cid, c in commodities.items() if key and key in names(c)]
+        if len(hits) == 1:
+            return hits[0]
+        if hits:
+            return None
+    return None
+
+
+def unknown_commodity(name: str, commodities: Mapping[str, Commodity]) -> str:
+    """The message for a commodity the table does not know, with the nearest names."""
+    labels = {cid: f"{cid} ({c.name_zh})" if c.name_zh else cid for cid, c in commodities.items()}
+    by_name: dict[str, str] = {}
+    for cid, c in commodities.items():
+        for n in (cid, c.name_zh, c.name_en, _base(c.name_en)):
+            if n:
+                by_name.setdefault(n.casefold(), cid)
+    near = difflib.get_close_matches(name.strip().casefold(), list(by_name), n=3, cutoff=0.6)
+    hint = dict.fromkeys(by_name[n] for n in near)
+    did = f"; did you mean {', '.join(repr(labels[c]) for c in hint)}?" if hint else ""
+    return (f"unknown commodity {name!r}{did} (give an id, name_zh or name_en of the "
+            f"commodity table: {', '.join(labels.values())})")
 
 
 # --- cell parsers --------------------------------------------------------------------------

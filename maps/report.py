@@ -1,19 +1,26 @@
-"""The printable before/after report of one run (``report.html``, A4, no JS, no internet).
+"""The printable report of one run (``report.html``, A4, no JS, no internet).
 
-Every table is built from the result folder only: ``summary.json`` for the totals, the rule
-and its parameters, ``flows.csv`` for shippers and tonnes left on the road,
-``bottlenecks.csv`` for the ranked binding capacities. All text is HTML-escaped.
+It leads with the three states -- today, least cost without the rule, least cost with it
+-- and the differences that name what they subtract, under the run's warnings. Every table
+is built from the result folder only (:mod:`maps._tables`): ``summary.json`` for the
+states, comparisons, rule, 短驳, capacities, capital and parameters; ``flows.csv`` for the
+flows the rule moves, shippers and tonnes left on the road; ``bottlenecks.csv`` and
+``terminals.csv`` for capacities. All text is HTML-escaped.
 """
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
 from maps import _style as st
+from maps import _tables as tb
+from maps._tables import truck_payload_t
 from maps.assets import external_resources
-from maps.results import Results, by_key, read_results, road_left
+from maps.results import STATES, Results, read_results
+
+__all__ = ["build_report", "flatten_parameters", "modal_split_svg", "render_report",
+           "truck_payload_t"]  # fmt: skip
 
 _CSS = """
 @page { size: A4; margin: 14mm 12mm; }
@@ -28,64 +35,22 @@ th { background: #eef2f7; text-align: left; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.total td { font-weight: bold; background: #f6f6f6; }
 .kpi { display: flex; gap: 8px; flex-wrap: wrap; margin: 6px 0; }
-.kpi div { border: 1px solid #ccc; border-radius: 4px; padding: 4px 8px; min-width: 38mm; }
+.kpi div { border: 1px solid #ccc; border-radius: 4px; padding: 4px 8px; flex: 1 1 40mm; }
 .kpi b { display: block; font-size: 13pt; }
+.kpi small, th small { color: #555; font-weight: normal; }
 .note { color: #666; font-size: 8.5pt; }
+ul.note { margin: 2px 0 8px; padding-left: 16px; }
+.warn { border: 2px solid #b2182b; background: #fdecea; color: #67000d; border-radius: 4px;
+  padding: 2px 10px; margin: 6px 0 8px; }
+.warn p { margin: 4px 0; }
+.unknown { background: #f3f3f3; border-left: 4px solid #969696; padding: 3px 8px; }
+#states td:nth-child(n+5), #states th:nth-child(n+5) { background: #f4f8fc; }
 @media print {
   body { max-width: none; padding: 0; }
   h2 { break-after: avoid; } tr, .kpi, svg { break-inside: avoid; }
   thead { display: table-header-group; }
 }
 """
-
-
-def _row(cells: list[str], *, cls: str = "", rid: str = "") -> str:
-    attrs = (f' class="{cls}"' if cls else "") + (f' id="{st.esc(rid)}"' if rid else "")
-    return f"<tr{attrs}>" + "".join(cells) + "</tr>"
-
-
-def _th(*labels: str) -> str:
-    return "<thead><tr>" + "".join(f"<th>{st.esc(x)}</th>" for x in labels) + "</tr></thead>"
-
-
-def _td(text: object) -> str:
-    return f"<td>{st.esc(text)}</td>"
-
-
-def _tn(x: float | None, digits: int = 0) -> str:
-    return f'<td class="n">{st.fmt_num(x, digits=digits)}</td>'
-
-
-def _change(before: float | None, after: float | None) -> list[str]:
-    if before is None or after is None:
-        return [_tn(None), _tn(None)]
-    pct = f"{(after - before) / before:+.1%}" if before else "—"
-    return [_tn(after - before), f'<td class="n">{pct}</td>']
-
-
-def truck_payload_t(summary: dict[str, Any]) -> float | None:
-    """The truck payload used by the run (``parameters``), or derived from the trips avoided."""
-
-    def find(d: Any) -> float | None:
-        if isinstance(d, dict):
-            for k, v in d.items():
-                if k == "truck_payload_t":
-                    val = v.get("value") if isinstance(v, dict) else v
-                    if isinstance(val, int | float):
-                        return float(val)
-                got = find(v)
-                if got is not None:
-                    return got
-        return None
-
-    found = find(summary.get("parameters") or {})
-    if found:
-        return found
-    trips = summary.get("truck_trips_avoided")
-    red = summary.get("road_tonnage_reduction_t")
-    if trips and red:
-        return float(red) / float(trips)
-    return None
 
 
 def flatten_parameters(params: Any, prefix: str = "") -> list[tuple[str, str, str]]:
@@ -114,32 +79,37 @@ def flatten_parameters(params: Any, prefix: str = "") -> list[tuple[str, str, st
     return rows
 
 
-def modal_split_svg(tonnes: dict[str, dict[str, float]], *, width: int = 640) -> str:
-    """Two stacked horizontal bars (before, after) of tonnes by mode, as inline SVG.
+def modal_split_svg(tonnes: dict[str, dict[str, float] | None], *, width: int = 640) -> str:
+    """One stacked horizontal bar per state (today, without the rule, with the rule) of
+    tonnes by line-haul mode, as inline SVG.
 
     Parameters
     ----------
     tonnes : dict
-        ``summary["tonnes"]``: ``{"before": {mode: t}, "after": {mode: t}}``.
+        ``{state: {mode: t}}`` (a missing or None state is left out).
     width : int
-        Total width in px (bars use ``width - 190``).
+        Total width in px (bars use ``width - 230``).
 
     Returns
     -------
     str
-        An ``<svg>`` element; each segment is a ``<rect data-mode data-period data-t>``.
+        An ``<svg>`` element; each segment is a ``<rect data-mode data-state data-t>``.
     """
-    bar_w, x0, h = width - 190, 120, 30
+    shown = [s for s in STATES if tonnes.get(s)]
+    bar_w, x0, h = width - 230, 160, 30
+    height = 48 * len(shown) + 50
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="150" '
-        f'viewBox="0 0 {width} 150" role="img" aria-label="modal split before and after" '
-        'font-family="sans-serif" font-size="12">'
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="modal split in the three '
+        'states" font-family="sans-serif" font-size="12">'
     ]
-    for i, (period, label) in enumerate((("before", "现状 Before"), ("after", "优化后 After"))):
+    for i, state in enumerate(shown):
         y = 12 + i * 48
-        by_mode = tonnes.get(period, {})
+        by_mode = tonnes.get(state) or {}
         total = sum(by_mode.get(m, 0.0) for m in st.MODE_ORDER)
-        parts.append(f'<text x="0" y="{y + 20}">{st.esc(label)}</text>')
+        zh, en = st.STATE_LABELS[state]
+        parts.append(f'<text x="0" y="{y + 13}">{st.esc(zh)}</text>'
+                     f'<text x="0" y="{y + 27}" font-size="10">{st.esc(en)}</text>')  # fmt: skip
         x = float(x0)
         for mode in st.MODE_ORDER:
             t = by_mode.get(mode, 0.0)
@@ -148,7 +118,7 @@ def modal_split_svg(tonnes: dict[str, dict[str, float]], *, width: int = 640) ->
                 continue
             parts.append(
                 f'<rect x="{x:.2f}" y="{y}" width="{w:.2f}" height="{h}" '
-                f'fill="{st.MODE_COLOURS[mode]}" data-mode="{mode}" data-period="{period}" '
+                f'fill="{st.MODE_COLOURS[mode]}" data-mode="{mode}" data-state="{state}" '
                 f'data-t="{t:.0f}"><title>{st.esc(st.mode_label(mode))}: {st.fmt_num(t)} t'
                 "</title></rect>"
             )
@@ -161,129 +131,62 @@ def modal_split_svg(tonnes: dict[str, dict[str, float]], *, width: int = 640) ->
         parts.append(
             f'<text x="{x0 + bar_w + 6}" y="{y + 20}">{st.fmt_num(total / 1e4, digits=1)} 万t</text>'
         )
+    ly = 48 * len(shown) + 20
     for j, mode in enumerate(st.MODE_ORDER):
         lx = x0 + j * 150
         parts.append(
-            f'<rect x="{lx}" y="118" width="14" height="14" fill="{st.MODE_COLOURS[mode]}"/>'
-            f'<text x="{lx + 19}" y="130">{st.esc(st.mode_label(mode))}</text>'
+            f'<rect x="{lx}" y="{ly}" width="14" height="14" fill="{st.MODE_COLOURS[mode]}"/>'
+            f'<text x="{lx + 19}" y="{ly + 12}">{st.esc(st.mode_label(mode))}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)
 
 
-def _overall(s: dict[str, Any]) -> str:
-    t, tkm = s.get("tonnes", {}), s.get("tkm", {})
-    payload = truck_payload_t(s)
-    rows = []
-    for key, label, src in (("tonnes", "货运量 Tonnes (t)", t), ("tkm", "周转量 t·km", tkm)):
-        for mode in st.MODE_ORDER:
-            b, a = src.get("before", {}).get(mode, 0.0), src.get("after", {}).get(mode, 0.0)
-            rows.append(_row([_td(f"{label} · {st.mode_label(mode)}"), _tn(b), _tn(a),
-                              *_change(b, a)], rid=f"overall-{key}-{mode}"))  # fmt: skip
-        b = sum(src.get("before", {}).values())
-        a = sum(src.get("after", {}).values())
-        rows.append(_row([_td(f"{label} · 合计 Total"), _tn(b), _tn(a), *_change(b, a)],
-                         cls="total", rid=f"overall-{key}-total"))  # fmt: skip
-    if payload:
-        b = t.get("before", {}).get("road", 0.0) / payload
-        a = t.get("after", {}).get("road", 0.0) / payload
-        rows.append(_row([_td(f"货车趟次 Truck trips ({st.fmt_num(payload, digits=1)} t/车)"),
-                          _tn(b), _tn(a), *_change(b, a)], rid="overall-trucks"))  # fmt: skip
-    for key, label in (("co2_t", "二氧化碳 CO₂ (t)"), ("cost_cny", "运输成本 Cost (元 CNY)")):
-        d = s.get(key) or {}
-        rows.append(
-            _row(
-                [
-                    _td(label),
-                    _tn(d.get("before")),
-                    _tn(d.get("after")),
-                    *_change(d.get("before"), d.get("after")),
-                ],
-                rid=f"overall-{key}",
-            )
-        )
-    head = _th("指标 Indicator", "现状 Before", "优化后 After", "变化 Change", "%")
-    return f"<table>{head}<tbody>{''.join(rows)}</tbody></table>"
+def _rule_table(s: dict[str, Any]) -> str:
+    pol = s.get("policy") or {}
+    elig_road = pol.get("eligible_road_t") or {}
+    items = [
+        ("执行方式 Enforcement", pol.get("enforcement")),
+        ("货类 Commodities", "、".join(st.commodity_label(c) for c in pol.get("commodities", []))),
+        ("距离门槛 Threshold", f"{st.fmt_num(pol.get('threshold_km'))} km"),
+        ("距离口径 Distance", pol.get("distance")),
+        ("最大集疏运距离 Max access", f"{st.fmt_num(pol.get('max_access_km'))} km"),
+        ("适用货流 Eligible flows", st.fmt_num(pol.get("eligible_flows"))),
+        ("适用货量 Eligible tonnes", st.fmt_t(pol.get("eligible_t"))),
+        *((f"适用货量中走公路 Eligible tonnes on the road · {st.state_label(x)}",
+           st.fmt_t(elig_road.get(x))) for x in STATES if x in elig_road),
+        ("未达标 Shortfall (有规则 with the rule)", st.fmt_t(pol.get("shortfall_t"))),
+    ]  # fmt: skip
+    body = "".join(tb.row([tb.td(label), tb.td(val)]) for label, val in items)
+    return f"<table>{tb.th('项目 Item', '取值 Value')}<tbody>{body}</tbody></table>"
 
 
-def _by_commodity(s: dict[str, Any]) -> str:
-    head = _th("货类 Commodity", *[f"{st.mode_label(m)} 现状 before" for m in st.MODE_ORDER],
-               *[f"{st.mode_label(m)} 优化后 after" for m in st.MODE_ORDER])  # fmt: skip
-    rows = []
-    tot = {p: dict.fromkeys(st.MODE_ORDER, 0.0) for p in ("before", "after")}
-    for c, d in sorted((s.get("by_commodity") or {}).items()):
-        cells = [_td(st.commodity_label(c))]
-        for p in ("before", "after"):
-            for m in st.MODE_ORDER:
-                v = (d.get(p) or {}).get(m, 0.0)
-                tot[p][m] += v
-                cells.append(_tn(v))
-        rows.append(_row(cells, rid=f"commodity-{c}"))
-    cells = [_td("合计 Total")] + [
-        _tn(tot[p][m]) for p in ("before", "after") for m in st.MODE_ORDER
-    ]
-    rows.append(_row(cells, cls="total", rid="commodity-total"))
-    return f"<table>{head}<tbody>{''.join(rows)}</tbody></table>"
+def _parameters_table(s: dict[str, Any]) -> str:
+    # per-commodity cost rows only for the commodities this run carries
+    carried: set[str] = set()
+    for x in STATES:
+        carried |= set((tb.state(s, x) or {}).get("by_commodity") or {})
+    known = carried | {c for p in (s.get("parameters") or {}) for c in p.split(".")[2:3]}
 
+    def shown(name: str) -> bool:
+        parts = name.split(".")
+        return not (len(parts) == 4 and parts[0] == "costs" and parts[2] in known
+                    and parts[2] not in carried)  # fmt: skip
 
-def _by_shipper(flows: list[dict[str, Any]]) -> str:
-    head = _th("货主 Shipper", "货运量 Tonnes", "公路 现状 Road before", "公路 优化后 Road after",
-               "铁路 Rail after", "管道 Pipeline after", "公路减量 Road reduction",
-               "成本 Cost (元)", "CO₂ (t)")  # fmt: skip
-    agg = by_key(flows, "shipper")
-    rows, tot = [], [0.0] * 8
-    for name, a in sorted(agg.items(), key=lambda kv: -kv[1]["tonnes"]):
-        vals = [a["tonnes"], a["before"]["road"], a["road_t"], a["after"]["rail"],
-                a["after"]["pipeline"], a["before"]["road"] - a["road_t"], a["cost_cny"],
-                a["co2_t"]]  # fmt: skip
-        tot = [x + y for x, y in zip(tot, vals, strict=True)]
-        rows.append(_row([_td(name or "—"), *[_tn(v) for v in vals]]))
-    rows.append(_row([_td("合计 Total"), *[_tn(v) for v in tot]], cls="total", rid="shipper-total"))
-    return f"<table>{head}<tbody>{''.join(rows)}</tbody></table>"
-
-
-def _road_left(flows: list[dict[str, Any]]) -> str:
-    rows = road_left(flows)
-    if not rows:
-        return "<p>没有货流留在公路 No tonnage is left on the road.</p>"
-    head = _th("货流 Flow", "货类 Commodity", "货主 Shipper", "起讫 Origin → Destination",
-               "公路 Road (t)", "运距 Haul (km)", "原因 Reason")  # fmt: skip
     body = "".join(
-        _row([_td(r["flow_id"]), _td(st.commodity_label(r["commodity"])), _td(r["shipper"]),
-              _td(f"{r['origin_name'] or r['origin']} → {r['destination_name'] or r['destination']}"),
-              _tn(r["road_t"]), _tn(r["haul_km"], 1),
-              f"<td><b>{st.esc(st.REASON_LABELS.get(r['reason_code'], r['reason_code']))}</b>"
-              f"<br>{st.esc(r['reason'])}</td>"])
-        for r in rows
-    )  # fmt: skip
-    total = sum(r["road_t"] or 0.0 for r in rows)
-    body += _row([_td("合计 Total"), _td(""), _td(""), _td(""), _tn(total), _td(""), _td("")],
-                 cls="total", rid="road-left-total")  # fmt: skip
-    return f"<table>{head}<tbody>{body}</tbody></table>"
-
-
-def _bottlenecks(bns: list[dict[str, Any]]) -> str:
-    if not bns:
-        return "<p>没有起约束作用的能力 No capacity is binding.</p>"
-    head = _th("排名 Rank", "能力 Capacity", "类型 Kind", "方式 Mode", "能力 Capacity (t/年)",
-               "已用 Used (t)", "影子价格 Shadow price (元/t)",
-               "每日加开一列 One more daily train (元/年 CNY/yr)")  # fmt: skip
-    body = "".join(
-        _row([_tn(b.get("rank")), _td(b.get("label") or b.get("constraint")), _td(b.get("kind")),
-              _td(st.mode_label(b.get("mode") or "")), _tn(b.get("capacity_t")),
-              _tn(b.get("used_t")), _tn(b.get("shadow_cny_per_t"), 2),
-              _tn(b.get("shadow_cny_per_daily_train_year"))])
-        for b in sorted(bns, key=lambda r: r.get("rank") or math.inf)
-    )  # fmt: skip
-    return (
-        f"<table>{head}<tbody>{body}</tbody></table><p class='note'>影子价格：该能力每增加 1 t，"
-        "系统成本的下降 (元/t)。Shadow price: how much the total cost falls per extra tonne of "
-        "that capacity.</p>"
+        tb.row([tb.td(k), tb.td(v), tb.td(src)])
+        for k, v, src in flatten_parameters(s.get("parameters"))
+        if shown(k)
     )
+    return f"<table>{tb.th('参数 Parameter', '取值 Value', '来源 Source')}<tbody>{body}</tbody></table>"
 
 
 def build_report(results: Results) -> str:
     """The report page of a run, as an HTML string.
+
+    It leads with the run's warnings and the three states (today, least cost without the
+    rule, least cost with it), the rule's effect and the shift the cost model calls
+    voluntary, then the four headline figures, each saying what it subtracts or divides.
 
     Parameters
     ----------
@@ -296,83 +199,49 @@ def build_report(results: Results) -> str:
         A complete, self-contained HTML document.
     """
     s = results.summary
-    pol = s.get("policy") or {}
     title = s.get("title") or s.get("scenario") or ""
-    co2 = s.get("co2_t") or {}
-    abated = (co2.get("before") or 0.0) - (co2.get("after") or 0.0)
-    kpis = (
-        f'<div class="kpi"><div>公路减量 Road tonnage reduction<b id="kpi-road-reduction">'
-        f"{st.fmt_t(s.get('road_tonnage_reduction_t'))}</b></div>"
-        f"<div>减少货车趟次 Truck trips avoided<b>{st.fmt_num(s.get('truck_trips_avoided'))}</b></div>"
-        f"<div>CO₂ 减排 abated<b>{st.fmt_num(abated)} t</b></div>"
-        f"<div>政策成本 Policy cost<b>{st.fmt_num(s.get('policy_cost_cny'))} 元</b></div></div>"
-    )
-    rule = "".join(
-        _row([_td(label), _td(val)])
-        for label, val in (
-            ("执行方式 Enforcement", pol.get("enforcement")),
-            ("货类 Commodities", "、".join(st.commodity_label(c) for c in pol.get("commodities", []))),
-            ("距离门槛 Threshold", f"{st.fmt_num(pol.get('threshold_km'))} km"),
-            ("距离口径 Distance", pol.get("distance")),
-            ("最大集疏运距离 Max access", f"{st.fmt_num(pol.get('max_access_km'))} km"),
-            ("适用货流 Eligible flows", st.fmt_num(pol.get("eligible_flows"))),
-            ("适用货量 Eligible tonnes", st.fmt_t(pol.get("eligible_t"))),
-            ("已转移 Shifted", st.fmt_t(pol.get("shifted_t"))),
-            ("未达标 Shortfall", st.fmt_t(pol.get("shortfall_t"))),
-        )
-    )  # fmt: skip
-    # per-commodity cost rows only for the commodities this run carries
-    carried = set(s.get("by_commodity") or {})
-    known = carried | {c for p in (s.get("parameters") or {}) for c in p.split(".")[2:3]}
-
-    def _shown(name: str) -> bool:
-        parts = name.split(".")
-        return not (len(parts) == 4 and parts[0] == "costs" and parts[2] in known
-                    and parts[2] not in carried)
-
-    params = "".join(
-        _row([_td(k), _td(v), _td(src)])
-        for k, v, src in flatten_parameters(s.get("parameters"))
-        if _shown(k)
-    )
     reasons = "".join(
-        _row([_td(st.REASON_LABELS.get(c, c)), _tn(t)])
+        tb.row([tb.td(st.REASON_LABELS.get(c, c)), tb.tn(t)])
         for c, t in sorted((s.get("reasons") or {}).items(), key=lambda kv: -kv[1])
     )
-    abatement = s.get("co2_abatement_cny_per_t")
     solver = s.get("solver") or {}
+    tonnes = {x: (tb.state(s, x) or {}).get("tonnes") for x in STATES}
     body = f"""
 <h1>{st.esc(title)}</h1>
 <p class="sub">公转铁优化报告 Road-to-rail optimisation report · 情景 scenario
 <b>{st.esc(s.get("scenario"))}</b> · 求解状态 status <b>{st.esc(s.get("status"))}</b></p>
-{kpis}
-<h2>1 规则与参数 Rule and parameters</h2>
-<table>{_th("项目 Item", "取值 Value")}<tbody>{rule}</tbody></table>
-<table>{_th("参数 Parameter", "取值 Value", "来源 Source")}<tbody>{params}</tbody></table>
-<h2>2 总体对比 Before and after</h2>
-{_overall(s)}
-<h2>3 运输方式分担 Modal split</h2>
-{modal_split_svg(s.get("tonnes") or {})}
-<h2>4 按货类 By commodity (t)</h2>
-{_by_commodity(s)}
-<h2>5 按货主 By shipper (t)</h2>
-{_by_shipper(results.flows)}
-<h2>6 留在公路的货流 Flows left on the road</h2>
-{_road_left(results.flows)}
-<table>{_th("原因 Reason", "公路 Road (t)")}<tbody>{reasons}</tbody></table>
-<h2>7 瓶颈 Bottlenecks</h2>
-{_bottlenecks(results.bottlenecks)}
-<h2>8 政策成本 Policy cost</h2>
-<table><tbody>
-{_row([_td("政策成本 Policy cost (元 CNY)"), _tn(s.get("policy_cost_cny"))], rid="policy-cost")}
-{_row([_td("CO₂ 减排量 CO₂ abated (t)"), _tn(abated)])}
-{_row([_td("减排成本 CO₂ abatement cost (元/t CO₂)"), _tn(abatement, 1)], rid="abatement")}
-</tbody></table>
-<p class="note">政策成本 = 有政策与无政策两次求解的总成本之差；减排成本 = 政策成本 ÷ CO₂ 减排量
-(无减排时为空)。Policy cost = total cost with the rule minus without it; abatement cost =
-policy cost ÷ CO₂ abated (blank when nothing is abated). 求解器 Solver:
-{st.esc(solver.get("name"))}, {st.fmt_num(solver.get("columns"))} columns,
+{tb.warnings_html(s)}
+<h2 id="sec-states">三种状态 Three states: today, least cost without the rule, least cost with it</h2>
+{tb.states_table(s)}
+{tb.headline_html(s)}
+{tb.definitions_html(s)}
+<h2 id="sec-1">1 规则转出公路的货流 Flows the rule moves off the road</h2>
+{tb.moved_table(results.flows)}
+<h2 id="sec-2">2 规则 The rule</h2>
+{_rule_table(s)}
+<h2 id="sec-3">3 运输方式分担 Modal split (line haul)</h2>
+{modal_split_svg(tonnes)}
+<h2 id="sec-4">4 按货类 By commodity (t, line haul)</h2>
+{tb.by_commodity(s)}
+<h2 id="sec-5">5 短驳 Access legs, station ↔ plant, by station and county</h2>
+{tb.access_tables(s)}
+<h2 id="sec-6">6 按货主 By shipper (t)</h2>
+{tb.by_shipper(results.flows)}
+<h2 id="sec-7">7 有规则时留在公路的货流 Flows left on the road with the rule</h2>
+{tb.road_left_table(results.flows)}
+<table>{tb.th("原因 Reason", "公路 Road (t)")}<tbody>{reasons}</tbody></table>
+<h2 id="sec-8">8 瓶颈与能力 Bottlenecks and capacities</h2>
+{tb.capacity_note(s)}
+{tb.bottlenecks_table(results.bottlenecks)}
+{tb.terminals_table(results.terminals)}
+<h2 id="sec-9">9 政策成本与投资 Policy cost and capital</h2>
+{tb.policy_cost_table(s)}
+{tb.capital_table(s)}
+<h2 id="sec-10">10 参数 Parameters</h2>
+{_parameters_table(s)}
+<p class="note">求解器 Solver: {st.esc(solver.get("name"))}, {st.fmt_num(solver.get("columns"))} columns,
 {st.fmt_num(solver.get("iterations"))} iterations, {st.fmt_num(solver.get("seconds"), digits=2)} s.</p>
+<p class="note" id="attribution">{st.esc(st.DATA_ATTRIBUTION)}</p>
 """
     return (
         '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'

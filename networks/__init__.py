@@ -11,7 +11,7 @@ from networks._errors import (
 from networks._types import MODES, Link, Network, NetworkConfig, Place
 from networks.loading import load_network
 from networks.routing import Route, route, summarize
-from networks.snapping import add_lines
+from networks.sidings import add_lines, base_network
 
 __all__ = [
     "MODES",
@@ -27,6 +27,7 @@ __all__ = [
     "Route",
     "SolverError",
     "add_lines",
+    "base_network",
     "load_network",
     "route",
     "summarize",

@@ -59,6 +59,75 @@ class _Lines:
         return i + 1
 
 
+#: What to tell a planner whose file is not UTF-8: the way out from each program they use.
+SAVE_AS_UTF8 = (
+    "save it as CSV UTF-8: Excel 文件 › 另存为 › 'CSV UTF-8 (逗号分隔)'; WPS 另存为 › "
+    "'CSV UTF-8'; LibreOffice 另存为 › 'Text CSV' with 'Edit filter settings' › Unicode (UTF-8)"
+)
+
+
+def encoding_problem(data: bytes) -> str:
+    """Why ``data`` is not UTF-8 text, naming the encoding it most likely is.
+
+    A UTF-16 byte-order mark is Excel's "Unicode Text"; bytes that decode as GB18030 (a
+    superset of GBK) into mostly Chinese characters are what Excel's plain "CSV" writes on
+    Chinese Windows; anything else is named as an unknown 8-bit encoding (e.g. Windows-1252).
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        found = "UTF-16 text (Excel's 'Unicode Text')"
+    else:
+        try:
+            han, share = _han_share(data.decode("gb18030"))
+        except UnicodeDecodeError:
+            han, share = 0, 0.0
+        if han and share >= 0.8:
+            found = "GBK/GB18030 text (what Excel's plain 'CSV' writes on Chinese Windows)"
+        else:
+            found = "text in an 8-bit encoding such as Windows-1252"
+    return f"not UTF-8 but {found}; {SAVE_AS_UTF8}"
+
+
+def _han_share(text: str) -> tuple[int, float]:
+    """How many of the non-ASCII characters of ``text`` are Chinese, and what share."""
+    wide = [c for c in text if ord(c) > 127]
+    han = sum(1 for c in wide if "\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f"
+              or "\uff00" <= c <= "\uffef")
+    return han, (han / len(wide) if wide else 0.0)
+
+
+def _gbk_read_as_utf8(text: str, data: bytes) -> int:
+    """The row of a GBK file whose bytes happen to be valid UTF-8 (0 when it is not one).
+
+    A short GBK text can decode as UTF-8 into nonsense: 煤炭 in GBK is ``c3ba ccbf``, which
+    UTF-8 reads as ``ú̿``. Taken as GBK when the UTF-8 reading holds no Chinese character
+    but characters beyond Latin-1 (combining marks, Greek, Cyrillic...) that no planner's
+    table mixes with plain ASCII, while the GB18030 reading is Chinese. Accented Latin
+    letters alone (Lüliang, café) are left as they are.
+    """
+    odd = [i for i, c in enumerate(text) if 0x100 <= ord(c) < 0x800]
+    if not odd or _han_share(text)[0]:
+        return 0
+    try:
+        han, share = _han_share(data.decode("gb18030"))
+    except UnicodeDecodeError:
+        return 0
+    if han < 1 or share < 0.8:
+        return 0
+    return text.count("\n", 0, odd[0]) + 1
+
+
+def table_unreadable(errors: Sequence[InputError]) -> bool:
+    """Whether ``errors`` (from :func:`read_table`) say the table could not be read whole:
+    a missing or unreadable file, a wrong encoding, a malformed record or a missing
+    required column. Checks that compare other tables with it would then only report
+    follow-on errors, so callers skip them."""
+    return any(
+        e.field in ("(file)", "(encoding)", "(csv)")
+        or e.problem.startswith("required column missing")
+        for e in errors
+    )
+
+
 def read_table(
     path: str | Path,
     *,
@@ -90,15 +159,22 @@ def read_table(
         errors.append(InputError(name, "file", "(file)", "not a regular file; give a file"))
         return []
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
+        data = Path(path).read_bytes()
     except FileNotFoundError:
         errors.append(InputError(name, "file", "(file)", "file not found"))
         return []
-    except UnicodeDecodeError as exc:
-        errors.append(InputError(name, "file", "(encoding)", f"not UTF-8 text (byte {exc.start})"))
-        return []
     except OSError as exc:
         errors.append(InputError(name, "file", "(file)", f"cannot read: {exc.strerror}"))
+        return []
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        row = data.count(b"\n", 0, exc.start) + 1
+        errors.append(InputError(name, f"row {row}", "(encoding)", encoding_problem(data)))
+        return []
+    garbled = _gbk_read_as_utf8(text, data)
+    if garbled:
+        errors.append(InputError(name, f"row {garbled}", "(encoding)", encoding_problem(data)))
         return []
 
     lines = _Lines(text.splitlines(keepends=True))

@@ -88,6 +88,31 @@ def point_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     return float(GEOD.inv(lon1, lat1, lon2, lat2)[2]) / 1000.0
 
 
+#: China's extent (lon0, lat0, lon1, lat1), to tell a swapped lat,lon pair from a real point.
+CHINA_BOX: tuple[float, float, float, float] = (73.0, 18.0, 135.5, 54.0)
+
+
+def _in_box(lon: float, lat: float, box: tuple[float, float, float, float]) -> bool:
+    return box[0] <= lon <= box[2] and box[1] <= lat <= box[3]
+
+
+def lonlat_problem(lon: float, lat: float) -> str | None:
+    """Why ``(lon, lat)`` is not a WGS84 point of this model, or None when it is.
+
+    A pair that would be a point in China if read the other way round (every such pair
+    has a "lat" over 54, most over 90) is named as swapped; a pair out of the degree
+    ranges otherwise as projected coordinates.
+    """
+    in_range = -180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0
+    if _in_box(lat, lon, CHINA_BOX) and not _in_box(lon, lat, CHINA_BOX):
+        return (f"lon {lon:g} and lat {lat:g} look swapped: {lat:g} is a longitude in China; "
+                "put lon (east, e.g. 116.0) first and lat (north, e.g. 36.5) second")
+    if in_range:
+        return None
+    return (f"({lon:g}, {lat:g}) is not lon/lat degrees (projected coordinates?); "
+            "give WGS84 degrees, lon then lat, e.g. 116.0, 36.5")
+
+
 def _blank(value: Any) -> bool:
     if value is None:
         return True
@@ -119,6 +144,9 @@ def parse_bool(value: Any, *, default: bool) -> bool:
     if _blank(value):
         return default
     if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, float | np.floating) and value in (0.0, 1.0):
+        # a GeoJSON boolean that some features leave out is read as a float column
         return bool(value)
     text = str(value).strip().lower()
     if text in _TRUE:
@@ -338,9 +366,14 @@ def validate_line_frame(gdf: Any, *, file: str, mode: str = "road") -> list[Line
                                          f"coordinate ({x:.6g}, {y:.6g}) is not a number; "
                                          "give lon/lat degrees"))  # fmt: skip
                 continue
-            errors.append(InputError(file, f"feature {i}", "geometry",
-                                     f"coordinate ({x:.6g}, {y:.6g}) is not lon/lat "
-                                     "degrees (projected coordinates?); give EPSG:4326"))
+            why = lonlat_problem(float(x), float(y)) or ""
+            if "swapped" in why:
+                why = (f"coordinate ({x:.6g}, {y:.6g}) looks swapped (lat, lon); a layer "
+                       "gives lon first, then lat")
+            else:
+                why = (f"coordinate ({x:.6g}, {y:.6g}) is not lon/lat degrees (projected "
+                       "coordinates?); give EPSG:4326")
+            errors.append(InputError(file, f"feature {i}", "geometry", why))
             continue
         if kind == 1:
             parts = [geom] if n_coords[i - 1] >= 2 else []

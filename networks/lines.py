@@ -40,7 +40,7 @@ import shapely
 
 from networks._errors import InputError, raise_if_any
 from networks.graph import KM_PER_DEG_LAT, KM_PER_DEG_LON_EQ
-from networks.io import parse_bool, parse_float, point_km, read_table
+from networks.io import lonlat_problem, parse_bool, parse_float, point_km, read_table
 from networks.snapping import EdgeLocator, local_xy
 
 
@@ -182,13 +182,16 @@ def read_rail_lines(
             errors.append(InputError(sf, where, "line_id", f"line {lid!r} is not in {lf}"))
             continue
         vals: dict[str, float] = {}
-        for key, lo, hi in (("seq", -math.inf, math.inf), ("lon", -180, 180), ("lat", -90, 90)):
+        for key in ("seq", "lon", "lat"):
             try:
                 vals[key] = parse_float(row.get(key), default=math.nan, minimum=None)
-                if not lo <= vals[key] <= hi:
-                    raise ValueError(f"{vals[key]:g} out of range [{lo:g}, {hi:g}]")
             except ValueError as exc:
                 errors.append(InputError(sf, where, key, str(exc)))
+        if "lon" in vals and "lat" in vals:
+            why = lonlat_problem(vals["lon"], vals["lat"])
+            if why is not None:
+                errors.append(InputError(sf, where, "lon/lat", why))
+                del vals["lon"]
         if len(vals) == 3 and not any(math.isnan(v) for v in vals.values()):
             heads[lid]["stations"].append(
                 Station(int(vals["seq"]), row["station"], vals["lon"], vals["lat"]))

@@ -38,10 +38,10 @@ from networks.graph import build_table
 from networks.io import read_line_layer, validate_line_frame
 from networks.lines import match_lines, read_rail_lines
 from networks.places import link_places, read_places
-from networks.snapping import add_lines
+from networks.sidings import add_lines, check_pieces, stations_of
 
 #: Bump when the way a network is built changes, so old cache entries are not used.
-CODE_VERSION = "networks-4"
+CODE_VERSION = "networks-5"
 
 _log = logging.getLogger(__name__)
 
@@ -265,10 +265,37 @@ def _build_network(config: NetworkConfig) -> Network:
     if rail_lines:
         match_lines(graphs["rail"], rail_lines,
                     tolerance_km=float(config.link_tolerance_km.get("rail", 5.0)))
+    pieces: dict[int, dict[str, Any]] = {}
+    next_piece = 0
     for file, mode, gdf in extra:
-        add_lines(graphs[mode], gdf, tolerance_km=float(config.link_tolerance_km.get(mode, 5.0)),
-                  snap_m=config.snap_m, file=file)
+        next_piece += len(gdf)
+        try:
+            added = add_lines(graphs[mode], gdf,
+                              tolerance_km=float(config.link_tolerance_km.get(mode, 5.0)),
+                              snap_m=config.snap_m, file=file,
+                              stations=stations_of(rail_lines, table.places.values(), mode),
+                              piece_base=next_piece - len(gdf))
+        except InputErrors as exc:
+            errors.extend(exc.errors)
+            continue
         graphs[mode].graph["source"] += f";{file}"
+        pieces.update(added.pieces)
+        for gate, where in added.gates:
+            if gate.id in table.places:
+                f0, w0 = table.origins[gate.id]
+                errors.append(InputError(file, where, "gate",
+                                         f"id {gate.id!r} is already a place ({f0} {w0}); "
+                                         "name another gate, or remove that row"))
+                continue
+            table.places[gate.id] = gate
+            table.origins[gate.id] = (file, where)
+            if gate.name_en:
+                table.names_en[gate.id] = gate.name_en
+    if errors:
+        raise InputErrors(errors)
     links = link_places(graphs, table, tolerance_km=config.link_tolerance_km)
+    errors.extend(check_pieces(graphs, pieces, links))
+    if errors:
+        raise InputErrors(errors)
     graphs["road"].graph["place_name_en"] = dict(table.names_en)
     return Network(graphs=graphs, places=table.places, links=links, sources=sources)

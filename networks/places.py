@@ -23,7 +23,7 @@ import networkx as nx
 
 from networks._errors import InputError, raise_if_any
 from networks._types import MODES, Link, Place
-from networks.io import check_file, gdal_name, one_layer, parse_float, read_table
+from networks.io import check_file, gdal_name, lonlat_problem, one_layer, parse_float, read_table
 from networks.snapping import EdgeLocator
 
 KINDS: frozenset[str] = frozenset(
@@ -153,7 +153,7 @@ def _parse_place(
         errors.append(InputError(file, where, "id", "blank id"))
     name = str(row.get("name", "")).strip()
     values: dict[str, float] = {}
-    for key, lo, hi in (("lon", -180.0, 180.0), ("lat", -90.0, 90.0)):
+    for key in ("lon", "lat"):
         try:
             values[key] = parse_float(row.get(key), default=math.nan, minimum=None)
         except ValueError as exc:
@@ -161,10 +161,12 @@ def _parse_place(
             continue
         if math.isnan(values[key]):
             errors.append(InputError(file, where, key, "blank, expected degrees (WGS84)"))
-        elif not lo <= values[key] <= hi:
-            errors.append(InputError(file, where, key,
-                                     f"{values[key]:g} is out of range [{lo:g}, {hi:g}]; "
-                                     "projected coordinates? give WGS84 degrees"))
+    if len(values) == 2 and not any(math.isnan(v) for v in values.values()):
+        why = lonlat_problem(values["lon"], values["lat"])
+        if why is not None:
+            col = "lon" if abs(values["lon"]) > 180 else "lat"
+            col = "lon/lat" if "swapped" in why else col
+            errors.append(InputError(file, where, col, why))
     kind = str(row.get("kind", "")).strip()
     if kind not in KINDS:
         errors.append(InputError(file, where, "kind",
@@ -221,6 +223,27 @@ def main_component_edges(G: nx.Graph, *, min_km: float) -> set[tuple[int, int]]:
     return {(min(u, v), max(u, v)) for u, v in G.edges if u in nodes}
 
 
+def link_filter(G: nx.Graph, mode: str, *, min_component_km: float = 20.0) -> Any:
+    """The edges a place claiming ``mode`` may be joined to, as ``f(u, v, data) -> bool``:
+    on rail only edges that carry freight; on road and rail only pieces of network at least
+    ``min_component_km`` long (see :func:`link_places`)."""
+    main = main_component_nodes(G, min_km=min_component_km) if mode != "pipeline" else None
+
+    def usable(u: int, v: int, d: Mapping[str, Any]) -> bool:
+        if mode == "rail" and not freight_edge(u, v, d):
+            return False
+        return main is None or u in main  # an edge is in its ends' component
+
+    return usable
+
+
+def line_label(G: nx.Graph, u: int, v: int) -> str:
+    """A planner's name for the line of edge ``(u, v)``: its name, else its matched line
+    ids, else "an unnamed line"."""
+    d = G.edges[u, v]
+    return str(d.get("name") or "/".join(d.get("lines", ()) or ()) or "an unnamed line")
+
+
 def link_places(
     graphs: Mapping[str, nx.Graph],
     table: PlaceTable,
@@ -267,15 +290,8 @@ def link_places(
                                          f"place {p.id!r} claims {mode} but no {mode} network "
                                          "is loaded"))
             continue
-        main = main_component_nodes(G, min_km=min_component_km) if mode != "pipeline" else None
-
-        def usable(u: int, v: int, d: Mapping[str, Any], mode: str = mode, main: Any = main
-                   ) -> bool:
-            if mode == "rail" and not freight_edge(u, v, d):
-                return False
-            return main is None or u in main  # an edge is in its ends' component
-
-        locator = EdgeLocator(G, edge_filter=usable)
+        locator = EdgeLocator(G, edge_filter=link_filter(G, mode,
+                                                          min_component_km=min_component_km))
         keeps = locator.candidates([p.lon for p in claimants], [p.lat for p in claimants],
                                    max_km=tol)
         for p, keep in zip(claimants, keeps, strict=True):
@@ -283,12 +299,14 @@ def link_places(
             if got is None:
                 file, where = table.origins.get(p.id, ("places", f"place {p.id}"))
                 hit = locator.nearest(p.lon, p.lat, max_km=max(100.0, 4 * tol))
-                far = f"{hit.offset_km:.1f} km" if hit else "more than 100 km"
                 what = "freight rail line" if mode == "rail" else f"{mode} line"
+                far = (f"{hit.offset_km:.1f} km away at {hit.lon:.6f},{hit.lat:.6f} "
+                       f"({line_label(G, hit.u, hit.v)})" if hit else "more than 100 km away")
                 errors.append(InputError(
                     file, where, "lon/lat" if mode == "road" else "modes",
-                    f"place {p.id!r} ({p.name}) claims {mode} but the nearest {what} is {far} "
-                    f"away, more than link_tolerance_km.{mode} = {tol:g} km"))
+                    f"place {p.id!r} ({p.name}) claims {mode} but the nearest {what} is {far}, "
+                    f"more than link_tolerance_km.{mode} = {tol:g} km; move the place onto "
+                    f"the line, or see `freight locate {p.lon:g},{p.lat:g}`"))
                 continue
             node, offset = got
             links[p.id][mode] = Link(node=node, offset_km=offset)

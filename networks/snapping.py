@@ -3,8 +3,8 @@ join a graph (PEERS: snapping to the nearest vertex instead is what users compla
 
 :class:`EdgeLocator` answers "where is this point nearest to the network" with an STRtree
 over the edges and splits edges at that point, keeping lengths (the two halves share the
-edge's ``length_km`` in proportion to their geodesic lengths); :func:`add_lines` joins extra
-line features (a planned siding) to an existing graph at their end points.
+edge's ``length_km`` in proportion to their geodesic lengths). Added lines (a planned
+siding) are joined by :func:`networks.sidings.add_lines`.
 """
 
 from __future__ import annotations
@@ -22,14 +22,10 @@ from shapely.geometry import LineString
 from networks.graph import (
     KM_PER_DEG_LAT,
     KM_PER_DEG_LON_EQ,
-    add_edge,
-    build_graph,
     split_edge,
 )
 from networks.io import (
-    geodesic_km,
     point_km,
-    validate_line_frame,
 )
 
 _KM_PER_DEG = np.array([KM_PER_DEG_LON_EQ, KM_PER_DEG_LAT])
@@ -220,71 +216,3 @@ class EdgeLocator:
         if hit is None:
             return None
         return self.split(hit), hit.offset_km
-
-
-def add_lines(
-    G: nx.Graph,
-    gdf: Any,
-    *,
-    tolerance_km: float,
-    snap_m: float = 30.0,
-    file: str = "extra lines",
-) -> nx.Graph:
-    """Add more line features (e.g. a planned siding) to a graph, IN PLACE.
-
-    Each new line's end points join the existing graph at the nearest point on a line
-    (the edge is split there) when within ``tolerance_km``; otherwise the new lines join
-    only each other, by shared end points (within ``snap_m``).
-
-    Parameters
-    ----------
-    G : networkx.Graph
-        Modified in place (copy first when it came from a cache you want to keep).
-    gdf : geopandas.GeoDataFrame
-        Line features with the optional properties of a line layer.
-    tolerance_km : float
-    snap_m : float
-    file : str
-        Names the source in error messages.
-
-    Returns
-    -------
-    networkx.Graph
-        ``G``.
-    """
-    mode = str(G.graph.get("mode", "road"))
-    features = validate_line_frame(gdf, file=file, mode=mode)
-    H = build_graph(features, mode=mode, snap_m=snap_m)
-    locator = EdgeLocator(G)
-    offset = max((int(n) for n in G.nodes), default=-1) + 1
-    mapping: dict[int, int] = {}
-    for n, d in H.nodes(data=True):
-        hit = None
-        # every end point joins, also one shared by two new lines (the planned siding
-        # and 聊泰 both end at 聊城东: that point must join 邯济, not only each other)
-        if H.degree(n) >= 1 and G.number_of_edges() > 0:
-            hit = locator.nearest(d["x"], d["y"], max_km=tolerance_km)
-        if hit is not None:
-            mapping[n] = locator.split(hit)
-        else:
-            mapping[n] = offset + int(n)
-            G.add_node(mapping[n], x=d["x"], y=d["y"])
-    G.graph["next_node"] = max(int(n) for n in G.nodes) + 1
-    for u, v, d in H.edges(data=True):
-        a, b = mapping[u], mapping[v]
-        coords = shapely.get_coordinates(d["geometry"])
-        coords = coords if u < v else coords[::-1]
-        coords = coords.copy()
-        coords[0] = (G.nodes[a]["x"], G.nodes[a]["y"])
-        coords[-1] = (G.nodes[b]["x"], G.nodes[b]["y"])
-        attrs = {k: val for k, val in d.items() if k not in ("geometry", "length_km")}
-        if a != b:
-            add_edge(G, a, b, coords, length_km=_relength(d, coords), **attrs)
-    return G
-
-
-def _relength(data: dict[str, Any], coords: np.ndarray) -> float:
-    """The edge's length scaled by how much moving its ends changed its geodesic length."""
-    before = geodesic_km(shapely.get_coordinates(data["geometry"]))
-    after = geodesic_km(coords)
-    return float(data["length_km"]) * (after / before) if before > 0 else after

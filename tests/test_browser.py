@@ -1,6 +1,7 @@
 """The fixture map in a real headless Chromium (Debian ``chromium`` + ``chromedriver``),
-opened from ``file://`` with no network: Leaflet loads, layers list, SVG paths draw, and the
-"before" layer toggles from the layer control.
+opened from ``file://`` with no network: Leaflet loads, layers list, SVG paths draw, the
+"today" layer toggles from the layer control, and the headline shows the three states with
+the warning -- folded on a narrow screen, the warning still in sight.
 
 Skipped when Chromium is missing, unless ``CI`` is set: then a missing browser fails.
 """
@@ -85,7 +86,7 @@ def _screenshot(drv: object, name: str) -> None:
         drv.save_screenshot(str(Path(out) / name))  # type: ignore[attr-defined]
 
 
-def test_map_loads_offline_and_toggles_before_layer(driver: object, pages: dict) -> None:
+def test_map_loads_offline_and_toggles_today_layer(driver: object, pages: dict) -> None:
     from selenium.webdriver.common.by import By
 
     drv = driver
@@ -106,16 +107,19 @@ def test_map_loads_offline_and_toggles_before_layer(driver: object, pages: dict)
         )
     ]
     assert labels == [LAYER_NAMES[k] for k in ("counties", "road", "rail", "pipeline",
-                                               "bottlenecks", "before", "after", "terminals",
+                                               "bottlenecks", "baseline", "without_rule",
+                                               "with_rule", "terminals", "access",
                                                "shippers")]  # fmt: skip
     assert drv.find_element(By.ID, "lc-legend").is_displayed()  # type: ignore[attr-defined]
+    head = drv.find_element(By.ID, "lc-headline")  # type: ignore[attr-defined]
+    assert head.is_displayed() and "有规则最低成本" in head.text and "请先校准" in head.text
     n_off = _paths(drv)
     assert n_off > 0
     _screenshot(drv, "map_fixture.png")
     before = next(
         e
         for e in drv.find_elements(By.CSS_SELECTOR, ".leaflet-control-layers-overlays label")  # type: ignore[attr-defined]
-        if LAYER_NAMES["before"] in e.text
+        if LAYER_NAMES["baseline"] in e.text
     )
     box = before.find_element(By.TAG_NAME, "input")
     assert not box.is_selected()
@@ -128,6 +132,26 @@ def test_map_loads_offline_and_toggles_before_layer(driver: object, pages: dict)
     time.sleep(0.3)
     assert _paths(drv) == n_off
     assert [e for e in drv.get_log("browser") if e["level"] == "SEVERE"] == []  # type: ignore[attr-defined]
+
+
+def test_narrow_map_folds_the_headline_but_keeps_the_warning(driver: object, pages: dict) -> None:
+    from selenium.webdriver.common.by import By
+
+    drv = driver
+    drv.set_window_size(800, 1000)  # type: ignore[attr-defined]
+    try:
+        drv.get(pages["map"].as_uri())  # type: ignore[attr-defined]
+        time.sleep(0.8)
+        opened = drv.execute_script(  # type: ignore[attr-defined]
+            "return [...document.querySelectorAll('.lc-headline details, .lc-legend details')]"
+            ".map(d => d.open);"
+        )
+        assert opened == [False, False]
+        head = drv.find_element(By.ID, "lc-headline")  # type: ignore[attr-defined]
+        assert "请先校准" in head.text and "calibrate" in head.text
+        _screenshot(drv, "map_fixture_800.png")
+    finally:
+        drv.set_window_size(1400, 1000)  # type: ignore[attr-defined]
 
 
 def test_report_renders(driver: object, pages: dict) -> None:

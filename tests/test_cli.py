@@ -55,7 +55,7 @@ def test_run_writes_the_result_folder(tmp_path: Path) -> None:
     assert main(["run", str(toml), "--out", str(out), "--no-maps"]) == 0
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert s["status"] == "optimal"
-    assert s["tonnes"]["after"]["rail"] == pytest.approx(1000)
+    assert s["states"]["with_rule"]["tonnes"]["rail"] == pytest.approx(1000)
     assert s["policy"]["eligible_flows"] == 1
 
 
@@ -136,3 +136,38 @@ def test_bottleneck_values_one_more_daily_train(tmp_path: Path) -> None:
     assert "One more daily train" in html
     top = max(rail, key=lambda r: float(r["shadow_cny_per_t"]))
     assert f"{float(top['shadow_cny_per_daily_train_year']):,.0f}" in html
+
+
+def test_networks_check_lists_the_topology_of_the_scenario_layers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    toml = _write(tmp_path, rail_capacity_t=None, enforcement="hard")
+    road = json.loads((tmp_path / "road.geojson").read_text(encoding="utf-8"))
+    # feature 10: a road from the north stopping ~50 m short of the main road (a near
+    # miss); feature 11: one crossing the main road without a vertex
+    road["features"] += [_line([(113.2, 36.3), (113.2, 36.00045)]),
+                         _line([(114.2, 35.9), (114.2, 36.1)])]
+    (tmp_path / "road.geojson").write_text(json.dumps(road), encoding="utf-8")
+    assert main(["networks", str(toml), "--check"]) == 0
+    out = capsys.readouterr().out
+    assert f"[road] ({tmp_path / 'road.geojson'}): 11 features, 6 dead ends" in out
+    assert "feature 10 end (113.20000, 36.00045) is 50 m from feature 3" in out
+    assert "features 5 and 11 cross at (114.20000, 36.00000) without a junction" in out
+    assert "[rail]" in out
+    assert main(["networks", str(toml), "--check", "--json", "--near-m", "40"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["road"]["counts"]["near_miss_dead_ends"] == 0  # 50 m > 40 m
+    assert d["road"]["counts"]["crossings"] == 1
+    assert d["rail"]["counts"]["dead_ends"] == 2
+
+
+def test_networks_check_bad_layer_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    toml = _write(tmp_path, rail_capacity_t=None, enforcement="hard")
+    road = json.loads((tmp_path / "road.geojson").read_text(encoding="utf-8"))
+    road["features"].append({"type": "Feature", "properties": {},
+                             "geometry": {"type": "Point", "coordinates": [113, 36]}})
+    (tmp_path / "road.geojson").write_text(json.dumps(road), encoding="utf-8")
+    assert main(["networks", str(toml), "--check"]) == 2
+    assert "feature 10: field 'geometry'" in capsys.readouterr().err

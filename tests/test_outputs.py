@@ -80,25 +80,25 @@ def test_result_folder(tmp_path):
     js = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert js == json.loads(json.dumps(summary))
     for key in (
+        "schema_version",
         "scenario",
         "title",
         "status",
-        "objective_cny",
-        "tonnes",
-        "tkm",
-        "road_tonnage_reduction_t",
-        "truck_trips_avoided",
-        "co2_t",
-        "cost_cny",
+        "truck_payload_t",
+        "states",
+        "comparisons",
+        "warnings",
         "policy",
-        "policy_cost_cny",
-        "co2_abatement_cny_per_t",
-        "by_commodity",
+        "capital",
+        "capacities",
         "parameters",
         "solver",
         "reasons",
     ):
         assert key in js
+    for gone in ("tonnes", "tkm", "road_tonnage_reduction_t", "truck_trips_avoided",
+                 "co2_t", "cost_cny", "policy_cost_cny", "by_commodity"):  # fmt: skip
+        assert gone not in js  # the ambiguous before/after keys of schema 1
     assert set(js["policy"]) == {
         "enforcement",
         "commodities",
@@ -107,21 +107,39 @@ def test_result_folder(tmp_path):
         "max_access_km",
         "eligible_flows",
         "eligible_t",
-        "shifted_t",
+        "eligible_road_t",
         "shortfall_t",
     }
     total = sum(f.tonnes for f in prob.flows)
-    for state in ("before", "after"):
-        assert sum(js["tonnes"][state].values()) == pytest.approx(total)
-        assert sum(sum(v[state].values()) for v in js["by_commodity"].values()) == pytest.approx(
-            total
-        )
+    assert set(js["states"]) == {"baseline", "without_rule", "with_rule"}
+    for name, st in js["states"].items():
+        assert sum(st["tonnes"].values()) == pytest.approx(total)
+        assert sum(sum(v.values()) for v in st["by_commodity"].values()) == pytest.approx(total)
+        trips = st["truck_trips"]
+        assert trips["line_haul"] == pytest.approx(st["tonnes"]["road"] / 33.0)
+        assert trips["total"] == pytest.approx(trips["line_haul"] + trips["access"])
+        assert st["access"]["trips"] == pytest.approx(trips["access"])
+        assert sum(v["tonnes"] for v in st["access_by_station"].values()) == pytest.approx(
+            st["access"]["tonnes"])
+        assert sum(v["tkm"] for v in st["access_by_county"].values()) == pytest.approx(
+            st["access"]["tkm"])
+        assert ("objective_cny" in st) == (name != "baseline")
 
     cols, rows = _read_csv(out / "flows.csv")
     assert cols == FLOW_COLUMNS
     assert sum(float(r["tonnes"]) for r in rows) == pytest.approx(total)
-    assert sum(float(r["road_t"]) for r in rows) == pytest.approx(js["tonnes"]["after"]["road"])
-    assert sum(float(r["cost_cny"]) for r in rows) == pytest.approx(js["objective_cny"])
+    on = js["states"]["with_rule"]
+    assert sum(float(r["road_t"]) for r in rows) == pytest.approx(on["tonnes"]["road"])
+    assert sum(float(r["cost_cny"]) for r in rows) == pytest.approx(on["objective_cny"])
+    # flow-level columns repeat on each row of a flow: one value per flow id
+    per_flow = {r["flow_id"]: r for r in rows}
+    assert sum(float(r["rule_cost_cny"]) for r in per_flow.values()) == pytest.approx(
+        js["comparisons"]["policy_cost_cny"]["value"], abs=0.01 * len(per_flow))
+    assert sum(float(r["cost_cny_with_rule"]) for r in per_flow.values()) == pytest.approx(
+        on["objective_cny"], abs=0.01 * len(per_flow))
+    for r in per_flow.values():
+        assert float(r["road_t_with_rule"]) == pytest.approx(
+            sum(float(x["road_t"]) for x in rows if x["flow_id"] == r["flow_id"]))
     coal = [r for r in rows if r["flow_id"] == "coal1"]
     # rail 600 t (capacity) at 178 CNY/t; 400 t road at 160.4 + 30 penalty
     assert {r["line_haul_mode"]: float(r["tonnes"]) for r in coal} == pytest.approx(
@@ -150,9 +168,10 @@ def test_result_folder(tmp_path):
     cols, rows = _read_csv(out / "terminals.csv")
     assert cols == TERMINAL_COLUMNS
     ta = next(r for r in rows if r["id"] == "TA")
-    # lifts at TA after: 600 t coal + 200 t oil; before: oil baseline pipeline 200 t
-    assert float(ta["throughput_t"]) == pytest.approx(800.0)
-    assert float(ta["throughput_before_t"]) == pytest.approx(200.0)
+    # lifts at TA with the rule: 600 t coal + 200 t oil; today: oil baseline pipeline 200 t
+    assert float(ta["throughput_with_rule_t"]) == pytest.approx(800.0)
+    assert float(ta["throughput_baseline_t"]) == pytest.approx(200.0)
+    assert ta["capacity_known"] == "yes"
 
     gj = json.loads((out / "links.geojson").read_text(encoding="utf-8"))
     assert gj["type"] == "FeatureCollection"
@@ -161,7 +180,7 @@ def test_result_folder(tmp_path):
         for f in gj["features"]
     }
     rail = props[("rail", 11, 12)]
-    assert rail["tonnes_after"] == pytest.approx(600.0) and rail["binding"]
+    assert rail["tonnes_with_rule"] == pytest.approx(600.0) and rail["binding"]
     assert rail["utilisation"] == pytest.approx(1.0) and rail["capacity_t"] == 600.0
     assert props[("road", 1, 2)]["capacity_t"] is None
     for p in props.values():
@@ -172,20 +191,33 @@ def test_result_folder(tmp_path):
             "name",
             "lines",
             "km",
-            "tonnes_before",
-            "tonnes_after",
-            "by_commodity_before",
-            "by_commodity_after",
+            "tonnes_baseline",
+            "tonnes_without_rule",
+            "tonnes_with_rule",
+            "by_commodity_baseline",
+            "by_commodity_without_rule",
+            "by_commodity_with_rule",
+            "access_t_baseline",
+            "access_t_without_rule",
+            "access_t_with_rule",
             "capacity_t",
             "utilisation",
             "binding",
             "shadow_cny_per_t",
         }
 
-    # policy cost: on (soft) minus off; CO2 abatement per tonne when CO2 falls
-    assert js["policy_cost_cny"] == pytest.approx(sol.objective_cny - off.objective_cny)
-    assert js["policy_cost_cny"] > 0
-    assert js["co2_abatement_cny_per_t"] is None or js["co2_abatement_cny_per_t"] > 0
+    # policy cost: on (soft, penalties included) minus off; CO2 abatement per tonne when the
+    # rule abates CO2, and then abatement × CO2 abated by the rule = policy cost
+    cmp = js["comparisons"]
+    cost = cmp["policy_cost_cny"]["value"]
+    assert cost == pytest.approx(sol.objective_cny - off.objective_cny)
+    assert cost > 0
+    abated = cmp["co2_abated_by_rule_t"]["value"]
+    assert abated == pytest.approx(js["states"]["without_rule"]["co2_t"] - on["co2_t"])
+    abate = cmp["co2_abatement_cny_per_t"]["value"]
+    assert (abate is None) == (abated <= 1e-9)
+    if abate is not None:
+        assert abate * abated == pytest.approx(cost)
 
 
 def test_infeasible_result_still_writes_consistent_flows(tmp_path):
@@ -196,5 +228,13 @@ def test_infeasible_result_still_writes_consistent_flows(tmp_path):
     _, rows = _read_csv(tmp_path / "r" / "flows.csv")
     assert sum(float(r["tonnes"]) for r in rows) == pytest.approx(sum(f.tonnes for f in prob.flows))
     js = json.loads((tmp_path / "r" / "summary.json").read_text(encoding="utf-8"))
-    assert js["status"] == "infeasible" and js["objective_cny"] is None
-    assert "cap_rail_11_12" in js["message"] and not math.isnan(js["tonnes"]["before"]["road"])
+    on = js["states"]["with_rule"]
+    assert js["status"] == "infeasible" and on["status"] == "infeasible"
+    assert on["objective_cny"] is None
+    assert "cap_rail_11_12" in js["message"]
+    assert not math.isnan(js["states"]["baseline"]["tonnes"]["road"])
+    # no run without the rule: that state and what needs it are null, not made up
+    assert js["states"]["without_rule"] is None
+    assert js["comparisons"]["rule_effect"] is None and js["comparisons"]["voluntary"] is None
+    assert js["comparisons"]["policy_cost_cny"]["value"] is None
+    assert all(r["road_t_without_rule"] == "" for r in rows)

