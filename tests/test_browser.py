@@ -8,6 +8,7 @@ Skipped when Chromium is missing, unless ``CI`` is set: then a missing browser f
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -176,7 +177,8 @@ HOSTILE = ("</title><script>window.__pwned='script'</script>`${window.__pwned='l
 def hostile_pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A real run (freight run, maps on) of the small scenario of tests/scenario_kit.py
     with HOSTILE in every name field: title, places (mine, plant, terminals; names and
-    counties), a place id, flow ids, shippers, the rail line's name, and a bottleneck."""
+    counties), a place id, flow ids, shippers, the rail line's name, an investment's name,
+    and a bottleneck."""
     from freight.cli import main
     from tests.scenario_kit import DEFAULT_FLOWS, DEFAULT_PLACES, write_scenario
 
@@ -187,8 +189,11 @@ def hostile_pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     flows = [dict(DEFAULT_FLOWS[0], id=f"F{HOSTILE}", origin=places[2]["id"], shipper=HOSTILE),
              dict(DEFAULT_FLOWS[0], id="F2", origin=places[2]["id"], tonnes_per_year=50,
                   shipper=f"2{HOSTILE}")]  # fmt: skip
+    investment = (f"[investments.x]\nname = {json.dumps('投资' + HOSTILE, ensure_ascii=False)}\n"
+                  'capex_cny = 1e6\nlife_years = 10\nsource = "test"\n')  # fmt: skip
     toml = write_scenario(base / "s", title=f"标题{HOSTILE}", places=places, flows=flows,
-                          rail_name=f"铁路{HOSTILE}", enforcement="soft")  # fmt: skip
+                          rail_name=f"铁路{HOSTILE}", enforcement="soft",
+                          extra_toml=investment)  # fmt: skip
     out = base / "out"
     assert main(["run", str(toml), "--out", str(out)]) == 0
     return {"map": out / "map.html", "report": out / "report.html"}
