@@ -38,7 +38,6 @@ optimal for it, since the restricted LPs are relaxations of it.
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 import tempfile
@@ -56,6 +55,7 @@ from freight.network_view import EDGE, SINK, SOURCE, CostClass, MultimodalGraph
 from freight.problem import Chain, Flow, Problem
 from freight.progress import Progress
 from freight.scenario import CalibratedParameter, Scenario, build_problem, load_scenario
+from freight.spreadsheet import write_csv
 from networks import InputError, InputErrors, Network, load_network
 
 _FEASIBILITY = 1e-6
@@ -713,8 +713,4 @@ def _write_text(path: Path, text: str) -> None:
 
 
 def _write_csv(path: Path, columns: list[str], rows: list[dict]) -> None:
-    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=columns)
-        w.writeheader()
-        for r in rows:
-            w.writerow({k: r.get(k, "") for k in columns})
+    write_csv(path, columns, rows)  # UTF-8 with BOM, no cell that starts a formula
