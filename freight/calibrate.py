@@ -226,24 +226,6 @@ def _csr(
     return sp.csr_matrix((w[order], h, np.cumsum(indptr)), shape=(n, n)), order
 
 
-def _path(pred: np.ndarray, source: int, target: int) -> list[int]:
-    nodes = [target]
-    while nodes[-1] != source:
-        nodes.append(int(pred[nodes[-1]]))
-        if nodes[-1] < 0:
-            raise ValueError("target not reached")
-    return nodes[::-1]
-
-
-def _arcs_of(mat: sp.csr_matrix, arc_of: np.ndarray, nodes: list[int]) -> list[int]:
-    out = []
-    for a, b in zip(nodes[:-1], nodes[1:], strict=True):
-        lo, hi = mat.indptr[a], mat.indptr[a + 1]
-        j = lo + int(np.flatnonzero(mat.indices[lo:hi] == b)[0])
-        out.append(int(arc_of[j]))
-    return out
-
-
 def cheapest_alternatives(
     graph: MultimodalGraph,
     flows: list[Flow],
@@ -300,7 +282,7 @@ def cheapest_alternatives(
             target = graph.snk(f.destination) + shift
             if not np.isfinite(dist[target]):
                 continue
-            arcs = _arcs_of(mat, arc_of, _path(pred, start, target))
+            arcs = graph.path_arcs(mat, arc_of, pred, start, target)
             chain, _ = graph.chain_from_arcs(arcs, cost_class, max_access_km=max_access_km)
             out[f.id] = chain
     return out

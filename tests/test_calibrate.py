@@ -120,6 +120,25 @@ def test_a_split_without_a_capacity_is_a_tie(tmp_path: Path) -> None:
     assert all(f.reproduced for f in cal.flows)
 
 
+def _yard_case(tmp_path: Path, *, yard_handling: float) -> Path:
+    """The hand case with a public yard S 1 % of the way short of D, D's siding handling
+    (prior 2.5) calibrated within 0–100."""
+    path = write_case(tmp_path, flows=[("F1", T, "road")], calibration="""
+[calibration.parameters."costs.handling.siding"]
+lower = 0.0
+upper = 100.0
+source = "test"
+""", extra=f"[costs.handling]\nsiding = 2.5\nstation = {yard_handling}\n")
+    (tmp_path / "places.csv").write_text(
+        "id,name,lon,lat,kind,modes,handling_cny_per_t,capacity_t,source\n"
+        "O,矿,115.0,36.0,mine,road;rail,2.5,,test\n"
+        "D,厂,116.0,36.0,siding,road;rail,,,test\n"
+        "S,站,115.99,36.0,station,road;rail,,,test\n",
+        encoding="utf-8",
+    )
+    return path
+
+
 def test_alternatives_grow_until_none_undercuts(tmp_path: Path) -> None:
     """A second rail chain, through a public yard S next to D, takes over as the cheapest
     alternative once the siding's handling rises: the loop must find it.
@@ -129,20 +148,7 @@ def test_alternatives_grow_until_none_undercuts(tmp_path: Path) -> None:
     Calibrating the siding's handling (prior 2.5, bounds 0–100) to keep the road flow
     least-cost needs h ≥ 12.5, and the yard chain (157.75) never undercuts 150: answer
     12.5, after the first alternative."""
-    path = write_case(tmp_path, flows=[("F1", T, "road")], calibration="""
-[calibration.parameters."costs.handling.siding"]
-lower = 0.0
-upper = 100.0
-source = "test"
-""", extra="[costs.handling]\nsiding = 2.5\nstation = 20.0\n")
-    (tmp_path / "places.csv").write_text(
-        "id,name,lon,lat,kind,modes,handling_cny_per_t,capacity_t,source\n"
-        "O,矿,115.0,36.0,mine,road;rail,2.5,,test\n"
-        "D,厂,116.0,36.0,siding,road;rail,,,test\n"
-        "S,站,115.99,36.0,station,road;rail,,,test\n",
-        encoding="utf-8",
-    )
-    cal, p = _fit(path)
+    cal, p = _fit(_yard_case(tmp_path, yard_handling=20.0))
     assert p.value == 12.5
     assert cal.flows[0].reproduced
 
@@ -153,20 +159,7 @@ def test_alternatives_grow_through_a_second_chain(tmp_path: Path) -> None:
     no siding handling within bounds reproduces today's road: the least misfit, 150 −
     142.75 = 7.25, is reached once the siding chain is no cheaper than the yard chain
     (h = 5.25); the yard chain is found only in a second round."""
-    path = write_case(tmp_path, flows=[("F1", T, "road")], calibration="""
-[calibration.parameters."costs.handling.siding"]
-lower = 0.0
-upper = 100.0
-source = "test"
-""", extra="[costs.handling]\nsiding = 2.5\nstation = 5.0\n")
-    (tmp_path / "places.csv").write_text(
-        "id,name,lon,lat,kind,modes,handling_cny_per_t,capacity_t,source\n"
-        "O,矿,115.0,36.0,mine,road;rail,2.5,,test\n"
-        "D,厂,116.0,36.0,siding,road;rail,,,test\n"
-        "S,站,115.99,36.0,station,road;rail,,,test\n",
-        encoding="utf-8",
-    )
-    cal, p = _fit(path)
+    cal, p = _fit(_yard_case(tmp_path, yard_handling=5.0))
     assert cal.rounds >= 2
     (f,) = cal.flows
     assert f.misfit_cny_per_t == pytest.approx(150.0 - f.alternative_cny_per_t)
