@@ -1,6 +1,6 @@
 """Time ``freight run``'s stages on a synthetic instance and cross-check the optimum.
 
-``python -m benchmarks [--size NAME] [--seed N] [--json] [--no-reference]``
+``python -m benchmarks [--size NAME] [--seed N] [--json] [--no-reference] [--off NAME ...]``
 
 Stages, timed one by one by calling the stage functions ``freight.run`` calls (the maps are
 not drawn): reading the scenario, building the networks cold (into a fresh temporary cache
@@ -40,6 +40,20 @@ from typing import Any
 from benchmarks.generate import INSTANCES, SIZES, ensure
 
 TOLERANCE = 1e-6
+
+#: ``--off NAME``: each accelerator of the solver switched off through its SolveOptions
+#: fields (``freight.colgen.SolveOptions``), to measure what it saves.
+ACCELERATORS: dict[str, dict[str, Any]] = {
+    "settle": {"settle": False},
+    "lazy_rows": {"lazy_rows": False},
+    "column_deletion": {"drop_columns_after": 0},
+    "row_deletion": {"drop_rows_after": 0},
+    "smoothing": {"smoothing": 0.0},
+    "fast_pricing": {"fast_pricing": False},
+    "workers": {"workers": 1},
+    "prefetch": {"prefetch": False},
+    "interior_point": {"interior_point": False},
+}
 
 
 def peak_mb() -> float:
@@ -96,8 +110,10 @@ def _rel(a: float, b: float) -> float:
 
 
 def bench(size: str, *, seed: int = 0, reference: bool = True, root: Path = INSTANCES,
-          threads: int | None = None, log: Any = None) -> dict[str, Any]:
-    """Run the pipeline on ``size`` and return the measurements (see the module docstring)."""
+          threads: int | None = None, log: Any = None, off: tuple[str, ...] = ()
+          ) -> dict[str, Any]:
+    """Run the pipeline on ``size`` and return the measurements (see the module docstring);
+    ``off``: accelerators switched off (:data:`ACCELERATORS`)."""
     import freight.explain
     import freight.model
     import freight.pricing
@@ -111,6 +127,9 @@ def bench(size: str, *, seed: int = 0, reference: bool = True, root: Path = INST
         if log is not None:
             print(msg, file=log, flush=True)
 
+    from freight.colgen import SolveOptions
+
+    options = SolveOptions(**{k: v for name in off for k, v in ACCELERATORS[name].items()})
     toml = ensure(size, seed=seed, root=root)
     meta = json.loads((toml.parent / "meta.json").read_text(encoding="utf-8"))
     t = _Timer()
@@ -135,10 +154,10 @@ def bench(size: str, *, seed: int = 0, reference: bool = True, root: Path = INST
             stack.enter_context(t.wrap(freight.model.Master, "_load", "lp_pass"))
         stack.enter_context(t.wrap(freight.model.Master, "solve", "lp_build_and_solve"))
         with t.stage("solve_rule"):
-            solution = fsolve.solve(problem, graph=graph)
+            solution = fsolve.solve(problem, graph=graph, options=options)
     say(f"[{size}] solving without the rule")
     with t.stage("solve_off"):
-        off = fsolve.solve_policy_off(problem, solution, graph=graph)
+        rule_off = fsolve.solve_policy_off(problem, solution, graph=graph, options=options)
     if "lp_build_and_solve" in t.s:
         t.s["lp_solve"] = (t.s.pop("lp_build_and_solve") - t.s.get("lp_build", 0.0)
                            - t.s.get("lp_pass", 0.0))
@@ -154,7 +173,7 @@ def bench(size: str, *, seed: int = 0, reference: bool = True, root: Path = INST
         from freight.scenario import scenario_parameters
 
         with tempfile.TemporaryDirectory(prefix="bench-out-") as out, t.stage("outputs"):
-            write_results(problem, solution, before, off, Path(out),
+            write_results(problem, solution, before, rule_off, Path(out),
                           scenario_meta={"scenario": scenario.name, "title": scenario.title,
                                          "description": scenario.description,
                                          "path": str(toml),
@@ -183,11 +202,13 @@ def bench(size: str, *, seed: int = 0, reference: bool = True, root: Path = INST
         "peak_mb": round(pipeline_peak, 1),
         "peak_workers_mb": round(peak_workers_mb(), 1),
         "objective_cny": solution.objective_cny,
-        "objective_off_cny": off.objective_cny,
+        "objective_off_cny": rule_off.objective_cny,
         "iterations": solution.iterations,
         "columns": solution.stats.get("columns"),
         "settled": solution.stats.get("settled"),
-        "settled_off": off.stats.get("settled"),
+        "settled_off": rule_off.stats.get("settled"),
+        "accelerators_off": list(off),
+        "iterations_off": rule_off.iterations,
         "bindings": len(solution.bindings),
         "outputs_written": "outputs" in stages,
     }
@@ -198,7 +219,7 @@ def bench(size: str, *, seed: int = 0, reference: bool = True, root: Path = INST
         ref_off = solve_reference(problem, enforcement="off", threads=threads)
         result["reference_off"] = _ref_dict(ref_off)
         result["reference_objective_off_cny"] = ref_off.objective_cny
-        result["rel_diff_off"] = _rel(off.objective_cny, ref_off.objective_cny)
+        result["rel_diff_off"] = _rel(rule_off.objective_cny, ref_off.objective_cny)
         road_caps = any(d.get("capacity_t", float("inf")) < float("inf")
                         for _, _, d in network.graphs["road"].edges(data=True))
         if problem.policy.enforcement != "off" and not road_caps:
@@ -261,6 +282,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     ap.add_argument("--no-reference", action="store_true", help="skip the reference LP")
     ap.add_argument("--threads", type=int, default=None, help="HiGHS threads for the reference")
+    ap.add_argument("--off", action="append", default=[], choices=list(ACCELERATORS),
+                    help="switch an accelerator of the solver off (repeatable)")
     args = ap.parse_args(argv)
     # HiGHS prints its banner on the C-level stdout: keep stdout for the JSON alone
     sys.stdout.flush()
@@ -268,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     os.dup2(2, 1)
     try:
         res = bench(args.size, seed=args.seed, reference=not args.no_reference,
-                    threads=args.threads, log=sys.stderr)
+                    threads=args.threads, log=sys.stderr, off=tuple(args.off))
     finally:
         sys.stdout.flush()
         os.dup2(saved, 1)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.sparse.csgraph import dijkstra
 
+from freight import tolerances as tol
 from freight.network_view import SINK, SOURCE, Column, MultimodalGraph
 from freight.pricing import FlowRule, Pricer
 from freight.problem import Assignment, Binding, Flow, FlowStatus, Problem
@@ -123,12 +124,12 @@ def check_flows(problem: Problem, graph: MultimodalGraph) -> dict[str, FlowCheck
     else:
         haul = road_haul_km(problem, graph)
     cheapest = Pricer(graph, problem, {}).cheapest(problem.flows)
-    tol = 1e-9 * max(1.0, pol.threshold_km)
+    tol_km = tol.KM_REL * max(1.0, pol.threshold_km)
     checks = {
         f.id: FlowCheck(
             haul_km=haul[f.id],
             covered=f.commodity in pol.commodities,
-            above_threshold=haul[f.id] >= pol.threshold_km - tol,
+            above_threshold=haul[f.id] >= pol.threshold_km - tol_km,
             has_access="compliant" in cheapest[f.id],
             cheapest_compliant=cheapest[f.id].get("compliant"),
         )
@@ -160,7 +161,7 @@ def _capacity_names(
     names = []
     for r in col.rows:
         row = graph.rows[r]
-        full = used.get(r, 0.0) >= row.capacity_t * (1 - 1e-7) - 1e-6
+        full = used.get(r, 0.0) >= row.capacity_t * (1 - tol.FULL_SHARE) - tol.FULL_T
         b = bindings.get(row.name)
         if b is None and not full:
             continue
@@ -182,7 +183,7 @@ def explain_flow(
 ) -> tuple[str, str]:
     """The reason code and sentence (Chinese / English) for the flow's road tonnes."""
     pol = problem.policy
-    if road_t <= 1e-9 * max(1.0, flow.tonnes):
+    if road_t <= tol.ROAD_T_SHARE * max(1.0, flow.tonnes):
         return "", ""
     if not check.covered:
         covered = ", ".join(sorted(pol.commodities))

@@ -57,6 +57,8 @@ from typing import Any
 import numpy as np
 import pulp
 
+from freight import tolerances as tol
+from freight.colgen.options import SolveOptions
 from freight.network_view import Column, Row, lp_key
 
 _log = logging.getLogger(__name__)
@@ -113,7 +115,9 @@ class Master:
         *,
         solver: str = "highs",
         lazy_rows: bool = False,
+        options: SolveOptions | None = None,
     ):
+        self.options = options if options is not None else SolveOptions()
         self.demands = dict(demands)
         self.rows = rows
         self.solver = solver
@@ -238,16 +242,17 @@ class Master:
         lens = [len(self._col_rows[j]) for j in pos]
         return np.bincount(idx, np.repeat(xs[pos], lens) * k, minlength=len(self.rows))
 
-    def overloaded(self, res: MasterResult, *, rel: float = 1e-9) -> list[int]:
+    def overloaded(self, res: MasterResult) -> list[int]:
         """Graph rows not in the master that ``res`` loads above their capacity (beyond
-        ``rel`` of it, at least 1e-6 t), most overloaded first."""
+        :data:`~freight.tolerances.OVERLOAD_REL` of it, at least
+        :data:`~freight.tolerances.OVERLOAD_T`), most overloaded first."""
         used = self.usage(res.x)
         caps = self._caps
-        over = used - caps - np.maximum(rel * caps, 1e-6)
+        over = used - caps - np.maximum(tol.OVERLOAD_REL * caps, tol.OVERLOAD_T)
         hit = np.flatnonzero((over > 0) & (self._cap_pos < 0))
         return [int(r) for r in hit[np.argsort(-over[hit] / caps[hit])]]
 
-    def drop_idle(self, *, rounds: int, threshold: float = 1e-6) -> int:
+    def drop_idle(self, *, rounds: int, threshold: float = tol.IDLE_REDUCED_COST_REL) -> int:
         """Column management after a (HiGHS) solve: count, per column, the consecutive
         solves it has been non-basic at zero with reduced cost above ``threshold`` (relative
         to ``max(1, cost)``); delete those at ``rounds`` from the LP, keep them in
@@ -270,7 +275,7 @@ class Master:
         self,
         *,
         col_rounds: int = 0,
-        threshold: float = 1e-6,
+        threshold: float = tol.IDLE_REDUCED_COST_REL,
         row_rounds: int = 0,
         rel: float = 0.0,
     ) -> tuple[int, int]:
@@ -292,7 +297,9 @@ class Master:
         if row_rounds > 0:
             self._loose = np.where(h.loose(rel, solved), self._loose + 1, 0)
             # a row that came back waits twice as long each time before it goes again
-            factor = _ROW_RETURN_FACTOR ** self._row_drops[np.asarray(self.cap_rows, np.int64)]
+            factor = self.options.row_return_factor ** self._row_drops[
+                np.asarray(self.cap_rows, np.int64)
+            ]
             rows = np.flatnonzero(self._loose >= row_rounds * factor)
         if len(cols) == 0 and len(rows) == 0:
             return 0, 0
@@ -504,7 +511,7 @@ class _HighsMaster:
         self.h = h
         n = len(master.flow_ids)
         t = np.array([master.demands[f] for f in master.flow_ids], dtype=float)
-        self.bound_scale = _bound_scale(t)
+        self.bound_scale = _bound_scale(t, master.options.bound_units)
         h.setOptionValue("user_bound_scale", self.bound_scale)
         if n:
             h.addRows(n, t, t, 0, np.zeros(n, np.int32), np.zeros(0, np.int32), np.zeros(0))
@@ -600,13 +607,15 @@ class _HighsMaster:
         # simplex pivots them in one by one through a very degenerate master; interior
         # point from scratch (with presolve), then crossover to a basis, is much faster
         n_new = len(new)
-        self.ipm = n_new >= _IPM_MIN_COLUMNS and n_new >= _IPM_SHARE * (self.n_cols - n_new)
+        o = m.options
+        self.ipm = n_new >= o.ipm_min_columns and n_new >= o.ipm_share * (self.n_cols - n_new)
         self.ipm &= not m.warm_columns
         # rows cutting the last solution off in a large master: warm dual simplex took
         # 2-7 s at province (~2,000 rows, ~16,000 columns), interior point ~1 s
-        self.ipm |= self.rows_added and self.n_cols >= _IPM_MIN_COLUMNS
+        self.ipm |= self.rows_added and self.n_cols >= o.ipm_min_columns
         # no basis yet (the first solve of a large master): interior point with crossover
-        self.ipm |= self.fresh and self.n_cols >= _IPM_MIN_COLUMNS
+        self.ipm |= self.fresh and self.n_cols >= o.ipm_min_columns
+        self.ipm &= o.interior_point
         self.rows_added = False
         if self.fresh and phase == 2 and m.start_basis is not None:
             if self._start_from(m.start_basis):  # warm primal simplex from there
@@ -786,32 +795,12 @@ class _HighsMaster:
         return MasterResult(True, name, obj, x, unserved, sigma, pi, slack)
 
 
-_BOUND_UNITS = 2**10
-"""Tonnes are passed to HiGHS in units that make the largest demand about this many units
-(``user_bound_scale``, a power of two: exact in floating point). At province (demands up to
-some 10^6 t, an objective of 3e11 CNY) interior point stalled at a primal residual of 1e-7
-("no progress"), so HiGHS fell back to a dual simplex from scratch: 4.8-8.6 s instead of
-1.8-2.6 s with the bounds scaled by 2^-10 to 2^-15, to the same optimum
-(benchmarks/README.md)."""
-
-
-def _bound_scale(demands: np.ndarray) -> int:
-    """HiGHS ``user_bound_scale`` (a power of two, never up) for these demands (t)."""
-    if len(demands) == 0 or not np.isfinite(demands).all() or demands.max() <= _BOUND_UNITS:
+def _bound_scale(demands: np.ndarray, units: int) -> int:
+    """HiGHS ``user_bound_scale`` (a power of two, never up) that makes the largest of
+    these demands (t) about ``units`` units."""
+    if len(demands) == 0 or not np.isfinite(demands).all() or demands.max() <= units:
         return 0
-    return -int(np.floor(np.log2(demands.max() / _BOUND_UNITS)))
-
-
-_IPM_MIN_COLUMNS = 1000
-"""New columns from which a re-solve may go by interior point rather than warm simplex."""
-_IPM_SHARE = 0.05
-"""... when they are also this share of the columns already in the model."""
-
-
-_ROW_RETURN_FACTOR = 2
-"""A capacity row that came back after a deletion waits this many times as many solves
-before it may go again (:meth:`Master.drop_slack`): at province 1,611 rows entered over
-the rule's run with it, 1,735 without (benchmarks/README.md, ninth step)."""
+    return -int(np.floor(np.log2(demands.max() / units)))
 
 
 def _interior_point(h: Any, hs: Any) -> str:

@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from freight import tolerances as tol
 from freight.problem import MODES, Chain, Costs, Flow, Leg
 from networks import Network, Place
 
@@ -126,13 +127,13 @@ def is_compliant(legs: tuple[Leg, ...] | list[Leg], max_access_km: float) -> boo
     of at most ``max_access_km`` to the destination.
     """
     legs = list(legs)
-    tol = 1e-9 * max(1.0, max_access_km)
+    tol_km = tol.KM_REL * max(1.0, max_access_km)
     if legs and legs[0].mode == "road":
-        if legs[0].km > max_access_km + tol:
+        if legs[0].km > max_access_km + tol_km:
             return False
         legs = legs[1:]
     if legs and legs[-1].mode == "road":
-        if legs[-1].km > max_access_km + tol:
+        if legs[-1].km > max_access_km + tol_km:
             return False
         legs = legs[:-1]
     return bool(legs) and all(leg.mode != "road" for leg in legs)

@@ -44,6 +44,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
+from freight import tolerances as tol
+from freight.colgen.options import SolveOptions
 from freight.network_view import (
     SINK,
     SOURCE,
@@ -54,8 +56,6 @@ from freight.network_view import (
     commodity_of,
 )
 from freight.problem import Flow, Problem
-
-_DIJKSTRA_BYTES = 2e8  # memory for one batch of distance + predecessor rows
 
 _log = logging.getLogger(__name__)
 
@@ -299,9 +299,19 @@ class Pricer:
         Flows and policy (for ``max_access_km``).
     rules : dict
         :class:`FlowRule` by flow id.
+    options : SolveOptions, optional
+        For ``search_batch_bytes``.
     """
 
-    def __init__(self, graph: MultimodalGraph, problem: Problem, rules: dict[str, FlowRule]):
+    def __init__(
+        self,
+        graph: MultimodalGraph,
+        problem: Problem,
+        rules: dict[str, FlowRule],
+        *,
+        options: SolveOptions | None = None,
+    ):
+        self.options = options if options is not None else SolveOptions()
         self.g = graph
         self.problem = problem
         self.rules = rules
@@ -510,7 +520,7 @@ class Pricer:
                 cost = col.cost_cny_per_t if phase == 2 else 0.0
                 rc = cost - s - sum(pi_neg[r] * k for r, k in col.rows.items())
                 bound = min(bound, rc)
-                if rc >= -1e-9 * max(1.0, abs(cost)):
+                if rc >= -tol.REDUCED_COST_REL * max(1.0, abs(cost)):
                     continue
                 if col.signature in skip:
                     skipped += 1
@@ -688,7 +698,9 @@ class Pricer:
         weight equal to ``below`` up to rounding: without the tolerance it would be rebuilt
         every round, only to be found not negative)."""
         below = self._below(flow, kind)
-        return bool(weight >= below - 1e-9 * max(1.0, abs(below))) if below < np.inf else False
+        if below == np.inf:
+            return False
+        return bool(weight >= below - tol.REDUCED_COST_REL * max(1.0, abs(below)))
 
     def _below(self, flow: Flow, kind: str) -> float:
         """Chains of ``kind`` can price out for ``flow`` only when lighter than this.
@@ -735,7 +747,7 @@ class Pricer:
         limit = {k: max(self._below(f, "general") for f in fs) for k, fs in groups.items()}
         keys = sorted(groups, key=limit.__getitem__)
         starts = np.array([g.snk(k) if reverse else g.src(k) for k in keys], dtype=np.int64)
-        chunk = max(1, int(_DIJKSTRA_BYTES // (12 * max(1, g.n_nodes))))
+        chunk = max(1, int(self.options.search_batch_bytes // (12 * max(1, g.n_nodes))))
         out = []
         for lo in range(0, len(keys), chunk):
             dist, pred = dijkstra(
@@ -811,7 +823,7 @@ class Pricer:
         if zero_duals:
             for k in groups.keys() - set(keys):
                 self._lb["compliant"].update((f.id, np.inf) for f in groups[k])
-        chunk = max(1, int(_DIJKSTRA_BYTES // (12 * (n_main + 1))))
+        chunk = max(1, int(self.options.search_batch_bytes // (12 * (n_main + 1))))
         out = []
         for lo in range(0, len(keys), chunk):
             batch = keys[lo : lo + chunk]
@@ -959,7 +971,7 @@ class Pricer:
                 a = int(road_arc[r])
                 if not bounded:
                     acc = self._far_ends(p, a, reverse=reverse)
-                elif self.max_access_km - float(g.km[a, 0]) >= -1e-9:
+                elif self.max_access_km - float(g.km[a, 0]) >= -tol.KM_REL:
                     acc = self._access_by_km(p, reverse=reverse)
                 if acc is None or len(acc.transfers) == 0:
                     road_arc[r], acc = -1, None
@@ -1046,7 +1058,7 @@ class Pricer:
         acc: _Access
         if not bounded:
             acc = self._far_ends(place, road_arc, reverse=reverse)
-        elif budget < -1e-9:
+        elif budget < -tol.KM_REL:
             return ends
         elif cacheable:  # road weights proportional to km: the km search is the answer
             acc = self._access_by_km(place, reverse=reverse)
@@ -1103,7 +1115,7 @@ class Pricer:
                 continue
             road = [a for a in self._end_arcs(p, reverse) if g.arc_mode[a] == 0]
             budget = self.max_access_km - float(g.km[road[0], 0]) if road else -1.0
-            if budget < -1e-9:
+            if budget < -tol.KM_REL:
                 continue
             todo.append((p, int(g.tail[road[0]] if reverse else g.head[road[0]]), budget))
         if not todo:
@@ -1112,22 +1124,22 @@ class Pricer:
         transfers = self.road_out_transfers if reverse else self.road_in_transfers
         t_node = g.head[transfers] if reverse else g.tail[transfers]
         t_km = g.km[transfers, 0]
-        tol = 1e-9 * max(1.0, self.max_access_km)
-        chunk = max(1, int(_DIJKSTRA_BYTES // (12 * max(1, g.n_nodes))))
+        tol_km = tol.KM_REL * max(1.0, self.max_access_km)
+        chunk = max(1, int(self.options.search_batch_bytes // (12 * max(1, g.n_nodes))))
         for lo in range(0, len(todo), chunk):
             batch = todo[lo : lo + chunk]
-            limit = max(b for _, _, b in batch) + tol
+            limit = max(b for _, _, b in batch) + tol_km
             starts = [s for _, s, _ in batch]
             dist, pred = dijkstra(
                 mat, indices=starts, limit=limit, return_predecessors=True, min_only=False
             )
             for i, (p, _, budget) in enumerate(batch):
                 d = dist[i]
-                nodes = np.flatnonzero(d <= budget + tol)
+                nodes = np.flatnonzero(d <= budget + tol_km)
                 prev = pred[i, nodes].astype(np.int64)
                 prev[prev < 0] = -1
                 km = d[t_node] + t_km
-                ok = np.flatnonzero(km <= budget + tol)
+                ok = np.flatnonzero(km <= budget + tol_km)
                 cache[p] = _Reach(_KmTree(nodes, prev, mat, arc_of), transfers[ok], d[t_node[ok]])
 
     def prefetch_terminal_trees(self) -> bool:
@@ -1204,7 +1216,7 @@ class Pricer:
             tree[roots] = np.arange(len(roots))
             pred = np.empty((len(roots), len(road_nodes)), dtype=np.int32)
             km = np.empty((len(roots), len(places)))
-            chunk = max(1, int(_DIJKSTRA_BYTES // (12 * max(1, len(road_nodes)))))
+            chunk = max(1, int(self.options.search_batch_bytes // (12 * max(1, len(road_nodes)))))
             for lo in range(0, len(roots), chunk):
                 dist, pr = dijkstra(
                     mat, indices=local[roots[lo : lo + chunk]], return_predecessors=True
@@ -1266,14 +1278,14 @@ class Pricer:
         labels = self._bounded_road(start, budget, w, reverse=reverse)
         transfers = self.road_out_transfers if reverse else self.road_in_transfers
         pos = self.exit_pos if reverse else self.entry_pos
-        tol = 1e-9 * max(1.0, self.max_access_km)
+        tol_km = tol.KM_REL * max(1.0, self.max_access_km)
         ts, ws, labs, ps = [], [], [], []
         for t in transfers:
             t = int(t)
             if not np.isfinite(w[t]):
                 continue
             road_node = int(g.head[t] if reverse else g.tail[t])
-            best = labels.best(road_node, budget - float(g.km[t, 0]) + tol)
+            best = labels.best(road_node, budget - float(g.km[t, 0]) + tol_km)
             if best is None:
                 continue
             ts.append(t)
@@ -1299,7 +1311,7 @@ class Pricer:
         g = self.g
         adj_ptr, adj = g.in_arcs if reverse else g.out_arcs
         road = g.road_edge
-        tol = 1e-9 * max(1.0, budget)
+        tol_km = tol.KM_REL * max(1.0, budget)
         parent: list[int] = [-1]
         arc: list[int] = [-1]
         at: dict[int, list[tuple[float, float, int]]] = {}
@@ -1315,7 +1327,7 @@ class Pricer:
                 if not road[a] or not np.isfinite(w[a]):
                     continue
                 km2 = km + float(g.km[a, 0])
-                if km2 > budget + tol:
+                if km2 > budget + tol_km:
                     continue
                 nxt = int(g.tail[a] if reverse else g.head[a])
                 if km2 >= min_km.get(nxt, np.inf):

@@ -69,14 +69,15 @@ still ends only when nothing prices out at the master's duals.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
+from freight import tolerances as tol
 from freight.baseline import Baseline, baseline
+from freight.colgen.options import SolveOptions, cores
 from freight.explain import FlowCheck, check_flows, flow_statuses, rules_for
 from freight.model import Master, MasterResult
 from freight.network_view import Column, MultimodalGraph
@@ -84,32 +85,9 @@ from freight.pricing import Pricer
 from freight.problem import Assignment, Binding, Problem, Solution, Status
 from networks._table import no_gc
 
-__all__ = ["Baseline", "baseline", "solve", "solve_policy_off"]
-
-_LARGE_FLOWS = 4000
-"""Flows in the master from which ``solve`` prices general chains fast first and smooths
-the duals (see its parameters ``fast`` and ``smoothing``)."""
-_LARGE_SMOOTHING = 0.5
-_TAIL_GAIN = 1e-5
-"""A phase-2 round that adds no row and lowers the objective by less than this share starts
-the tail: from there new columns go in by warm primal simplex and pricing is no longer
-smoothed (province, benchmarks/README.md: 43-49 instead of 65 master solves with the same
-optimum, against a threshold of 1e-7 with smoothing kept in the tail)."""
-
-_ROW_SLACK = 0.05
-"""Row management (``solve``'s ``drop_rows_after``): the share of its capacity (at least 1 t)
-a capacity row must have left, its slack basic, to count a round towards its deletion
-(province, benchmarks/README.md)."""
+__all__ = ["Baseline", "SolveOptions", "baseline", "solve", "solve_policy_off"]
 
 _log = logging.getLogger(__name__)
-
-
-def _cores() -> int:
-    """Cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 @no_gc()
@@ -119,14 +97,7 @@ def solve(
     warm: Solution | None = None,
     graph: MultimodalGraph | None = None,
     export_lp: str | Path | None = None,
-    max_iterations: int = 1000,
-    time_limit: float | None = None,
-    settle: bool | None = None,
-    smoothing: float | None = None,
-    max_new: int | None = None,
-    drop_after: int = 3,
-    drop_rows_after: int = 3,
-    fast: bool | None = None,
+    options: SolveOptions | None = None,
     workers: int | None = None,
 ) -> Solution:
     """Minimise the yearly generalised cost of all flows under the problem's policy.
@@ -142,63 +113,12 @@ def solve(
         The expanded graph, when already built for the same network and costs.
     export_lp : str, optional
         Write the final master to this path (MPS, or LP when it ends in ``.lp``).
-    max_iterations : int
-        Safety bound on master solves: reached before the optimum is proved, the solve
-        returns ``Status.ITERATION_LIMIT`` (never an optimum it has not proved).
-    time_limit : float, optional
-        Seconds (wall clock) after which the next round is not started:
-        ``Status.TIME_LIMIT``.
-    settle : bool, optional
-        Settle outside the LP every flow whose cheapest chain touches no finite capacity
-        (see the module docstring); default: yes, unless ``export_lp`` asks for the LP of
-        the whole model.
-    smoothing : float, optional
-        Wentges dual smoothing weight in ``[0, 1)`` of the stability centre (the duals
-        with the best Lagrangian value so far): pricing first at a point between it and
-        the master's duals, keeping only the columns that price out at the master's own
-        duals. Exact either way: the loop ends only when nothing prices out at the
-        master's own duals. Default: ``_LARGE_SMOOTHING`` when the master holds at least
-        ``_LARGE_FLOWS`` flows, else 0 (measured: 0.5 took 22 instead of 12 master solves
-        at ``large``, 2,000 flows; at ``province``, 8,000 flows, it reached after 20 master
-        solves the objective that took 25 without; benchmarks/README.md). Off in the
-        tail (see ``_TAIL_GAIN``).
-    max_new : int, optional
-        Columns added per round at most, the most negative first (each flow its best
-        one); default ``max(500, flows in the master // 4)``.
-    drop_after : int
-        Column management (phase 2, HiGHS): a column non-basic at zero with a positive
-        reduced cost (above 1e-6 per CNY/t of its cost) after this many consecutive master
-        solves is deleted from the master; 0 keeps every column. Exact: deleting
-        non-basic columns changes neither the master's optimum nor its duals, and a deleted
-        column is an ordinary candidate of pricing, re-added if it prices out again, so the
-        loop still ends only when no chain at all prices out at the master's duals.
-    drop_rows_after : int
-        Row management (phase 2, HiGHS): a capacity row whose slack is basic with more than
-        ``_ROW_SLACK`` of its capacity left after this many consecutive master solves is
-        deleted from the master, and after twice as many each time it came back; none is
-        deleted in the tail (see ``_TAIL_GAIN``); 0 keeps every row that entered. Exact: a
-        basic slack has dual 0, so deleting its row changes neither the master's optimum
-        nor its duals, and a deleted row is an ordinary lazy row again, back as soon as a
-        master solution overloads it -- the loop ends only when nothing prices out and
-        nothing is overloaded.
-    fast : bool, optional
-        Phase 2 prices general chains fast first (:meth:`Pricer.candidates`: road ends of
-        any length joined through the rail/pipeline layer, plus the flow's capacity-free
-        start, :meth:`Pricer.free_start`; a road leg between two main legs is missed) and
-        exactly only when that finds nothing -- so the loop still ends only on an exact
-        pricing that finds nothing. Default: when the master holds at least ``_LARGE_FLOWS`` flows
-        (building the terminals' road trees costs more than it saves on small runs:
-        at ``large`` 4.9 s instead of 3.7 s; at ``province`` a pricing round fell from
-        ~3.5 s to ~1.7 s).
+    options : SolveOptions, optional
+        Limits and accelerators (:class:`freight.colgen.SolveOptions`; its defaults when
+        not given).
     workers : int, optional
-        Processes that price phase 2 under capacity duals: 2 forks one worker that prices
-        about half of the commodities (:meth:`Pricer.start_worker`) while this process
-        prices the rest and HiGHS is idle; 1 prices here alone. Exact either way. Default:
-        2 with fast pricing on a machine with two or more cores available, else 1. Unless
-        1 (or ``fast`` False), a problem of ``_LARGE_FLOWS`` flows or more on two or more
-        cores also has the terminals' road trees (then the flows' road-only starts) built
-        in a forked process while this one checks the flows
-        (:meth:`Pricer.prefetch_terminal_trees`).
+        ``options.workers``, for callers that only say how many processes a solve may
+        use (1 inside a process that may not start others).
 
     Returns
     -------
@@ -218,25 +138,31 @@ def solve(
     province run (measured with ``gc.callbacks``).
     """
     t0 = time.perf_counter()
+    opts = options if options is not None else SolveOptions()
+    if workers is not None:
+        opts = replace(opts, workers=workers)
+    max_iterations, time_limit = opts.max_iterations, opts.time_limit_s
     graph = graph if graph is not None else MultimodalGraph(problem.network, problem.costs)
-    big = len(problem.flows) >= _LARGE_FLOWS
-    if big and fast is not False and workers != 1 and _cores() >= 2:
+    if opts.prefetching(len(problem.flows), cores()):
         # the terminals' road trees (for fast pricing), then the flows' road-only starts,
         # are built in a fork beside the checks
-        Pricer(graph, problem, {}).prefetch_terminal_trees()
+        Pricer(graph, problem, {}, options=opts).prefetch_terminal_trees()
     checks = check_flows(problem, graph)
     rules = rules_for(problem, checks)
-    pricer = Pricer(graph, problem, rules)
+    pricer = Pricer(graph, problem, rules, options=opts)
     flows = {f.id: f for f in problem.flows}
     cheapest = pricer.cheapest(problem.flows)
     seeds = {f.id: _seed(pricer, cheapest[f.id]) for f in problem.flows}
-    if settle is None:
-        settle = export_lp is None  # an exported LP holds every flow
+    settle = opts.settling(exporting=export_lp is not None)  # an exported LP holds every flow
     settled = [c for c in seeds.values() if settle and c is not None and not c.rows]
     done = {c.flow_id for c in settled}
     rest = [f for f in problem.flows if f.id not in done]
     master = Master(
-        {f.id: f.tonnes for f in rest}, graph.rows, solver=problem.solver, lazy_rows=True
+        {f.id: f.tonnes for f in rest},
+        graph.rows,
+        solver=problem.solver,
+        lazy_rows=opts.lazy_rows,
+        options=opts,
     )
     master.add_columns([c for f in rest if (c := seeds[f.id]) is not None])
     # a capacity-free chain for every flow that may take one: a feasible start
@@ -247,16 +173,12 @@ def solve(
         master.add_columns(
             [c for c in _warm_columns(warm, pricer, graph, problem) if c.flow_id not in done]
         )
-    if max_new is None:
-        max_new = max(500, len(rest) // 4)
-    if smoothing is None:
-        smoothing = _LARGE_SMOOTHING if len(rest) >= _LARGE_FLOWS else 0.0
     iterations = 0
     total_t = sum(f.tonnes for f in problem.flows)
     # phase 1 calls the master feasible when its unserved tonnes are at most this; phase 2
     # (unserved fixed at 0) has the last word: should it find the master infeasible, the
     # solve is infeasible (see _phase2_infeasible), so the two never disagree silently
-    tol_t = _PHASE1_TOL * max(1.0, total_t)
+    tol_t = tol.PHASE1_UNSERVED_SHARE * max(1.0, total_t)
 
     def out_of_time() -> bool:
         return time_limit is not None and time.perf_counter() - t0 > time_limit
@@ -312,12 +234,10 @@ def solve(
     caps = np.array([r.capacity_t for r in graph.rows])
     center: tuple[np.ndarray, dict[str, float], float] | None = None
     bound = -np.inf  # best Lagrangian bound from an exact pricing
-    if fast is None:
-        fast = len(rest) >= _LARGE_FLOWS
-    fast = fast and pricer.fast_possible()
-    if workers is None:
-        workers = 2 if fast and _cores() >= 2 else 1
-    if workers >= 2:
+    opts = opts.decide(master_flows=len(rest), cores=cores(), fast_possible=pricer.fast_possible)
+    fast, smoothing, max_new = bool(opts.fast_pricing), float(opts.smoothing or 0.0), opts.max_new
+    assert max_new is not None
+    if (opts.workers or 1) >= 2:
         pricer.start_worker()
     exact_rounds = 0
     proved = False  # the loop ends proving the optimum, or at a limit
@@ -404,8 +324,10 @@ def solve(
             if iterations >= max_iterations or out_of_time():
                 break
             # rows go only before the tail: there one coming back costs an interior point
-            row_rounds = 0 if master.warm_columns else drop_rows_after
-            master.prune(col_rounds=drop_after, row_rounds=row_rounds, rel=_ROW_SLACK)
+            row_rounds = 0 if master.warm_columns else opts.drop_rows_after
+            master.prune(
+                col_rounds=opts.drop_columns_after, row_rounds=row_rounds, rel=opts.row_slack_share
+            )
             master.activate(over)
             master.add_columns(cols)
             last = res.objective
@@ -416,7 +338,7 @@ def solve(
             # province 0.02-3 s a re-solve there, against 1-2 s by interior point, which now
             # and then fails over to a cold simplex of 6-8 s) and pricing is not smoothed; a
             # round that added rows may raise the objective, which says nothing about a tail
-            stalls = last - res.objective <= _TAIL_GAIN * max(1.0, abs(res.objective))
+            stalls = last - res.objective <= opts.tail_gain * max(1.0, abs(res.objective))
             if res.optimal and not over and stalls:
                 if not master.warm_columns:
                     _log.info("objective stalls: warm primal simplex, no smoothing from here")
@@ -436,7 +358,7 @@ def solve(
     assignments = [
         Assignment(c.flow_id, c.chain, x)
         for c, x in zip(master.columns, res.x, strict=True)
-        if x > 1e-9 * max(1.0, flows[c.flow_id].tonnes)
+        if x > tol.USED_SHARE * max(1.0, flows[c.flow_id].tonnes)
     ]
     assignments += [Assignment(c.flow_id, c.chain, flows[c.flow_id].tonnes) for c in settled]
     objective = res.objective + sum(flows[c.flow_id].tonnes * c.cost_cny_per_t for c in settled)
@@ -479,7 +401,11 @@ def solve(
 
 
 def solve_policy_off(
-    problem: Problem, on: Solution | None = None, *, graph: MultimodalGraph | None = None
+    problem: Problem,
+    on: Solution | None = None,
+    *,
+    graph: MultimodalGraph | None = None,
+    options: SolveOptions | None = None,
 ) -> Solution:
     """The same problem with the rule switched off, warm-started from ``on``: the chains it
     used, the rest of its final master's chains, that master's capacity rows and its basis
@@ -487,14 +413,8 @@ def solve_policy_off(
     tail's way (province: 4 master solves, 7.8-9.7 s in the ninth step's benchmark runs,
     against 27 master solves and 83 s from the used chains alone; same optimum;
     benchmarks/README.md)."""
-    return solve(replace(problem, policy=problem.policy.off()), warm=on, graph=graph)
-
-
-_PHASE1_TOL = 1e-9
-"""Phase 1 ends feasible when the unserved tonnes are at most this share of all tonnes
-(0.04 t of the 37 Mt of the Liaocheng default). It was 1e-7: 沙曲二矿 at 2,299,999 t of
-capacity for 2,300,000 t of flows was 1 t short, within it, and phase 2 then found the
-master infeasible. Phase 2 decides in any case (:func:`_phase2_infeasible`)."""
+    off = replace(problem, policy=problem.policy.off())
+    return solve(off, warm=on, graph=graph, options=options)
 
 
 def _limit(timed_out: bool) -> Status:
@@ -529,7 +449,7 @@ def _unassigned(problem: Problem, assignments: list[Assignment]) -> str:
     bad = [
         f"{f.id} ({got.get(f.id, 0.0):,.6g} of {f.tonnes:,.6g} t)"
         for f in problem.flows
-        if abs(got.get(f.id, 0.0) - f.tonnes) > 1e-6 * max(1.0, f.tonnes)
+        if abs(got.get(f.id, 0.0) - f.tonnes) > tol.ACCOUNTED_SHARE * max(1.0, f.tonnes)
     ]
     return "; ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
 
@@ -608,7 +528,7 @@ def _reduced(cols: list[Column], res: MasterResult) -> list[float]:
     out = []
     for c, d in zip(cols, dual.tolist(), strict=True):
         rc = c.cost_cny_per_t - res.sigma.get(c.flow_id, 0.0) - d
-        out.append(rc if rc < -1e-9 * max(1.0, abs(c.cost_cny_per_t)) else 0.0)
+        out.append(rc if rc < -tol.REDUCED_COST_REL * max(1.0, abs(c.cost_cny_per_t)) else 0.0)
     return out
 
 
@@ -680,7 +600,10 @@ def _bindings(graph: MultimodalGraph, master: Master, res: MasterResult) -> list
     out = []
     for r, slack in res.slack.items():
         row = graph.rows[r]
-        if abs(slack) > 1e-6 * max(1.0, row.capacity_t) or abs(res.pi[r]) <= 1e-7:
+        if (
+            abs(slack) > tol.BINDING_SLACK_SHARE * max(1.0, row.capacity_t)
+            or abs(res.pi[r]) <= tol.BINDING_DUAL_CNY
+        ):
             continue
         same = [m for m in series.get(r, []) if graph.rows[m].capacity_t == row.capacity_t]
         for k in [r, *same]:
@@ -711,12 +634,12 @@ def _infeasible(
     t0: float,
 ) -> Solution:
     """A Status.INFEASIBLE solution naming the flows short and the capacities in the way."""
-    short = {f: u for f, u in res.unserved.items() if u > 1e-9 * max(1.0, u)}
+    short = {f: u for f, u in res.unserved.items() if u > tol.SHORT_T_REL * max(1.0, u)}
     tonnes = {f.id: f.tonnes for f in problem.flows}
     flow_txt = "; ".join(
         f"{f} ({_t(u)} of {tonnes[f]:,.0f} t unserved)" for f, u in sorted(short.items())
     )
-    rows = [r for r in res.slack if abs(res.pi[r]) > 1e-9]
+    rows = [r for r in res.slack if abs(res.pi[r]) > tol.BLOCKING_DUAL]
     used = _used(master, res)
     cap_txt = "; ".join(
         f"{graph.rows[r].name} ({graph.rows[r].label}: {_t(used.get(r, 0.0))} of "

@@ -2,10 +2,10 @@
 included) leaves a half-written result folder or an orphaned pricing worker (issue 15).
 
 A real ``freight run`` in a subprocess, on the generated ``large`` instance with the
-size from which a solve forks its helpers lowered to 50 flows (``_LARGE_FLOWS``; the
-instance has 2,000), so that it forks the terminal-trees helper and then the pricing
-worker as a province run does, in seconds. The signal goes to the run once the pricing
-worker is there. Needs fork and /proc (Linux).
+size from which a solve starts its helpers lowered to 50 flows
+(``SolveOptions.large_flows``; the instance has 2,000), so that it starts the
+terminal-trees helper and then the pricing worker as a province run does, in seconds.
+The signal goes to the run once the pricing worker is there. Needs fork and /proc (Linux).
 """
 
 from __future__ import annotations
@@ -29,9 +29,13 @@ pytestmark = pytest.mark.skipif(
 
 _RUN = textwrap.dedent(
     """
+    import functools
     import sys
     import freight.solve
-    freight.solve._LARGE_FLOWS = 50  # fork the helpers as at 4,000 flows and more
+    from freight.colgen import SolveOptions
+    # start the helpers as at 4,000 flows and more
+    freight.solve.solve = functools.partial(
+        freight.solve.solve, options=SolveOptions(large_flows=50))
     from freight.cli import main
     sys.exit(main(sys.argv[1:]))
     """

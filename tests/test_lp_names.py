@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from freight.cli import main
+from freight.colgen import SolveOptions
 from freight.network_view import MultimodalGraph, lp_key
 from freight.problem import Flow
 from freight.solve import solve
@@ -62,7 +63,7 @@ def test_basis_and_bindings_keep_each_terminal_apart() -> None:
     net = tn.network(road=[(1, 2, 300.0)], rail=[(11, 12, 500.0)], places=places)
     prob = tn.problem(net, [Flow("f1", "steel", "O", "D", 1000.0)], cost=costs(0.1),
                       policy=policy())  # fmt: skip
-    sol = solve(prob, settle=False)
+    sol = solve(prob, options=SolveOptions(settle=False))
     assert sol.basis is not None
     caps = [n for n in sol.basis["cap"] if n.startswith("terminal_")]
     assert len(caps) == 2

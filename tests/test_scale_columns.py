@@ -13,6 +13,7 @@ import highspy
 import numpy as np
 import pytest
 
+from freight.colgen import SolveOptions
 from freight.explain import check_flows, rules_for
 from freight.model import Master
 from freight.network_view import MultimodalGraph
@@ -92,8 +93,8 @@ def test_small_same_optimum_dropped_columns_come_back(tmp_path: Path) -> None:
 def test_solve_same_optimum_with_and_without(enforcement: str, tmp_path: Path) -> None:
     prob = _small(tmp_path, enforcement)
     graph = MultimodalGraph(prob.network, prob.costs)
-    keep = solve(prob, graph=graph, max_new=3, drop_after=0)
-    drop = solve(prob, graph=graph, max_new=3, drop_after=1)
+    keep = solve(prob, graph=graph, options=SolveOptions(max_new=3, drop_columns_after=0))
+    drop = solve(prob, graph=graph, options=SolveOptions(max_new=3, drop_columns_after=1))
     assert keep.status is drop.status
     if keep.status is not Status.OPTIMAL:
         return

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from benchmarks.reference import solve_reference
+from freight.colgen import SolveOptions
 from freight.explain import check_flows, rules_for
 from freight.network_view import MultimodalGraph
 from freight.pricing import Pricer
@@ -89,7 +90,7 @@ def test_fast_pricing_misses_a_road_leg_between_rail_legs_exact_pricing_finds_it
 @pytest.mark.parametrize("fast", [False, True])
 def test_hand_optimum_with_lazy_rows_and_fast_pricing(fast: bool) -> None:
     prob = _hop()
-    sol = solve(prob, fast=fast)
+    sol = solve(prob, options=SolveOptions(fast_pricing=fast))
     assert sol.status is Status.OPTIMAL
     assert sol.objective_cny == pytest.approx(182_000.0, rel=1e-12)
     assert solve_reference(prob, enforcement="off").objective_cny == pytest.approx(
@@ -116,8 +117,8 @@ def test_a_row_left_out_enters_when_overloaded() -> None:
 def test_generated_same_optimum_fast_or_exact_pricing(enforcement: str, tmp_path: Path) -> None:
     prob = _generated("small", tmp_path, 4, enforcement)
     graph = MultimodalGraph(prob.network, prob.costs)
-    exact = solve(prob, graph=graph, fast=False, max_new=7)
-    fast = solve(prob, graph=graph, fast=True, max_new=7)
+    exact = solve(prob, graph=graph, options=SolveOptions(fast_pricing=False, max_new=7))
+    fast = solve(prob, graph=graph, options=SolveOptions(fast_pricing=True, max_new=7))
     assert fast.status is exact.status
     if exact.status is not Status.OPTIMAL:
         return
@@ -135,7 +136,7 @@ def test_generated_same_optimum_fast_or_exact_pricing(enforcement: str, tmp_path
 
 def test_tiny_fast_pricing_equals_the_reference(tmp_path: Path) -> None:
     prob = _generated("tiny", tmp_path, 1)
-    sol = solve(prob, fast=True, max_new=2)
+    sol = solve(prob, options=SolveOptions(fast_pricing=True, max_new=2))
     ref = solve_reference(prob)
     assert sol.status is Status.OPTIMAL
     assert sol.objective_cny == pytest.approx(ref.objective_cny, rel=1e-9)
@@ -215,28 +216,24 @@ def test_ends_table_equals_the_ends_of_each_place(
 
 
 def test_bound_scale_is_a_power_of_two_that_never_scales_up() -> None:
-    from freight.model import _BOUND_UNITS, _bound_scale
+    from freight.model import _bound_scale
 
-    assert _bound_scale(np.array([])) == 0
-    assert _bound_scale(np.array([10.0, float(_BOUND_UNITS)])) == 0
-    for top in (1.1 * _BOUND_UNITS, 2.0 * _BOUND_UNITS, 4.566e6, 3.3e9):
-        k = _bound_scale(np.array([1.0, top]))
-        assert k <= 0 and _BOUND_UNITS <= top * 2.0**k < 2 * _BOUND_UNITS
-        assert (k < 0) == (top >= 2 * _BOUND_UNITS)
+    units = SolveOptions().bound_units
+    assert _bound_scale(np.array([]), units) == 0
+    assert _bound_scale(np.array([10.0, float(units)]), units) == 0
+    for top in (1.1 * units, 2.0 * units, 4.566e6, 3.3e9):
+        k = _bound_scale(np.array([1.0, top]), units)
+        assert k <= 0 and units <= top * 2.0**k < 2 * units
+        assert (k < 0) == (top >= 2 * units)
 
 
-def test_tonnes_scaled_for_highs_same_optimum_and_shadow_prices(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_tonnes_scaled_for_highs_same_optimum_and_shadow_prices(tmp_path: Path) -> None:
     # HiGHS gets the bounds in units of 2^k t (user_bound_scale); answers come back in
     # tonnes and CNY: the same optimum, flows and shadow prices as unscaled
-    import freight.model
-
     prob = _generated("small", tmp_path, 3)
     graph = MultimodalGraph(prob.network, prob.costs)
     plain = solve(prob, graph=graph)
-    monkeypatch.setattr(freight.model, "_BOUND_UNITS", 1)
-    scaled = solve(prob, graph=graph)
+    scaled = solve(prob, graph=graph, options=SolveOptions(bound_units=1))
     assert scaled.objective_cny == pytest.approx(plain.objective_cny, rel=1e-9)
     assert [b.name for b in scaled.bindings] == [b.name for b in plain.bindings]
     for a, b in zip(scaled.bindings, plain.bindings, strict=True):

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from freight.colgen import SolveOptions
 from freight.network_view import MultimodalGraph
 from freight.solve import _lagrangian, solve
 from tests.generated import generated_problem
@@ -21,9 +22,9 @@ from tests.generated import generated_problem
 def test_capped_and_smoothed_rounds_same_optimum(enforcement: str, tmp_path: Path) -> None:
     prob = generated_problem("small", tmp_path, 2, enforcement)
     graph = MultimodalGraph(prob.network, prob.costs)
-    plain = solve(prob, graph=graph, max_new=10**9)
-    capped = solve(prob, graph=graph, max_new=3)
-    smoothed = solve(prob, graph=graph, smoothing=0.7, max_new=5)
+    plain = solve(prob, graph=graph, options=SolveOptions(max_new=10**9))
+    capped = solve(prob, graph=graph, options=SolveOptions(max_new=3))
+    smoothed = solve(prob, graph=graph, options=SolveOptions(smoothing=0.7, max_new=5))
     assert plain.status is capped.status is smoothed.status
     if plain.objective_cny != plain.objective_cny:  # infeasible: same verdict is enough
         return

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from freight.colgen import SolveOptions
 from freight.explain import check_flows, rules_for
 from freight.model import Master
 from freight.network_view import MultimodalGraph
@@ -69,9 +70,9 @@ def test_solve_same_optimum_with_and_without(
 ) -> None:
     prob = generated_problem("mid", tmp_path, 0, enforcement)
     graph = MultimodalGraph(prob.network, prob.costs)
-    keep = solve(prob, graph=graph, drop_rows_after=0)
-    monkeypatch.setattr("freight.solve._ROW_SLACK", 0.0)  # any slack left
-    drop = solve(prob, graph=graph, drop_rows_after=1)
+    keep = solve(prob, graph=graph, options=SolveOptions(drop_rows_after=0))
+    # any slack left
+    drop = solve(prob, graph=graph, options=SolveOptions(drop_rows_after=1, row_slack_share=0.0))
     assert keep.status is drop.status is Status.OPTIMAL
     assert keep.stats["rows_dropped"] == 0 < drop.stats["rows_dropped"]
     assert drop.stats["rows_back"] > 0  # deleted rows came back overloaded

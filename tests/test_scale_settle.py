@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.reference import solve_reference
+from freight.colgen import SolveOptions
 from freight.network_view import MultimodalGraph
 from freight.problem import Flow, Policy, Problem, Status
 from freight.solve import solve
@@ -70,7 +71,7 @@ def _tonnes(sol) -> dict[tuple[str, str], float]:  # type: ignore[no-untyped-def
 def test_settled_flow_same_optimum_and_duals_hand() -> None:
     prob = _hand()
     settled = solve(prob)
-    plain = solve(prob, settle=False)
+    plain = solve(prob, options=SolveOptions(settle=False))
     assert settled.status is plain.status is Status.OPTIMAL
     assert settled.stats["settled"] == 1.0  # f2
     assert plain.stats["settled"] == 0.0
@@ -102,7 +103,7 @@ def test_settling_same_optimum_generated(enforcement: str, tmp_path: Path) -> No
     prob = generated_problem("small", tmp_path, 2, enforcement)
     graph = MultimodalGraph(prob.network, prob.costs)
     settled = solve(prob, graph=graph)
-    plain = solve(prob, graph=graph, settle=False)
+    plain = solve(prob, graph=graph, options=SolveOptions(settle=False))
     assert settled.status is plain.status
     if settled.status is not Status.OPTIMAL:  # hard may be infeasible: same verdict
         return

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from freight.colgen import SolveOptions
 from freight.explain import check_flows, rules_for
 from freight.network_view import MultimodalGraph
 from freight.pricing import Pricer
@@ -119,8 +120,8 @@ def test_a_lost_worker_leaves_pricing_in_one_process(tmp_path: Path) -> None:
 def test_solve_in_two_processes_same_optimum(seed: int, tmp_path: Path) -> None:
     prob = generated_problem("small", tmp_path, seed)
     graph = MultimodalGraph(prob.network, prob.costs)
-    one = solve(prob, graph=graph, fast=True, max_new=7, workers=1)
-    two = solve(prob, graph=graph, fast=True, max_new=7, workers=2)
+    one = solve(prob, graph=graph, options=SolveOptions(fast_pricing=True, max_new=7, workers=1))
+    two = solve(prob, graph=graph, options=SolveOptions(fast_pricing=True, max_new=7, workers=2))
     assert one.status is two.status is Status.OPTIMAL
     assert two.objective_cny == pytest.approx(one.objective_cny, rel=1e-9)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from freight.cli import main
+from freight.colgen import SolveOptions
 from freight.problem import Flow, Solution, Status
 from freight.solve import solve
 from tests import tinynet as tn
@@ -54,13 +55,13 @@ def test_the_iteration_limit_is_never_an_optimum(tmp_path: Path) -> None:
     best = solve(prob)
     assert best.status is Status.OPTIMAL and best.iterations >= 2
     for k in range(1, best.iterations):
-        cut = solve(prob, max_iterations=k)
+        cut = solve(prob, options=SolveOptions(max_iterations=k))
         assert cut.status is Status.ITERATION_LIMIT
         assert cut.assignments == () and "optimum not proved" in cut.message
-    again = solve(prob, max_iterations=best.iterations)
+    again = solve(prob, options=SolveOptions(max_iterations=best.iterations))
     assert again.status is Status.OPTIMAL
     assert again.objective_cny == pytest.approx(best.objective_cny, rel=1e-12)
-    assert solve(prob, time_limit=0.0).status is Status.TIME_LIMIT
+    assert solve(prob, options=SolveOptions(time_limit_s=0.0)).status is Status.TIME_LIMIT
 
 
 @pytest.mark.parametrize(
