@@ -114,11 +114,11 @@ def bench(size: str, *, seed: int = 0, reference: bool = True, root: Path = INST
           ) -> dict[str, Any]:
     """Run the pipeline on ``size`` and return the measurements (see the module docstring);
     ``off``: accelerators switched off (:data:`ACCELERATORS`)."""
-    import freight.explain
     import freight.model
     import freight.pricing
+    import freight.rule
     import freight.solve as fsolve
-    from freight.network_view import MultimodalGraph
+    from freight.expanded_graph import MultimodalGraph
     from freight.problem import Status
     from freight.scenario import build_problem, load_scenario
     from networks import load_network

@@ -1,7 +1,7 @@
 """An independent reference solver: the arc-based multicommodity LP, built with numpy/scipy and
 solved by highspy directly (no PuLP, no column generation).
 
-The model (the one ``freight/network_view.py`` states, re-implemented here from the Network):
+The model (the one ``freight/expanded_graph.py`` states, re-implemented here from the Network):
 
 - Expanded directed graph: a node per ``(mode, graph node)``; both directions of every
   graph edge (rail edges with ``freight=False`` left out, pipeline edges only for the
@@ -257,7 +257,7 @@ def solve_reference(
     time_limit_s : float, optional
         HiGHS time limit.
     exempt_without_access : bool
-        Eligible flows with no compliant chain route freely (True, as ``freight.explain``
+        Eligible flows with no compliant chain route freely (True, as ``freight.rule``
         defines eligibility) or are held to the rule.
     solver : {"simplex", "ipm", "choose"}
         HiGHS LP algorithm (``ipm`` runs crossover, so the optimum is a vertex either way).

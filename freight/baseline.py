@@ -15,8 +15,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from scipy.sparse.csgraph import dijkstra
 
-from freight.explain import road_mask
-from freight.network_view import EDGE, MODE_INDEX, SINK, SOURCE, TRANSFER, MultimodalGraph
+from freight.expanded_graph import EDGE, MODE_INDEX, SINK, SOURCE, TRANSFER, MultimodalGraph
 from freight.problem import Assignment, Flow, Problem
 from networks import base_network
 
@@ -43,7 +42,7 @@ def baseline(problem: Problem, graph: MultimodalGraph | None = None) -> Baseline
         problem, graph = replace(problem, network=base), None
     g = graph if graph is not None else MultimodalGraph(problem.network, problem.costs)
     km = g.km.sum(axis=1)
-    mask = road_mask(g)
+    mask = g.road_only_arcs()
     fwd, fwd_arc = g.csr(km, mask)
     rev, rev_arc = g.csr(km, mask, reverse=True)
     out: dict[str, Assignment] = {}

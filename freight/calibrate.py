@@ -50,8 +50,8 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
 from freight.baseline import baseline
+from freight.expanded_graph import EDGE, SINK, SOURCE, CostClass, MultimodalGraph
 from freight.model import SmallLP, SmallLPResult
-from freight.network_view import EDGE, SINK, SOURCE, CostClass, MultimodalGraph
 from freight.problem import Chain, Flow, Problem
 from freight.progress import Progress
 from freight.scenario import CalibratedParameter, Scenario, build_problem, load_scenario

@@ -24,7 +24,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Literal
 
-from freight.network_view import MultimodalGraph
+from freight.expanded_graph import MultimodalGraph
 from freight.problem import Problem
 from freight.progress import Progress
 from freight.scenario import Scenario, build_problem, load_scenario
@@ -88,8 +88,8 @@ def route_errors(scenario: Scenario, problem: Problem, graph: MultimodalGraph) -
     commodity's pipelines included), and flows without a road route that are on the road
     today or whose haul the rule measures by road -- one line each, naming the flows
     table's row."""
-    from freight.explain import road_haul_km
     from freight.pricing import Pricer
+    from freight.rule import road_haul_km
     from freight.tables import read_flow_rows
 
     haul = road_haul_km(problem, graph)

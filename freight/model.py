@@ -59,7 +59,7 @@ import pulp
 
 from freight import tolerances as tol
 from freight.colgen.options import SolveOptions
-from freight.network_view import Column, Row, lp_key
+from freight.expanded_graph import Column, Row, lp_key
 
 _log = logging.getLogger(__name__)
 
@@ -464,7 +464,7 @@ class Master:
         """Write the master as last solved (or built for ``phase``) as an MPS (``.mps``)
         or LP (``.lp``) file, and beside it ``<path>.names.csv``: every row and column
         name with what it stands for (``name, kind, id, label``), since a name holds an
-        ASCII key of its id (:func:`freight.network_view.lp_key`), not the id itself."""
+        ASCII key of its id (:func:`freight.expanded_graph.lp_key`), not the id itself."""
         from freight.spreadsheet import write_csv
 
         prob = self.build(phase=self.phase if phase is None else phase)

@@ -19,7 +19,7 @@ The road ends of compliant chains: when no road row has a dual (always at zero d
 whenever roads are uncapacitated) every road arc weighs the same amount per km, so the
 cheapest road path within the km bound is the shortest one; those bounded km searches
 depend only on the place and are batched through scipy and kept on the graph
-(:attr:`MultimodalGraph.memo`) for every later pricing, and the policy-off run. With road
+(:class:`ChainCache`) for every later pricing, and the policy-off run. With road
 duals, a bounded Pareto search over (weight, km) keeps the bound exact.
 
 Phase 1 (feasibility) prices with the duals alone: arc weight ``-pi`` (Farkas pricing).
@@ -46,7 +46,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from freight import tolerances as tol
 from freight.colgen.options import SolveOptions
-from freight.network_view import (
+from freight.expanded_graph import (
     SINK,
     SOURCE,
     TRANSFER,
@@ -288,6 +288,50 @@ class _EndsPlan:
     ukey: np.ndarray
 
 
+@dataclass
+class ChainCache:
+    """What pricing keeps on a graph for one ``max_access_km``
+    (:meth:`MultimodalGraph.derived`): each flow's cheapest chains at zero duals (by the
+    flows asked for) with the lower bounds they give, capacity-free chains, and the road
+    ends of compliant chains searched by km (per place, fixed for every commodity, phase
+    and round)."""
+
+    cheapest: dict[
+        tuple[Flow, ...], tuple[dict[str, dict[str, Column]], dict[str, dict[str, float]]]
+    ] = field(default_factory=dict)
+    capacity_free: dict[Flow, Column | None] = field(default_factory=dict)
+    ends_plan: dict[tuple[bool, bool], _EndsPlan] = field(default_factory=dict)
+    reach: dict[bool, dict[str, _Reach]] = field(default_factory=lambda: {False: {}, True: {}})
+    near_ends: dict[bool, dict[str, _KmAccess]] = field(
+        default_factory=lambda: {False: {}, True: {}}
+    )
+
+
+@dataclass
+class RoadCache:
+    """What pricing keeps on a graph whatever the rule: the road km matrix (either way) and
+    each flow's shortest road-only chain (None: no road route; the dict is None until a
+    first flow asks)."""
+
+    road_km: dict[bool, tuple[sp.csr_matrix, np.ndarray]] = field(default_factory=dict)
+    road_only: dict[Flow, Column | None] | None = None
+
+
+@dataclass
+class TreeCache:
+    """The terminals' road trees of a graph (:class:`_TerminalTrees`; ``built`` once
+    tried: None when the roads are not two-way), a helper process building them
+    (``pending``), and what fast pricing derives from them per place."""
+
+    built: bool = False
+    trees: _TerminalTrees | None = None
+    pending: _Forked | None = None
+    far_ends: dict[bool, dict[str, _KmAccess]] = field(
+        default_factory=lambda: {False: {}, True: {}}
+    )
+    far_plan: dict[bool, tuple] = field(default_factory=dict)
+
+
 class Pricer:
     """Finds, for each flow, its minimum reduced-cost chain of every kind it may use.
 
@@ -381,12 +425,13 @@ class Pricer:
         """Each flow's cheapest chain of each kind (``"general"``, ``"compliant"``) at zero
         duals, i.e. capacities ignored, whatever its rule; costs without penalty.
 
-        A kind is missing when the flow has no such chain. Memoised on the graph (by flows
-        and ``max_access_km``): the rule's checks, the rule's run and the policy-off run
-        all start from these. Also sets the lower bounds that let pricing skip a flow.
+        A kind is missing when the flow has no such chain. Kept on the graph (by flows, in
+        :class:`ChainCache`): the rule's checks, the rule's run and the policy-off run all
+        start from these. Also sets the lower bounds that let pricing skip a flow.
         """
-        key = ("cheapest", tuple(flows), self.max_access_km)
-        hit = self.g.memo.get(key)
+        key = tuple(flows)
+        cache = self.g.derived(ChainCache, self.max_access_km).cheapest
+        hit = cache.get(key)
         if hit is None:
             saved, self._sigma, self._phase = self._sigma, None, 2
             saved_lb = self._lb
@@ -406,7 +451,7 @@ class Pricer:
                     cols[cand.flow.id]["compliant"] = cand.build()
             self._sigma, self._lb = saved, saved_lb
             hit = (cols, lb)
-            self.g.memo[key] = hit
+            cache[key] = hit
         cols, lb = hit
         for kind in ("general", "compliant"):
             self._lb[kind].update(lb[kind])
@@ -566,8 +611,8 @@ class Pricer:
 
     def capacity_free(self, flows: Sequence[Flow]) -> dict[str, Column]:
         """Each flow's cheapest chain using no finite capacity (penalty-free cost), for
-        the flows that have one; memoised on the graph by flow."""
-        memo = self.g.memo.setdefault(("free", self.max_access_km), {})
+        the flows that have one; kept on the graph by flow (:class:`ChainCache`)."""
+        memo = self.g.derived(ChainCache, self.max_access_km).capacity_free
         todo = [f for f in flows if f not in memo]
         by_comm: dict[CostClass, list[Flow]] = {}
         for f in todo:
@@ -581,7 +626,7 @@ class Pricer:
             for cand in self._general(group, w, False, penalty=False):
                 memo[by_id[cand.flow.id]] = cand.build()
         self._sigma = saved
-        return {f.id: memo[f] for f in flows if memo[f] is not None}
+        return {f.id: c for f in flows if (c := memo[f]) is not None}
 
     def free_start(self, flows: Sequence[Flow]) -> dict[str, Column]:
         """A chain using no finite capacity for each flow that has one: the shortest
@@ -591,14 +636,19 @@ class Pricer:
         if np.any(g.row[g.road_edge] >= 0):
             return self.capacity_free(flows)
         self._collect_prefetch()
-        memo = g.memo.setdefault(("road_only",), {})
-        if any(f not in memo for f in flows):
+        roads = g.derived(RoadCache)
+        if roads.road_only is None or any(f not in roads.road_only for f in flows):
             self._keep_starts(self._road_only([*self.problem.flows, *flows]))
-        return {f.id: memo[f] for f in flows if memo[f] is not None}
+        memo = roads.road_only
+        assert memo is not None
+        return {f.id: c for f in flows if (c := memo[f]) is not None}
 
     def _keep_starts(self, found: dict[Flow, Column | None]) -> None:
-        """Road-only starts into the graph's memo; a flow's first one stays."""
-        memo = self.g.memo.setdefault(("road_only",), {})
+        """Road-only starts into the graph's :class:`RoadCache`; a flow's first one stays."""
+        roads = self.g.derived(RoadCache)
+        if roads.road_only is None:
+            roads.road_only = {}
+        memo = roads.road_only
         memo.update((f, c) for f, c in found.items() if f not in memo)
 
     def _road_only(self, flows: Sequence[Flow]) -> dict[Flow, Column | None]:
@@ -606,12 +656,10 @@ class Pricer:
         destination or origin for every commodity. Called with the problem's flows
         first, so the search's direction, and so the chain among equally short ones, does
         not depend on which flows ask."""
-        from freight.explain import road_mask
-
         g = self.g
         todo = list(dict.fromkeys(flows))
         out: dict[Flow, Column | None] = dict.fromkeys(todo)
-        w = np.where(road_mask(g), g.km.sum(axis=1), np.inf)  # km: any commodity
+        w = np.where(g.road_only_arcs(), g.km.sum(axis=1), np.inf)  # km: any commodity
         saved, self._sigma = self._sigma, None
         for cand in self._general(todo, w, False, penalty=False):
             out[cand.flow] = cand.build()
@@ -944,10 +992,10 @@ class Pricer:
 
     def _ends_plan(self, reverse: bool, bounded: bool) -> _EndsPlan:
         """The :class:`_EndsPlan` of every place of the graph (kept on the graph)."""
-        key = ("ends_plan", reverse, bounded, self.max_access_km)
-        hit = self.g.memo.get(key)
+        plans = self.g.derived(ChainCache, self.max_access_km).ends_plan
+        hit = plans.get((reverse, bounded))
         if hit is not None:
-            return hit  # type: ignore[no-any-return]
+            return hit
         g = self.g
         places = g.place_ids
         pos_of = self.exit_pos if reverse else self.entry_pos
@@ -1019,7 +1067,7 @@ class Pricer:
             starts,
             ukey,
         )
-        self.g.memo[key] = plan
+        plans[(reverse, bounded)] = plan
         return plan
 
     def _ends(
@@ -1095,14 +1143,14 @@ class Pricer:
 
     # ------------------------------------------------------------------ road ends by km
     def _road_km(self, reverse: bool) -> tuple[sp.csr_matrix, np.ndarray]:
-        key = ("road_km", reverse)
-        if key not in self.g.memo:
+        cache = self.g.derived(RoadCache).road_km
+        if reverse not in cache:
             g = self.g
-            self.g.memo[key] = g.csr(g.km[:, 0], g.road_edge, reverse=reverse)
-        return self.g.memo[key]  # type: ignore[no-any-return]
+            cache[reverse] = g.csr(g.km[:, 0], g.road_edge, reverse=reverse)
+        return cache[reverse]
 
     def _reaches(self, reverse: bool) -> dict[str, _Reach]:
-        return self.g.memo.setdefault(("reach", reverse, self.max_access_km), {})  # type: ignore[no-any-return]
+        return self.g.derived(ChainCache, self.max_access_km).reach[reverse]
 
     def _prefetch(self, places: Sequence[str], *, reverse: bool) -> None:
         """Bounded road km searches of the places not searched yet, batched through scipy
@@ -1150,13 +1198,13 @@ class Pricer:
         checks, then 1.1 s of starts; pickling the 134 MB of trees took 0.11 s and
         unpickling them 0.07 s, measured apart from the pipe). False when they are built
         already, or a fork is not available."""
-        key = ("terminal_trees",)
-        if key in self.g.memo or (*key, "pending") in self.g.memo:
+        cache = self.g.derived(TreeCache)
+        if cache.built or cache.pending is not None:
             return False
         if "fork" not in multiprocessing.get_all_start_methods():
             return False
         g = self.g
-        starts = not np.any(g.row[g.road_edge] >= 0) and ("road_only",) not in g.memo
+        starts = not np.any(g.row[g.road_edge] >= 0) and g.derived(RoadCache).road_only is None
 
         def build() -> tuple[_TerminalTrees | None, dict[Flow, Column | None] | None]:
             return self._terminal_trees(), self._road_only(self.problem.flows) if starts else None
@@ -1166,14 +1214,15 @@ class Pricer:
         except (OSError, AssertionError) as exc:  # e.g. a daemonic process has no children
             _log.warning("terminal trees built here (%s)", exc)
             return False
-        self.g.memo[(*key, "pending")] = forked
+        cache.pending = forked
         weakref.finalize(self.g, forked.cancel)  # never collected: ends with the graph
         return True
 
     def _collect_prefetch(self) -> None:
         """Put what :meth:`prefetch_terminal_trees`' fork built, if one is pending, in the
         graph's memo (waiting for it); if the fork failed, nothing (built here on demand)."""
-        pending = self.g.memo.pop(("terminal_trees", "pending"), None)
+        cache = self.g.derived(TreeCache)
+        pending, cache.pending = cache.pending, None
         if pending is None:
             return
         try:
@@ -1181,17 +1230,17 @@ class Pricer:
         except (EOFError, OSError, RuntimeError) as exc:
             _log.warning("terminal trees from the fork lost (%s); building them here", exc)
             return
-        self.g.memo[("terminal_trees",)] = trees
+        cache.built, cache.trees = True, trees
         if starts is not None:
             self._keep_starts(starts)
 
     def _terminal_trees(self) -> _TerminalTrees | None:
-        """:class:`_TerminalTrees`, built once per graph (memo); None when some road arc
-        has no twin of equal km the other way."""
-        key = ("terminal_trees",)
+        """:class:`_TerminalTrees`, built once per graph (:class:`TreeCache`); None when
+        some road arc has no twin of equal km the other way."""
         self._collect_prefetch()
-        if key in self.g.memo:
-            return self.g.memo[key]  # type: ignore[no-any-return]
+        cache = self.g.derived(TreeCache)
+        if cache.built:
+            return cache.trees
         g = self.g
         road_nodes = np.unique(np.concatenate([g.tail[g.road_edge], g.head[g.road_edge]]))
         local = np.full(g.n_nodes, -1, dtype=np.int64)
@@ -1226,26 +1275,27 @@ class Pricer:
             trees = _TerminalTrees(
                 local, mat, arc_of, tree, pred, {p: km[:, i] for i, p in enumerate(places)}
             )
-        self.g.memo[key] = trees
+        cache.built, cache.trees = True, trees
         return trees
 
     def _far_ends(self, place: str, road_arc: int, *, reverse: bool) -> _KmAccess:
         """:meth:`_access_by_km` without the km bound: road legs of any length between the
         place and every terminal's road node, from :class:`_TerminalTrees` (kept per place)."""
-        memo = self.g.memo.setdefault(("far_ends", reverse), {})
+        cache = self.g.derived(TreeCache)
+        memo = cache.far_ends[reverse]
         hit = memo.get(place)
         if hit is not None:
-            return hit  # type: ignore[no-any-return]
+            return hit
         trees = self._terminal_trees()
         assert trees is not None
         g = self.g
-        shared = self.g.memo.get(("far_plan", reverse))
+        shared = cache.far_plan.get(reverse)
         if shared is None:
             t = self.road_out_transfers if reverse else self.road_in_transfers
             k = trees.tree[g.head[t] if reverse else g.tail[t]]
             pos = self.exit_pos[g.tail[t]] if reverse else self.entry_pos[g.head[t]]
             shared = (t, k, pos, *_KmAccess.plan(pos))
-            self.g.memo[("far_plan", reverse)] = shared
+            cache.far_plan[reverse] = shared
         t, k, pos, order, starts, upos = shared
         node = int(g.tail[road_arc] if reverse else g.head[road_arc])
         km = trees.km[node][k]  # inf where the road does not reach: weight inf
@@ -1257,10 +1307,10 @@ class Pricer:
         """:meth:`_access` when every road arc weighs ``rate`` per km (no road duals): the
         shortest road path within the bound is also the lightest, so one km search per
         place serves every commodity, phase and pricing round (kept per place)."""
-        memo = self.g.memo.setdefault(("near_ends", reverse, self.max_access_km), {})
+        memo = self.g.derived(ChainCache, self.max_access_km).near_ends[reverse]
         hit = memo.get(place)
         if hit is not None:
-            return hit  # type: ignore[no-any-return]
+            return hit
         self._prefetch([place], reverse=reverse)
         reach = self._reaches(reverse)[place]
         t = reach.transfers

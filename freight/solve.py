@@ -78,11 +78,11 @@ import numpy as np
 from freight import tolerances as tol
 from freight.baseline import Baseline, baseline
 from freight.colgen.options import SolveOptions, cores
-from freight.explain import FlowCheck, check_flows, flow_statuses, rules_for
+from freight.expanded_graph import Column, MultimodalGraph
 from freight.model import Master, MasterResult
-from freight.network_view import Column, MultimodalGraph
 from freight.pricing import Pricer
 from freight.problem import Assignment, Binding, Problem, Solution, Status
+from freight.rule import FlowCheck, check_flows, flow_statuses, rules_for
 from networks._table import no_gc
 
 __all__ = ["Baseline", "SolveOptions", "baseline", "solve", "solve_policy_off"]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from freight.baseline import baseline
-from freight.network_view import MultimodalGraph
+from freight.expanded_graph import MultimodalGraph
 from freight.scenario import build_problem, load_scenario
 from freight.solve import solve
 from networks import InputErrors, load_network

@@ -11,7 +11,7 @@ import pytest
 
 from freight.baseline import baseline
 from freight.calibrate import calibrate
-from freight.network_view import MultimodalGraph
+from freight.expanded_graph import MultimodalGraph
 from freight.scenario import build_problem, load_scenario
 from freight.solve import solve, solve_policy_off
 from networks import load_network

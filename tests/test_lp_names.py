@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from freight.cli import main
 from freight.colgen import SolveOptions
-from freight.network_view import MultimodalGraph, lp_key
+from freight.expanded_graph import MultimodalGraph, lp_key
 from freight.problem import Flow
 from freight.solve import solve
 from tests import tinynet as tn

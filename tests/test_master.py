@@ -15,8 +15,8 @@ import numpy as np
 import pulp
 import pytest
 
+from freight.expanded_graph import MultimodalGraph
 from freight.model import Master
-from freight.network_view import MultimodalGraph
 from freight.problem import Flow, Policy, Problem, Status
 from freight.solve import solve
 from tests import tinynet as tn
@@ -50,8 +50,8 @@ def _small_problem(tmp_path: Path) -> Problem:
 
 def _run_master(problem: Problem) -> Master:
     """Column generation as ``solve`` runs it, returning the final (phase-2) master."""
-    from freight.explain import check_flows, rules_for
     from freight.pricing import Pricer
+    from freight.rule import check_flows, rules_for
 
     graph = MultimodalGraph(problem.network, problem.costs)
     rules = rules_for(problem, check_flows(problem, graph))

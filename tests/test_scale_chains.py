@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from scipy.sparse.csgraph import dijkstra
 
-from freight.network_view import EDGE, SINK, SOURCE, TRANSFER, MultimodalGraph, is_compliant
+from freight.expanded_graph import EDGE, SINK, SOURCE, TRANSFER, MultimodalGraph, is_compliant
 from freight.problem import MODES, Leg
 from tests.generated import generated_problem
 

@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 
 from freight.colgen import SolveOptions
-from freight.explain import check_flows, rules_for
+from freight.expanded_graph import MultimodalGraph
 from freight.model import Master
-from freight.network_view import MultimodalGraph
 from freight.pricing import Pricer
 from freight.problem import Problem, Status
+from freight.rule import check_flows, rules_for
 from freight.solve import _select, solve
 from tests.generated import generated_problem
 from tests.test_master import _hand_problem

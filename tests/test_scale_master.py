@@ -16,10 +16,10 @@ import pytest
 
 from benchmarks.reference import solve_reference
 from freight.colgen import SolveOptions
-from freight.explain import check_flows, rules_for
-from freight.network_view import MultimodalGraph
+from freight.expanded_graph import MultimodalGraph
 from freight.pricing import Pricer
 from freight.problem import Flow, Policy, Problem, Status
+from freight.rule import check_flows, rules_for
 from freight.solve import solve
 from tests import tinynet as tn
 from tests.generated import generated_problem
@@ -296,8 +296,8 @@ def test_off_run_starts_from_the_rule_masters_basis_same_optimum(
 def test_reduced_costs_of_many_columns_equal_one_by_one() -> None:
     # the batch (bincount) gives each column's row terms summed in its row order, as the
     # loop did: equal to the bit, capacity-free columns and the tolerance included
+    from freight.expanded_graph import Column
     from freight.model import MasterResult
-    from freight.network_view import Column
     from freight.problem import Chain
     from freight.solve import _reduced
 
@@ -353,8 +353,8 @@ def test_solve_pauses_the_collector_and_leaves_no_cycles(
 def test_columns_reach_highs_with_the_entries_a_loop_gives() -> None:
     # the new columns' entries (demand row, then the capacity rows in the master, in each
     # column's row order) come from per-column arrays; the same as the loop over rows
+    from freight.expanded_graph import Column, Row
     from freight.model import Master, _HighsMaster
-    from freight.network_view import Column, Row
     from freight.problem import Chain
 
     rng = np.random.default_rng(5)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from freight.colgen import SolveOptions
-from freight.network_view import MultimodalGraph
+from freight.expanded_graph import MultimodalGraph
 from freight.solve import _lagrangian, solve
 from tests.generated import generated_problem
 

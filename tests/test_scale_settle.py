@@ -14,7 +14,7 @@ import pytest
 
 from benchmarks.reference import solve_reference
 from freight.colgen import SolveOptions
-from freight.network_view import MultimodalGraph
+from freight.expanded_graph import MultimodalGraph
 from freight.problem import Flow, Policy, Problem, Status
 from freight.solve import solve
 from tests import tinynet as tn

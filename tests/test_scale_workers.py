@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 
 from freight.colgen import SolveOptions
-from freight.explain import check_flows, rules_for
-from freight.network_view import MultimodalGraph
-from freight.pricing import Pricer
+from freight.expanded_graph import MultimodalGraph
+from freight.pricing import Pricer, RoadCache, TreeCache
 from freight.problem import Status
+from freight.rule import check_flows, rules_for
 from freight.solve import solve
 from tests.generated import generated_problem
 
@@ -131,7 +131,7 @@ def test_terminal_trees_built_in_a_fork_equal_those_built_here(tmp_path: Path) -
     assert pricer.prefetch_terminal_trees()
     assert not pricer.prefetch_terminal_trees()  # one at a time
     forked = pricer._terminal_trees()
-    assert forked is not None and ("terminal_trees", "pending") not in graph.memo
+    assert forked is not None and graph.derived(TreeCache).pending is None
     here_graph = MultimodalGraph(pricer.problem.network, pricer.problem.costs)
     here = Pricer(here_graph, pricer.problem, {})._terminal_trees()
     assert here is not None
@@ -143,7 +143,7 @@ def test_terminal_trees_built_in_a_fork_equal_those_built_here(tmp_path: Path) -
     # the fork also built every flow's road-only start (no road capacities here): the
     # same chains as built here, whichever flows ask first
     flows = list(pricer.problem.flows)
-    assert len(graph.memo[("road_only",)]) == len(flows)
+    assert len(graph.derived(RoadCache).road_only or {}) == len(flows)
     some = flows[::3]
     here_starts = Pricer(here_graph, pricer.problem, {}).free_start(some)
     forked_starts = pricer.free_start(some)
@@ -170,7 +170,9 @@ def test_terminal_trees_not_collected_end_with_their_graph(
     monkeypatch.setattr(freight.pricing._Forked, "cancel", cancel)
     pricer, graph = _pricer(tmp_path)
     assert pricer.prefetch_terminal_trees()
-    proc = graph.memo[("terminal_trees", "pending")].proc
+    pending = graph.derived(TreeCache).pending
+    assert pending is not None
+    proc = pending.proc
     del pricer, graph
     gc.collect()
     proc.join(timeout=10)

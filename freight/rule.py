@@ -1,31 +1,28 @@
-"""What the rule says about each flow: haul distance, eligibility, and why tonnes stay on road.
+"""The rule (item 23): each flow's haul, whether it is eligible, which chains it may use,
+and why any of its tonnes stay on the road.
 
 A flow is *eligible* when its commodity is covered by the policy, its haul (shortest road km
 origin -> destination, link offsets included; or great-circle km) is at least the threshold,
 and a compliant chain exists when capacities are ignored (road access <= max_access_km, one
-or more rail/pipeline legs joined at terminals, road egress <= max_access_km).
+or more rail/pipeline legs joined at terminals, road egress <= max_access_km):
+:func:`check_flows`. Under the enforcement, an eligible flow may use compliant chains only
+(hard) or pays a penalty on the others (soft): :func:`rules_for`. After the solve, every
+flow gets its reason: :func:`flow_statuses`.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.sparse.csgraph import dijkstra
 
 from freight import tolerances as tol
-from freight.network_view import SINK, SOURCE, Column, MultimodalGraph
+from freight.colgen.options import SolveOptions
+from freight.expanded_graph import Column, MultimodalGraph
 from freight.pricing import FlowRule, Pricer
 from freight.problem import Assignment, Binding, Flow, FlowStatus, Problem
-
-REASON_CODES = (
-    "below_threshold",
-    "commodity_not_covered",
-    "no_access",
-    "capacity",
-    "cheaper_not_eligible",
-)
 
 
 @dataclass(frozen=True)
@@ -51,11 +48,13 @@ def great_circle_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float
     return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(h)))
 
 
-def road_mask(graph: MultimodalGraph) -> np.ndarray:
-    """Arcs of road-only chains: road edges and the road links of places."""
-    return graph.road_edge | (
-        ((graph.kind == SOURCE) | (graph.kind == SINK)) & (graph.arc_mode == 0)
-    )
+@dataclass
+class RuleCache:
+    """What the rule's checks keep on a graph (:meth:`MultimodalGraph.derived`): road hauls
+    by the flows asked for, and checks by the flows and the policy fields they depend on."""
+
+    road_haul: dict[tuple[Flow, ...], dict[str, float]] = field(default_factory=dict)
+    checks: dict[tuple, dict[str, FlowCheck]] = field(default_factory=dict)
 
 
 def road_haul_km(problem: Problem, graph: MultimodalGraph) -> dict[str, float]:
@@ -66,8 +65,8 @@ def road_haul_km(problem: Problem, graph: MultimodalGraph) -> dict[str, float]:
     Memoised on the graph by the flows (the checks before solving and the rule's checks
     both ask).
     """
-    key = ("road_haul", problem.flows)
-    hit = graph.memo.get(key)
+    cache = graph.derived(RuleCache).road_haul
+    hit = cache.get(problem.flows)
     if hit is not None:
         return dict(hit)
     out: dict[str, float] = {}
@@ -77,11 +76,11 @@ def road_haul_km(problem: Problem, graph: MultimodalGraph) -> dict[str, float]:
     dests = sorted({f.destination for f in problem.flows})
     reverse = len(dests) < len(origins)
     km = graph.km.sum(axis=1)
-    mat, _ = graph.csr(km, road_mask(graph), reverse=reverse)
+    mat, _ = graph.csr(km, graph.road_only_arcs(), reverse=reverse)
     starts, ends = (dests, origins) if reverse else (origins, dests)
     start_nodes = [graph.snk(p) if reverse else graph.src(p) for p in starts]
     end_nodes = np.array([graph.src(p) if reverse else graph.snk(p) for p in ends])
-    chunk = max(1, int(2e8 // (8 * max(1, graph.n_nodes))))
+    chunk = max(1, int(SolveOptions.search_batch_bytes // (8 * max(1, graph.n_nodes))))
     table = np.empty((len(starts), len(ends)))
     for lo in range(0, len(starts), chunk):
         dist = dijkstra(mat, indices=start_nodes[lo : lo + chunk])
@@ -91,7 +90,7 @@ def road_haul_km(problem: Problem, graph: MultimodalGraph) -> dict[str, float]:
     for f in problem.flows:
         a, b = (f.destination, f.origin) if reverse else (f.origin, f.destination)
         out[f.id] = float(table[row[a], col[b]])
-    graph.memo[key] = dict(out)
+    cache[problem.flows] = dict(out)
     return out
 
 
@@ -102,15 +101,9 @@ def check_flows(problem: Problem, graph: MultimodalGraph) -> dict[str, FlowCheck
     penalty, so the policy-off run reuses the rule run's checks.
     """
     pol = problem.policy
-    key = (
-        "checks",
-        problem.flows,
-        pol.commodities,
-        pol.threshold_km,
-        pol.distance,
-        pol.max_access_km,
-    )
-    hit = graph.memo.get(key)
+    key = (problem.flows, pol.commodities, pol.threshold_km, pol.distance, pol.max_access_km)
+    cache = graph.derived(RuleCache).checks
+    hit = cache.get(key)
     if hit is not None:
         return dict(hit)
     if pol.distance == "great_circle":
@@ -135,7 +128,7 @@ def check_flows(problem: Problem, graph: MultimodalGraph) -> dict[str, FlowCheck
         )
         for f in problem.flows
     }
-    graph.memo[key] = checks
+    cache[key] = checks
     return dict(checks)
 
 
