@@ -8,7 +8,8 @@ directory, so nothing cached is reused), reading the flows into a Problem, build
 expanded graph, then the solve with the rule, broken down by instrumenting (wrapping, not
 editing) the solver's own functions -- shortest paths for the rule's checks
 (``check_flows``), pricing (``Pricer.candidates`` / ``Pricer.price``), building the master
-LP (``Master.build``, PuLP) and running it (the rest of ``Master.solve``, HiGHS) -- the
+LP (``MasterModel.build``, PuLP: CBC or an export only), passing it to HiGHS
+(``HighsBackend.update``) and running it (the rest of ``Master.solve``) -- the
 solve without the rule, the baseline and the outputs, when those modules exist.
 
 Peak memory is the process's resident high-water mark, ``resource.getrusage(RUSAGE_SELF)
@@ -116,8 +117,9 @@ def bench(size: str, *, seed: int = 0, reference: bool = True, root: Path = INST
     ``off``: accelerators switched off (:data:`ACCELERATORS`)."""
     import freight.model
     import freight.pricing
-    import freight.rule
     import freight.solve as fsolve
+    from freight.colgen.highs import HighsBackend
+    from freight.colgen.master import Master
     from freight.expanded_graph import MultimodalGraph
     from freight.problem import Status
     from freight.scenario import build_problem, load_scenario
@@ -149,10 +151,9 @@ def bench(size: str, *, seed: int = 0, reference: bool = True, root: Path = INST
         stack.enter_context(t.wrap(fsolve, "check_flows", "shortest_paths"))
         stack.enter_context(t.wrap(freight.pricing.Pricer, "candidates", "pricing"))
         stack.enter_context(t.wrap(freight.pricing.Pricer, "price", "pricing"))
-        stack.enter_context(t.wrap(freight.model.Master, "build", "lp_build"))
-        if hasattr(freight.model.Master, "_load"):  # persistent HiGHS: passing new cols/rows
-            stack.enter_context(t.wrap(freight.model.Master, "_load", "lp_pass"))
-        stack.enter_context(t.wrap(freight.model.Master, "solve", "lp_build_and_solve"))
+        stack.enter_context(t.wrap(freight.model.MasterModel, "build", "lp_build"))
+        stack.enter_context(t.wrap(HighsBackend, "update", "lp_pass"))
+        stack.enter_context(t.wrap(Master, "solve", "lp_build_and_solve"))
         with t.stage("solve_rule"):
             solution = fsolve.solve(problem, graph=graph, options=options)
     say(f"[{size}] solving without the rule")

@@ -77,9 +77,11 @@ import numpy as np
 
 from freight import tolerances as tol
 from freight.baseline import Baseline, baseline
+from freight.colgen.lazy_rows import overloaded, overloaded_by
+from freight.colgen.master import Master, MasterResult
 from freight.colgen.options import SolveOptions, cores
+from freight.colgen.pruning import Pruner
 from freight.expanded_graph import Column, MultimodalGraph
-from freight.model import Master, MasterResult
 from freight.pricing import Pricer
 from freight.problem import Assignment, Binding, Problem, Solution, Status
 from freight.rule import FlowCheck, check_flows, flow_statuses, rules_for
@@ -164,6 +166,7 @@ def solve(
         lazy_rows=opts.lazy_rows,
         options=opts,
     )
+    pruner = Pruner(master, opts)
     master.add_columns([c for f in rest if (c := seeds[f.id]) is not None])
     # a capacity-free chain for every flow that may take one: a feasible start
     free = pricer.free_start([f for f in rest if rules[f.id].general])
@@ -186,7 +189,7 @@ def solve(
     stalled = 0
     # capacity rows enter the master when a solution overloads them (lazy rows); first
     # those the flows' cheapest chains overload together
-    master.activate(_overloaded(master, graph, [seeds[f.id] for f in rest]))
+    master.activate(overloaded_by([seeds[f.id] for f in rest], master.demands, graph.rows))
     if warm is not None and warm.rows:  # the rows the warm run's master ended with
         by_name = {row.name: r for r, row in enumerate(graph.rows)}
         master.activate([by_name[n] for n in warm.rows if n in by_name])
@@ -196,7 +199,9 @@ def solve(
     # ... and its first phase-2 solve starts from the warm run's basis, if one here
     master.start_basis = warm.basis if warm is not None else None
     starts = [free_cols.get(f.id, seeds[f.id]) for f in rest]
-    if all(c is not None for c in starts) and not _overloaded(master, graph, starts):
+    if all(c is not None for c in starts) and not overloaded_by(
+        starts, master.demands, graph.rows
+    ):
         res = None  # every flow on its start is feasible: phase 1 would end at 0
     else:
         res = master.solve(phase=1)
@@ -204,13 +209,13 @@ def solve(
     proved = res is None  # phase 1 ends proving feasibility or infeasibility, or at a limit
     while res is not None and res.optimal:
         if res.objective <= tol_t:
-            over = master.overloaded(res)
+            over = overloaded(master, res)
             if not over:
                 proved = True
                 break  # feasible
             master.activate(over)
         else:
-            priced = pricer.price(res.pi, res.sigma, phase=1, flows=rest, skip=master._seen)
+            priced = pricer.price(res.pi, res.sigma, phase=1, flows=rest, skip=master.seen)
             if master.add_columns([c for c, _ in priced]) == 0:
                 stalled += bool(pricer.skipped)
                 proved = True
@@ -248,12 +253,12 @@ def solve(
                 iterations,
                 res.objective,
                 len(master.columns),
-                master.dropped,
+                pruner.columns_dropped,
                 len(master.cap_rows),
-                master.rows_dropped,
+                pruner.rows_dropped,
             )
             # rows left out that this solution overloads enter with this round's columns
-            over = master.overloaded(res)
+            over = overloaded(master, res)
             cols: list[Column] = []
             # smoothing helps while the duals still travel; in the tail it offers columns
             # already in the master, or that no longer price out at its own duals
@@ -273,7 +278,7 @@ def solve(
                     phase=2,
                     flows=rest,
                     limit=max_new,
-                    skip=master._seen,
+                    skip=master.seen,
                     skip_log=master.seen_log,
                     fast=fast,
                 )
@@ -295,7 +300,7 @@ def solve(
                     phase=2,
                     flows=rest,
                     limit=max_new,
-                    skip=master._seen,
+                    skip=master.seen,
                     skip_log=master.seen_log,
                     fast=not exact,
                 )
@@ -324,10 +329,7 @@ def solve(
             if iterations >= max_iterations or out_of_time():
                 break
             # rows go only before the tail: there one coming back costs an interior point
-            row_rounds = 0 if master.warm_columns else opts.drop_rows_after
-            master.prune(
-                col_rounds=opts.drop_columns_after, row_rounds=row_rounds, rel=opts.row_slack_share
-            )
+            pruner.prune(master, rows=not master.warm_columns)
             master.activate(over)
             master.add_columns(cols)
             last = res.objective
@@ -379,9 +381,9 @@ def solve(
         "rows": float(len(res.slack)),
         "stalled": float(stalled),
         "settled": float(len(settled)),
-        "dropped": float(master.dropped),
-        "rows_dropped": float(master.rows_dropped),
-        "rows_back": float(master.rows_back),
+        "dropped": float(pruner.columns_dropped),
+        "rows_dropped": float(pruner.rows_dropped),
+        "rows_back": float(pruner.rows_back(master)),
         "exact_pricings": float(exact_rounds),
         "fast_pricing": float(fast),
     }
@@ -505,7 +507,7 @@ def _select(master: Master, priced: list[tuple[Column, float]], limit: int) -> l
     most ``limit`` of those, most negative first."""
     best: dict[str, tuple[float, Column]] = {}
     for c, rc in priced:
-        if c.signature in master._seen:
+        if c.signature in master.seen:
             continue
         if c.flow_id not in best or rc < best[c.flow_id][0]:
             best[c.flow_id] = (rc, c)
@@ -548,20 +550,6 @@ def _lagrangian(
         pim @ caps
         + sum(t * (sigma.get(f, 0.0) + min(0.0, low.get(f, 0.0))) for f, t in tonnes.items())
     )
-
-
-def _overloaded(
-    master: Master, graph: MultimodalGraph, chains: list[Column | None]
-) -> list[int]:
-    """Graph rows over capacity when every flow of the master is fully on its chain."""
-    used: dict[int, float] = {}
-    for c in chains:
-        if c is None:
-            continue
-        t = master.demands[c.flow_id]
-        for r, k in c.rows.items():
-            used[r] = used.get(r, 0.0) + k * t
-    return [r for r, u in used.items() if u > graph.rows[r].capacity_t]
 
 
 def _warm_columns(

@@ -15,8 +15,8 @@ import numpy as np
 import pulp
 import pytest
 
+from freight.colgen.master import Master
 from freight.expanded_graph import MultimodalGraph
-from freight.model import Master
 from freight.problem import Flow, Policy, Problem, Status
 from freight.solve import solve
 from tests import tinynet as tn
@@ -74,7 +74,7 @@ def _fresh_pulp(master: Master) -> tuple[float, dict[str, float], dict[str, floa
     HiGHS interface (a fresh model), returning objective, demand duals and row duals."""
     fresh = Master(master.demands, master.rows)
     fresh.add_columns(master.columns)
-    prob = fresh.build(phase=2)
+    prob = fresh.model.build(fresh, phase=2)
     prob.solve(pulp.HiGHS(msg=False, solver="simplex"))
     assert pulp.LpStatus[prob.status] == "Optimal"
     cons = {c.name: c for c in prob.constraints()}

@@ -216,13 +216,13 @@ def test_ends_table_equals_the_ends_of_each_place(
 
 
 def test_bound_scale_is_a_power_of_two_that_never_scales_up() -> None:
-    from freight.model import _bound_scale
+    from freight.colgen.highs import bound_scale
 
     units = SolveOptions().bound_units
-    assert _bound_scale(np.array([]), units) == 0
-    assert _bound_scale(np.array([10.0, float(units)]), units) == 0
+    assert bound_scale(np.array([]), units) == 0
+    assert bound_scale(np.array([10.0, float(units)]), units) == 0
     for top in (1.1 * units, 2.0 * units, 4.566e6, 3.3e9):
-        k = _bound_scale(np.array([1.0, top]), units)
+        k = bound_scale(np.array([1.0, top]), units)
         assert k <= 0 and units <= top * 2.0**k < 2 * units
         assert (k < 0) == (top >= 2 * units)
 
@@ -265,17 +265,17 @@ def test_off_run_starts_from_the_rule_masters_basis_same_optimum(
 ) -> None:
     from dataclasses import replace
 
-    import freight.model
+    from freight.colgen.highs import HighsBackend
     from freight.solve import solve_policy_off
 
     started: list[bool] = []
-    original = freight.model._HighsMaster._start_from
+    original = HighsBackend._start_from
 
-    def start_from(self: freight.model._HighsMaster, basis: dict) -> bool:
-        started.append(original(self, basis))
+    def start_from(self: HighsBackend, master: object, basis: dict) -> bool:
+        started.append(original(self, master, basis))  # type: ignore[arg-type]
         return started[-1]
 
-    monkeypatch.setattr(freight.model._HighsMaster, "_start_from", start_from)
+    monkeypatch.setattr(HighsBackend, "_start_from", start_from)
     prob = _generated("small", tmp_path, seed)
     graph = MultimodalGraph(prob.network, prob.costs)
     on = solve(prob, graph=graph)
@@ -296,8 +296,8 @@ def test_off_run_starts_from_the_rule_masters_basis_same_optimum(
 def test_reduced_costs_of_many_columns_equal_one_by_one() -> None:
     # the batch (bincount) gives each column's row terms summed in its row order, as the
     # loop did: equal to the bit, capacity-free columns and the tolerance included
+    from freight.colgen.master import MasterResult
     from freight.expanded_graph import Column
-    from freight.model import MasterResult
     from freight.problem import Chain
     from freight.solve import _reduced
 
@@ -353,8 +353,9 @@ def test_solve_pauses_the_collector_and_leaves_no_cycles(
 def test_columns_reach_highs_with_the_entries_a_loop_gives() -> None:
     # the new columns' entries (demand row, then the capacity rows in the master, in each
     # column's row order) come from per-column arrays; the same as the loop over rows
+    from freight.colgen.highs import HighsBackend
+    from freight.colgen.master import Master
     from freight.expanded_graph import Column, Row
-    from freight.model import Master, _HighsMaster
     from freight.problem import Chain
 
     rng = np.random.default_rng(5)
@@ -368,17 +369,17 @@ def test_columns_reach_highs_with_the_entries_a_loop_gives() -> None:
         use = {int(r): int(rng.integers(1, 3)) for r in rng.choice(40, rng.integers(0, 9))}
         cols.append(Column(f"f{i % 12}", chain, float(rng.random() * 300), use))
     master.add_columns(cols)
-    highs = _HighsMaster(master)
+    highs = HighsBackend(master)
     for first in (0, 1, 37, 89):
-        starts, idx, val = highs._entries(first)
+        starts, idx, val = highs.entries(master, first)
         want_s, want_i, want_v = [], [], []
         for c in master.columns[first:]:
             want_s.append(len(want_i))
-            want_i.append(master._flow_pos[c.flow_id])
+            want_i.append(master.flow_pos[c.flow_id])
             want_v.append(1.0)
             for r, k in c.rows.items():
-                if master._cap_pos[r] >= 0:
-                    want_i.append(int(master._cap_pos[r]) + highs.n_flows)
+                if master.cap_pos[r] >= 0:
+                    want_i.append(int(master.cap_pos[r]) + highs.n_flows)
                     want_v.append(float(k))
         assert starts.tolist() == want_s
         assert idx.tolist() == want_i and val.tolist() == want_v
@@ -389,10 +390,10 @@ def test_interior_point_is_ipx_by_name_where_highs_knows_the_name() -> None:
     # with highspy-extras installed, "ipm" would pick HiPO (3x slower on a head master)
     import highspy
 
-    from freight.model import _interior_point
+    from freight.colgen.interior_point import set_interior_point
 
     h = highspy.Highs()
-    assert _interior_point(h, highspy) == "ipx"
+    assert set_interior_point(h, highspy) == "ipx"
     assert h.getOptions().solver == "ipx"
 
     class Older:  # a HiGHS that does not know the name "ipx"
@@ -400,4 +401,4 @@ def test_interior_point_is_ipx_by_name_where_highs_knows_the_name() -> None:
             ok = key == "solver" and value != "ipx"
             return highspy.HighsStatus.kOk if ok else highspy.HighsStatus.kError
 
-    assert _interior_point(Older(), highspy) == "ipm"
+    assert set_interior_point(Older(), highspy) == "ipm"

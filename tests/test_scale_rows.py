@@ -15,8 +15,10 @@ import numpy as np
 import pytest
 
 from freight.colgen import SolveOptions
+from freight.colgen.lazy_rows import overloaded
+from freight.colgen.master import Master
+from freight.colgen.pruning import Pruner
 from freight.expanded_graph import MultimodalGraph
-from freight.model import Master
 from freight.pricing import Pricer
 from freight.problem import Status
 from freight.rule import check_flows, rules_for
@@ -25,8 +27,10 @@ from tests.generated import generated_problem
 from tests.test_master import _hand_problem
 
 
-def test_hand_row_goes_while_slack_and_comes_back_when_overloaded() -> None:
-    # two flows over one 600 t rail edge (rail 78 CNY/t, road 120): f1 1,000 t, f2 200 t
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+def test_hand_row_goes_while_slack_and_comes_back_when_overloaded(solver: str) -> None:
+    # two flows over one 600 t rail edge (rail 78 CNY/t, road 120): f1 1,000 t, f2 200 t;
+    # the same with either backend (under CBC, rows with slack are read from the values)
     prob = _hand_problem()
     graph = MultimodalGraph(prob.network, prob.costs)
     pricer = Pricer(graph, prob, rules_for(prob, check_flows(prob, graph)))
@@ -35,14 +39,22 @@ def test_hand_row_goes_while_slack_and_comes_back_when_overloaded() -> None:
     zero = np.zeros(len(graph.rows))
     rail = {c.flow_id: c for c in pricer.candidates(zero, phase=2, flows=[f1, f2])}
     assert all(c.rows for c in rail.values()) and not any(c.rows for c in road.values())
-    master = Master({f.id: f.tonnes for f in prob.flows}, graph.rows, lazy_rows=True)
+    master = Master(
+        {f.id: f.tonnes for f in prob.flows}, graph.rows, lazy_rows=True, solver=solver
+    )
+    two = SolveOptions(drop_columns_after=0, drop_rows_after=2, row_slack_share=0.5)
+    pruner = Pruner(master, two)
+
+    def drop_slack() -> int:
+        return pruner.prune(master)[1]
+
     master.add_columns([road["f1"], road["f2"], rail["f2"]])
     master.activate(list(rail["f2"].rows))
     res = master.solve(phase=2)  # f2 on rail, 400 t of the edge left: its slack is basic
     assert res.objective == pytest.approx(1000 * 120.0 + 200 * 78.0, rel=1e-12)
-    assert master.drop_slack(rounds=2, rel=0.5) == 0  # one round only
+    assert drop_slack() == 0  # one round only
     assert master.solve(phase=2).objective == pytest.approx(res.objective, rel=1e-12)
-    assert master.drop_slack(rounds=2, rel=0.5) == 1 and not master.cap_rows
+    assert drop_slack() == 1 and not master.cap_rows
     again = master.solve(phase=2)  # the same vertex and duals without the row
     assert again.objective == pytest.approx(res.objective, rel=1e-12)
     assert again.sigma == pytest.approx(res.sigma, rel=1e-12)
@@ -51,17 +63,18 @@ def test_hand_row_goes_while_slack_and_comes_back_when_overloaded() -> None:
     master.activate(list(rail["f2"].rows))
     for _ in range(3):
         assert master.solve(phase=2).objective == pytest.approx(res.objective, rel=1e-12)
-        assert master.drop_slack(rounds=2, rel=0.5) == 0
+        assert drop_slack() == 0
     master.solve(phase=2)
-    assert master.drop_slack(rounds=2, rel=0.5) == 1  # four rounds, not two, once back
+    assert drop_slack() == 1  # four rounds, not two, once back
     master.add_columns([rail["f1"]])  # the row left out: all 1,200 t on rail
-    over = master.overloaded(master.solve(phase=2))
+    over = overloaded(master, master.solve(phase=2))
     assert over == list(rail["f1"].rows)
     master.activate(over)  # back, with the coefficients of the columns already in
     final = master.solve(phase=2)
     assert final.objective == pytest.approx(600 * 78.0 + 600 * 120.0, rel=1e-12)
-    assert not master.overloaded(final)
-    assert master.drop_slack(rounds=1, rel=0.0) == 0  # binding now: not loose at all
+    assert not overloaded(master, final)
+    one = SolveOptions(drop_columns_after=0, drop_rows_after=1, row_slack_share=0.0)
+    assert Pruner(master, one).prune(master)[1] == 0  # binding now: not loose at all
 
 
 @pytest.mark.parametrize("enforcement", ["soft", "hard"])
