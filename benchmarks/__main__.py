@@ -7,7 +7,8 @@ not drawn): reading the scenario, building the networks cold (into a fresh tempo
 directory, so nothing cached is reused), reading the flows into a Problem, building the
 expanded graph, then the solve with the rule, broken down by instrumenting (wrapping, not
 editing) the solver's own functions -- shortest paths for the rule's checks
-(``check_flows``), pricing (``Pricer.candidates`` / ``Pricer.price``), building the master
+(``check_flows``), pricing (``Pricer.candidates`` / ``Pricer.price`` / ``Pricing.price``,
+the pricing worker included), building the master
 LP (``MasterModel.build``, PuLP: CBC or an export only), passing it to HiGHS
 (``HighsBackend.update``) and running it (the rest of ``Master.solve``) -- the
 solve without the rule, the baseline and the outputs, when those modules exist.
@@ -116,10 +117,11 @@ def bench(size: str, *, seed: int = 0, reference: bool = True, root: Path = INST
     """Run the pipeline on ``size`` and return the measurements (see the module docstring);
     ``off``: accelerators switched off (:data:`ACCELERATORS`)."""
     import freight.model
-    import freight.pricing
     import freight.solve as fsolve
     from freight.colgen.highs import HighsBackend
     from freight.colgen.master import Master
+    from freight.colgen.pricing import Pricer
+    from freight.colgen.workers import Pricing
     from freight.expanded_graph import MultimodalGraph
     from freight.problem import Status
     from freight.scenario import build_problem, load_scenario
@@ -149,8 +151,9 @@ def bench(size: str, *, seed: int = 0, reference: bool = True, root: Path = INST
     say(f"[{size}] solving with the rule ({problem.policy.enforcement})")
     with contextlib.ExitStack() as stack:
         stack.enter_context(t.wrap(fsolve, "check_flows", "shortest_paths"))
-        stack.enter_context(t.wrap(freight.pricing.Pricer, "candidates", "pricing"))
-        stack.enter_context(t.wrap(freight.pricing.Pricer, "price", "pricing"))
+        stack.enter_context(t.wrap(Pricer, "candidates", "pricing"))
+        stack.enter_context(t.wrap(Pricer, "price", "pricing"))
+        stack.enter_context(t.wrap(Pricing, "price", "pricing"))
         stack.enter_context(t.wrap(freight.model.MasterModel, "build", "lp_build"))
         stack.enter_context(t.wrap(HighsBackend, "update", "lp_pass"))
         stack.enter_context(t.wrap(Master, "solve", "lp_build_and_solve"))

@@ -88,7 +88,7 @@ def route_errors(scenario: Scenario, problem: Problem, graph: MultimodalGraph) -
     commodity's pipelines included), and flows without a road route that are on the road
     today or whose haul the rule measures by road -- one line each, naming the flows
     table's row."""
-    from freight.pricing import Pricer
+    from freight.colgen.pricing import Pricer
     from freight.rule import road_haul_km
     from freight.tables import read_flow_rows
 
@@ -97,7 +97,7 @@ def route_errors(scenario: Scenario, problem: Problem, graph: MultimodalGraph) -
     if not no_road:
         return []
     rows = {flow.id: n for n, flow in read_flow_rows(scenario.flows_file)}
-    cheapest = Pricer(graph, problem, {}).cheapest(no_road)
+    cheapest = Pricer.for_problem(graph, problem, {}).cheapest(no_road)
     # a flow on rail or pipeline today: its "before" chain, or road, or none at all
     today = [f for f in no_road if f.baseline_mode != "road" and cheapest[f.id]]
     lost = set()

@@ -20,8 +20,8 @@ from scipy.sparse.csgraph import dijkstra
 
 from freight import tolerances as tol
 from freight.colgen.options import SolveOptions
+from freight.colgen.pricing import FlowRule, Pricer
 from freight.expanded_graph import Column, MultimodalGraph
-from freight.pricing import FlowRule, Pricer
 from freight.problem import Assignment, Binding, Flow, FlowStatus, Problem
 
 
@@ -116,7 +116,7 @@ def check_flows(problem: Problem, graph: MultimodalGraph) -> dict[str, FlowCheck
         }
     else:
         haul = road_haul_km(problem, graph)
-    cheapest = Pricer(graph, problem, {}).cheapest(problem.flows)
+    cheapest = Pricer.for_problem(graph, problem, {}).cheapest(problem.flows)
     tol_km = tol.KM_REL * max(1.0, pol.threshold_km)
     checks = {
         f.id: FlowCheck(

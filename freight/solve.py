@@ -77,12 +77,15 @@ import numpy as np
 
 from freight import tolerances as tol
 from freight.baseline import Baseline, baseline
+from freight.colgen import fast_pricing, prefetch
 from freight.colgen.lazy_rows import overloaded, overloaded_by
 from freight.colgen.master import Master, MasterResult
 from freight.colgen.options import SolveOptions, cores
+from freight.colgen.pricing import Priced, Pricer
 from freight.colgen.pruning import Pruner
+from freight.colgen.seeds import free_start, seed, warm_columns
+from freight.colgen.workers import Pricing
 from freight.expanded_graph import Column, MultimodalGraph
-from freight.pricing import Pricer
 from freight.problem import Assignment, Binding, Problem, Solution, Status
 from freight.rule import FlowCheck, check_flows, flow_statuses, rules_for
 from networks._table import no_gc
@@ -148,13 +151,14 @@ def solve(
     if opts.prefetching(len(problem.flows), cores()):
         # the terminals' road trees (for fast pricing), then the flows' road-only starts,
         # are built in a fork beside the checks
-        Pricer(graph, problem, {}, options=opts).prefetch_terminal_trees()
+        prefetch.start(Pricer.for_problem(graph, problem, {}, options=opts))
     checks = check_flows(problem, graph)
     rules = rules_for(problem, checks)
-    pricer = Pricer(graph, problem, rules, options=opts)
+    pricer = Pricer.for_problem(graph, problem, rules, options=opts)
+    pricing = Pricing(pricer)
     flows = {f.id: f for f in problem.flows}
     cheapest = pricer.cheapest(problem.flows)
-    seeds = {f.id: _seed(pricer, cheapest[f.id]) for f in problem.flows}
+    seeds = {f.id: seed(pricer, cheapest[f.id]) for f in problem.flows}
     settle = opts.settling(exporting=export_lp is not None)  # an exported LP holds every flow
     settled = [c for c in seeds.values() if settle and c is not None and not c.rows]
     done = {c.flow_id for c in settled}
@@ -169,12 +173,12 @@ def solve(
     pruner = Pruner(master, opts)
     master.add_columns([c for f in rest if (c := seeds[f.id]) is not None])
     # a capacity-free chain for every flow that may take one: a feasible start
-    free = pricer.free_start([f for f in rest if rules[f.id].general])
+    free = free_start(pricer, [f for f in rest if rules[f.id].general])
     free_cols = {fid: pricer.ruled(c) for fid, c in free.items()}
     master.add_columns(list(free_cols.values()))
     if warm is not None:
         master.add_columns(
-            [c for c in _warm_columns(warm, pricer, graph, problem) if c.flow_id not in done]
+            [c for c in warm_columns(warm, pricer, graph) if c.flow_id not in done]
         )
     iterations = 0
     total_t = sum(f.tonnes for f in problem.flows)
@@ -215,9 +219,9 @@ def solve(
                 break  # feasible
             master.activate(over)
         else:
-            priced = pricer.price(res.pi, res.sigma, phase=1, flows=rest, skip=master.seen)
-            if master.add_columns([c for c, _ in priced]) == 0:
-                stalled += bool(pricer.skipped)
+            priced = pricing.price(res.pi, res.sigma, phase=1, flows=rest, skip=master.seen)
+            if master.add_columns([c for c, _ in priced.columns]) == 0:
+                stalled += bool(priced.skipped)
                 proved = True
                 break  # nothing prices out: the master with its rows is infeasible
         if iterations >= max_iterations or out_of_time():
@@ -239,11 +243,13 @@ def solve(
     caps = np.array([r.capacity_t for r in graph.rows])
     center: tuple[np.ndarray, dict[str, float], float] | None = None
     bound = -np.inf  # best Lagrangian bound from an exact pricing
-    opts = opts.decide(master_flows=len(rest), cores=cores(), fast_possible=pricer.fast_possible)
+    opts = opts.decide(
+        master_flows=len(rest), cores=cores(), fast_possible=lambda: fast_pricing.attach(pricer)
+    )
     fast, smoothing, max_new = bool(opts.fast_pricing), float(opts.smoothing or 0.0), opts.max_new
     assert max_new is not None
     if (opts.workers or 1) >= 2:
-        pricer.start_worker()
+        pricing.start_worker()
     exact_rounds = 0
     proved = False  # the loop ends proving the optimum, or at a limit
     try:
@@ -272,7 +278,7 @@ def solve(
                     f: alpha * center[1].get(f, 0.0) + (1.0 - alpha) * v
                     for f, v in res.sigma.items()
                 }
-                priced = pricer.price(
+                priced = pricing.price(
                     pi_s,
                     sigma_s,
                     phase=2,
@@ -283,7 +289,7 @@ def solve(
                     fast=fast,
                 )
                 # with fast pricing a score, not a bound: the stability centre is a heuristic
-                value = _lagrangian(pi_s, sigma_s, pricer.low, tonnes, caps)
+                value = _lagrangian(pi_s, sigma_s, priced.low, tonnes, caps)
                 if value > center[2]:
                     center = (pi_s, sigma_s, value)
                 # only those that price out at the master's own duals can enter its basis
@@ -294,7 +300,7 @@ def solve(
             for exact in ([False, True] if fast else [True]):
                 if cols:
                     break
-                priced = pricer.price(
+                priced = pricing.price(
                     res.pi,
                     res.sigma,
                     phase=2,
@@ -304,7 +310,7 @@ def solve(
                     skip_log=master.seen_log,
                     fast=not exact,
                 )
-                value = _lagrangian(res.pi, res.sigma, pricer.low, tonnes, caps)
+                value = _lagrangian(res.pi, res.sigma, priced.low, tonnes, caps)
                 if exact:
                     exact_rounds += 1
                     bound = max(bound, value)
@@ -312,7 +318,7 @@ def solve(
                     center = (res.pi, dict(res.sigma), value)
                 cols = _select(master, priced, max_new)
                 # a negative reduced cost on a column already in the master: numerical noise
-                stalled += exact and pricer.skipped > 0 and not cols
+                stalled += exact and priced.skipped > 0 and not cols
             if _log.isEnabledFor(logging.INFO):
                 rcs = _reduced(cols, res)
                 _log.info(
@@ -346,7 +352,7 @@ def solve(
                     _log.info("objective stalls: warm primal simplex, no smoothing from here")
                 master.warm_columns = True
     finally:
-        pricer.stop_worker()
+        pricing.stop()
     if not res.optimal and res.status == "Infeasible":
         # phase 1 found the master feasible within its tolerance, phase 2 (no unserved
         # tonnes at all) does not: the rule cannot hold -- by a few tonnes, maybe
@@ -486,27 +492,11 @@ def _t(tonnes: float) -> str:
     return f"{tonnes:,.{digits}f}"
 
 
-def _seed(pricer: Pricer, cheapest: dict[str, Column]) -> Column | None:
-    """The flow's cheapest chain its rule allows, costed under the rule (a capacity-free
-    one among equally cheap ones)."""
-    cols = []
-    for kind in ("general", "compliant"):
-        col = cheapest.get(kind)
-        if col is None:
-            continue
-        rule = pricer.rules[col.flow_id]
-        if (rule.general and kind == "general") or (rule.compliant and col.chain.compliant):
-            cols.append(pricer.ruled(col))
-    if not cols:
-        return None
-    return min(cols, key=lambda c: (c.cost_cny_per_t, bool(c.rows)))
-
-
-def _select(master: Master, priced: list[tuple[Column, float]], limit: int) -> list[Column]:
+def _select(master: Master, priced: Priced, limit: int) -> list[Column]:
     """The priced columns not in the master yet: each flow's most negative one, then at
     most ``limit`` of those, most negative first."""
     best: dict[str, tuple[float, Column]] = {}
-    for c, rc in priced:
+    for c, rc in priced.columns:
         if c.signature in master.seen:
             continue
         if c.flow_id not in best or rc < best[c.flow_id][0]:
@@ -550,21 +540,6 @@ def _lagrangian(
         pim @ caps
         + sum(t * (sigma.get(f, 0.0) + min(0.0, low.get(f, 0.0))) for f, t in tonnes.items())
     )
-
-
-def _warm_columns(
-    warm: Solution, pricer: Pricer, graph: MultimodalGraph, problem: Problem
-) -> list[Column]:
-    """The chains of ``warm`` (those it used, then the rest of its final master) as
-    columns under this problem's rules."""
-    out = []
-    for fid, chain in [(a.flow_id, a.chain) for a in warm.assignments] + list(warm.chains):
-        rule = pricer.rules.get(fid)
-        if rule is None or (not rule.general and not chain.compliant):
-            continue
-        cost = chain.cost_cny_per_t + (0.0 if chain.compliant else rule.penalty_cny_per_t)
-        out.append(Column(fid, chain, cost, graph.rows_of_chain(chain)))
-    return out
 
 
 def _used(master: Master, res: MasterResult) -> dict[int, float]:

@@ -50,19 +50,20 @@ def _small_problem(tmp_path: Path) -> Problem:
 
 def _run_master(problem: Problem) -> Master:
     """Column generation as ``solve`` runs it, returning the final (phase-2) master."""
-    from freight.pricing import Pricer
+    from freight.colgen.pricing import Pricer
     from freight.rule import check_flows, rules_for
 
     graph = MultimodalGraph(problem.network, problem.costs)
     rules = rules_for(problem, check_flows(problem, graph))
-    pricer = Pricer(graph, problem, rules)
+    pricer = Pricer.for_problem(graph, problem, rules)
     master = Master({f.id: f.tonnes for f in problem.flows}, graph.rows)
-    master.add_columns(pricer.candidates(np.zeros(len(graph.rows)), phase=2, flows=problem.flows))
+    zero = np.zeros(len(graph.rows))
+    master.add_columns([c.build() for c in pricer.candidates(zero, phase=2, flows=problem.flows)])
     for phase in (1, 2):
         res = master.solve(phase=phase)
         while res.optimal and not (phase == 1 and res.objective <= 1e-6):
             priced = pricer.price(res.pi, res.sigma, phase=phase)
-            if master.add_columns([c for c, _ in priced]) == 0:
+            if master.add_columns([c for c, _ in priced.columns]) == 0:
                 break
             res = master.solve(phase=phase)
     master.last = res  # type: ignore[attr-defined]

@@ -15,9 +15,10 @@ import pytest
 
 from freight.colgen import SolveOptions
 from freight.colgen.master import Master
+from freight.colgen.pricing import Pricer
 from freight.colgen.pruning import Pruner
+from freight.colgen.seeds import capacity_free
 from freight.expanded_graph import MultimodalGraph
-from freight.pricing import Pricer
 from freight.problem import Problem, Status
 from freight.rule import check_flows, rules_for
 from freight.solve import _select, solve
@@ -33,13 +34,14 @@ def _loop(problem: Problem, drop_after: int) -> tuple[Master, Pricer, object]:
     """Phase-2 column generation as ``solve`` runs it (a few columns per round)."""
     graph = MultimodalGraph(problem.network, problem.costs)
     rules = rules_for(problem, check_flows(problem, graph))
-    pricer = Pricer(graph, problem, rules)
+    pricer = Pricer.for_problem(graph, problem, rules)
     master = Master({f.id: f.tonnes for f in problem.flows}, graph.rows)
     pruner = Pruner(master, SolveOptions(drop_columns_after=drop_after, drop_rows_after=0))
-    free = pricer.capacity_free(problem.flows)
+    free = capacity_free(pricer, problem.flows)
     master.add_columns([pricer.ruled(c) for c in free.values()])
     rest = [f for f in problem.flows if f.id not in free]  # start far from the optimum
-    master.add_columns(pricer.candidates(np.zeros(len(graph.rows)), phase=2, flows=rest))
+    zero = np.zeros(len(graph.rows))
+    master.add_columns([c.build() for c in pricer.candidates(zero, phase=2, flows=rest)])
     res = master.solve(phase=2)
     while res.optimal:
         cols = _select(master, pricer.price(res.pi, res.sigma, phase=2), 3)
@@ -60,7 +62,7 @@ def _loop(problem: Problem, drop_after: int) -> tuple[Master, Pricer, object]:
 def _duals_optimal(master: Master, pricer: Pricer, res) -> None:  # type: ignore[no-untyped-def]
     # nothing prices out over all chains (dropped ones included), strong duality
     assert not _select(master, pricer.price(res.pi, res.sigma, phase=2), 10**9)
-    for c, _ in pricer.price(res.pi, res.sigma, phase=2):
+    for c, _ in pricer.price(res.pi, res.sigma, phase=2).columns:
         assert c.signature in master.seen  # only noise on columns in the master
     dual = sum(res.sigma[f] * t for f, t in master.demands.items())
     dual += sum(res.pi[r] * master.rows[r].capacity_t for r in master.cap_rows)

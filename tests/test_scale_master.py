@@ -15,9 +15,10 @@ import numpy as np
 import pytest
 
 from benchmarks.reference import solve_reference
-from freight.colgen import SolveOptions
+from freight.colgen import SolveOptions, fast_pricing
+from freight.colgen.pricing import Bounds, Pricer
+from freight.colgen.seeds import capacity_free
 from freight.expanded_graph import MultimodalGraph
-from freight.pricing import Pricer
 from freight.problem import Flow, Policy, Problem, Status
 from freight.rule import check_flows, rules_for
 from freight.solve import solve
@@ -65,12 +66,12 @@ _generated = generated_problem
 def test_fast_pricing_misses_a_road_leg_between_rail_legs_exact_pricing_finds_it() -> None:
     prob = _hop()
     graph = MultimodalGraph(prob.network, prob.costs)
-    pricer = Pricer(graph, prob, rules_for(prob, check_flows(prob, graph)))
-    pricer.capacity_free(prob.flows)
-    assert pricer.fast_possible()
+    pricer = Pricer.for_problem(graph, prob, rules_for(prob, check_flows(prob, graph)))
+    capacity_free(pricer, prob.flows)
+    assert fast_pricing.attach(pricer)
     zero = np.zeros(len(graph.rows))
-    exact = pricer.price(zero, {"f1": 300.0}, phase=2)
-    fast = pricer.price(zero, {"f1": 300.0}, phase=2, fast=True)
+    exact = pricer.price(zero, {"f1": 300.0}, phase=2).columns
+    fast = pricer.price(zero, {"f1": 300.0}, phase=2, fast=True).columns
     # at zero duals: the 100 CNY/t chain over C, found either way
     assert exact[0][1] == pytest.approx(100.0 - 300.0)
     assert fast[0][1] == pytest.approx(100.0 - 300.0)
@@ -80,8 +81,8 @@ def test_fast_pricing_misses_a_road_leg_between_rail_legs_exact_pricing_finds_it
     assert c_rows
     pi = zero.copy()
     pi[c_rows] = -200.0
-    exact = pricer.price(pi, {"f1": 300.0}, phase=2)
-    fast = pricer.price(pi, {"f1": 300.0}, phase=2, fast=True)
+    exact = pricer.price(pi, {"f1": 300.0}, phase=2).columns
+    fast = pricer.price(pi, {"f1": 300.0}, phase=2, fast=True).columns
     assert exact[0][1] == pytest.approx(124.0 - 300.0)
     assert [leg.mode for leg in exact[0][0].chain.legs] == ["road", "rail", "road", "rail", "road"]
     assert fast[0][1] == pytest.approx(224.0 - 300.0)
@@ -198,17 +199,17 @@ def test_ends_table_equals_the_ends_of_each_place(
     # capacitated rows (terminal lifts among them) and at zero duals
     prob = _generated("small", tmp_path, 4)
     graph = MultimodalGraph(prob.network, prob.costs)
-    pricer = Pricer(graph, prob, rules_for(prob, check_flows(prob, graph)))
-    assert pricer.fast_possible()
+    pricer = Pricer.for_problem(graph, prob, rules_for(prob, check_flows(prob, graph)))
+    assert fast_pricing.attach(pricer)
     rng = np.random.default_rng(7)
     places = sorted({f.destination if reverse else f.origin for f in prob.flows})
     for scale in (0.0, 30.0):
         pi = -scale * rng.random(len(graph.rows)) * (rng.random(len(graph.rows)) < 0.5)
         for commodity in sorted({f.commodity for f in prob.flows}):
             w = pricer.weights(commodity, pi, 2)
-            table = pricer._ends_table(places, w, commodity, 2, True, reverse, bounded)
+            table = pricer.ends.table(places, w, commodity, 2, True, reverse, bounded)
             for p in places:
-                one = pricer._ends(p, w, commodity, 2, True, reverse=reverse, bounded=bounded)
+                one = pricer.ends.ends(p, w, commodity, 2, True, reverse=reverse, bounded=bounded)
                 row = table.index[p]
                 np.testing.assert_array_equal(table.vals[row], one.vals)
                 for i in np.flatnonzero(np.isfinite(one.vals)).tolist():
@@ -249,14 +250,14 @@ def test_a_chain_at_its_flows_dual_up_to_rounding_is_not_rebuilt() -> None:
     # more than that is a candidate
     prob = _hop()
     graph = MultimodalGraph(prob.network, prob.costs)
-    pricer = Pricer(graph, prob, rules_for(prob, check_flows(prob, graph)))
+    pricer = Pricer.for_problem(graph, prob, rules_for(prob, check_flows(prob, graph)))
     flow = prob.flows[0]
-    pricer._sigma, pricer._phase = {flow.id: 124.0}, 2
-    assert pricer._priced_out(flow, 124.0 * (1 - 1e-13), "general")
-    assert pricer._priced_out(flow, 124.0, "general")
-    assert not pricer._priced_out(flow, 124.0 * (1 - 1e-8), "general")
-    pricer._sigma = None  # no duals (zero-dual searches): nothing is passed over
-    assert not pricer._priced_out(flow, 1e12, "general")
+    bounds = Bounds({flow.id: 124.0}, 2)
+    assert pricer.priced_out(flow, 124.0 * (1 - 1e-13), "general", bounds)
+    assert pricer.priced_out(flow, 124.0, "general", bounds)
+    assert not pricer.priced_out(flow, 124.0 * (1 - 1e-8), "general", bounds)
+    # no duals (zero-dual searches): nothing is passed over
+    assert not pricer.priced_out(flow, 1e12, "general", Bounds(None))
 
 
 @pytest.mark.parametrize("seed", [3, 7])

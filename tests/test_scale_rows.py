@@ -17,9 +17,10 @@ import pytest
 from freight.colgen import SolveOptions
 from freight.colgen.lazy_rows import overloaded
 from freight.colgen.master import Master
+from freight.colgen.pricing import Pricer
 from freight.colgen.pruning import Pruner
+from freight.colgen.seeds import capacity_free
 from freight.expanded_graph import MultimodalGraph
-from freight.pricing import Pricer
 from freight.problem import Status
 from freight.rule import check_flows, rules_for
 from freight.solve import solve
@@ -33,11 +34,11 @@ def test_hand_row_goes_while_slack_and_comes_back_when_overloaded(solver: str) -
     # the same with either backend (under CBC, rows with slack are read from the values)
     prob = _hand_problem()
     graph = MultimodalGraph(prob.network, prob.costs)
-    pricer = Pricer(graph, prob, rules_for(prob, check_flows(prob, graph)))
+    pricer = Pricer.for_problem(graph, prob, rules_for(prob, check_flows(prob, graph)))
     f1, f2 = prob.flows
-    road = pricer.capacity_free(prob.flows)
+    road = capacity_free(pricer, prob.flows)
     zero = np.zeros(len(graph.rows))
-    rail = {c.flow_id: c for c in pricer.candidates(zero, phase=2, flows=[f1, f2])}
+    rail = {c.flow.id: c.build() for c in pricer.candidates(zero, phase=2, flows=[f1, f2])}
     assert all(c.rows for c in rail.values()) and not any(c.rows for c in road.values())
     master = Master(
         {f.id: f.tonnes for f in prob.flows}, graph.rows, lazy_rows=True, solver=solver

@@ -1,10 +1,10 @@
 """Pricing in two processes finds what one process finds.
 
-``Pricer.start_worker`` forks a copy of the pricer that prices the flows of about half of
-the commodities; each pricing then gathers both halves' candidates, splits the flows to
-build by their joint order, and merges the columns. Without a limit that must be exactly
-the single-process pricing; with one, a subset of the columns that price out, at least as
-many as one process takes; and ``solve`` must reach the same optimum.
+``Pricing.start_worker`` starts a worker with a copy of the pricer that prices the flows of
+about half of the commodities; each pricing then gathers both halves' candidates, splits
+the flows to build by their joint order, and merges the columns. Without a limit that must
+be exactly the single-process pricing; with one, a subset of the columns that price out, at
+least as many as one process takes; and ``solve`` must reach the same optimum.
 """
 
 from __future__ import annotations
@@ -15,9 +15,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from freight.colgen import SolveOptions
+from freight.colgen import SolveOptions, fast_pricing, prefetch, processes
+from freight.colgen.caches import RoadCache, TreeCache
+from freight.colgen.pricing import Priced, Pricer
+from freight.colgen.seeds import free_start
+from freight.colgen.workers import Pricing
 from freight.expanded_graph import MultimodalGraph
-from freight.pricing import Pricer, RoadCache, TreeCache
 from freight.problem import Status
 from freight.rule import check_flows, rules_for
 from freight.solve import solve
@@ -29,7 +32,7 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def _pricer(tmp_path: Path, seed: int = 4) -> tuple[Pricer, MultimodalGraph]:
     prob = generated_problem("small", tmp_path, seed)
     graph = MultimodalGraph(prob.network, prob.costs)
-    return Pricer(graph, prob, rules_for(prob, check_flows(prob, graph))), graph
+    return Pricer.for_problem(graph, prob, rules_for(prob, check_flows(prob, graph))), graph
 
 
 def _duals(pricer: Pricer, graph: MultimodalGraph, seed: int) -> tuple[np.ndarray, dict]:
@@ -38,7 +41,7 @@ def _duals(pricer: Pricer, graph: MultimodalGraph, seed: int) -> tuple[np.ndarra
     rng = np.random.default_rng(seed)
     n = len(graph.rows)
     pi = -30.0 * rng.random(n) * (rng.random(n) < 0.5)
-    cheapest = pricer.cheapest(pricer.problem.flows)
+    cheapest = pricer.cheapest(pricer.flows)
     sigma = {
         fid: min(c.cost_cny_per_t for c in kinds.values()) + 20.0 * rng.random()
         for fid, kinds in cheapest.items()
@@ -47,48 +50,52 @@ def _duals(pricer: Pricer, graph: MultimodalGraph, seed: int) -> tuple[np.ndarra
     return pi, sigma
 
 
-def _key(found: list) -> list:
-    return sorted((c.signature, round(rc, 9)) for c, rc in found)
+def _key(found: Priced) -> list:
+    return sorted((c.signature, round(rc, 9)) for c, rc in found.columns)
 
 
 @pytest.mark.parametrize("fast", [True, False])
 def test_two_processes_price_exactly_what_one_does(fast: bool, tmp_path: Path) -> None:
     pricer, graph = _pricer(tmp_path)
-    assert pricer.fast_possible()
-    flows = list(pricer.problem.flows)
+    assert fast_pricing.attach(pricer)
+    flows = list(pricer.flows)
     for seed in (1, 2):
         pi, sigma = _duals(pricer, graph, seed)
         one = pricer.price(pi, sigma, phase=2, flows=flows, fast=fast)
-        low_one, skipped_one = dict(pricer.low), pricer.skipped
-        assert pricer.start_worker()
+        pricing = Pricing(pricer)
+        assert pricing.start_worker()
         try:
-            two = pricer.price(pi, sigma, phase=2, flows=flows, fast=fast)
+            two = pricing.price(pi, sigma, phase=2, flows=flows, fast=fast)
         finally:
-            pricer.stop_worker()
-        assert len(one) > 10
+            pricing.stop()
+        assert len(one.columns) > 10
         assert _key(two) == _key(one)
-        assert pricer.low == pytest.approx(low_one, abs=1e-9)
-        assert pricer.skipped == skipped_one
+        assert two.low == pytest.approx(one.low, abs=1e-9)
+        assert two.skipped == one.skipped
 
 
 def test_two_processes_with_a_limit_and_columns_to_skip(tmp_path: Path) -> None:
     pricer, graph = _pricer(tmp_path)
-    flows = list(pricer.problem.flows)
+    assert fast_pricing.attach(pricer)
+    flows = list(pricer.flows)
     pi, sigma = _duals(pricer, graph, 3)
-    every = pricer.price(pi, sigma, phase=2, flows=flows, fast=True)
+    every = pricer.price(pi, sigma, phase=2, flows=flows, fast=True).columns
     best = {c.signature: rc for c, rc in every}
     skip = {c.signature for c, _ in every[::3]}  # as if in the master already
     # flows with a column that prices out and is not in skip (their best, or the next)
-    available = len(pricer.price(pi, sigma, phase=2, flows=flows, skip=skip, fast=True))
+    available = len(pricer.price(pi, sigma, phase=2, flows=flows, skip=skip, fast=True).columns)
     for limit in (1, 5, len(every) // 2):
-        one = pricer.price(pi, sigma, phase=2, flows=flows, limit=limit, skip=skip, fast=True)
-        assert pricer.start_worker()
+        one = pricer.price(
+            pi, sigma, phase=2, flows=flows, limit=limit, skip=skip, fast=True
+        ).columns
+        pricing = Pricing(pricer)
+        assert pricing.start_worker()
         try:
-            two = pricer.price(
+            two = pricing.price(
                 pi, sigma, phase=2, flows=flows, limit=limit, skip=skip, fast=True
-            )
+            ).columns
         finally:
-            pricer.stop_worker()
+            pricing.stop()
         # a quota per side (at least one each): one column more at most, and nothing
         # found only when one process finds nothing either
         assert 1 <= len(two) <= limit + 1
@@ -103,16 +110,18 @@ def test_two_processes_with_a_limit_and_columns_to_skip(tmp_path: Path) -> None:
 
 def test_a_lost_worker_leaves_pricing_in_one_process(tmp_path: Path) -> None:
     pricer, graph = _pricer(tmp_path)
-    flows = list(pricer.problem.flows)
+    assert fast_pricing.attach(pricer)
+    flows = list(pricer.flows)
     pi, sigma = _duals(pricer, graph, 4)
     one = pricer.price(pi, sigma, phase=2, flows=flows, fast=True)
-    assert pricer.start_worker()
-    worker = pricer._worker
+    pricing = Pricing(pricer)
+    assert pricing.start_worker()
+    worker = pricing.worker
     assert worker is not None
     worker.proc.kill()
     worker.proc.join()
-    again = pricer.price(pi, sigma, phase=2, flows=flows, fast=True)
-    assert pricer._worker is None
+    again = pricing.price(pi, sigma, phase=2, flows=flows, fast=True)
+    assert pricing.worker is None
     assert _key(again) == _key(one)
 
 
@@ -128,12 +137,13 @@ def test_solve_in_two_processes_same_optimum(seed: int, tmp_path: Path) -> None:
 
 def test_terminal_trees_built_in_a_fork_equal_those_built_here(tmp_path: Path) -> None:
     pricer, graph = _pricer(tmp_path)
-    assert pricer.prefetch_terminal_trees()
-    assert not pricer.prefetch_terminal_trees()  # one at a time
-    forked = pricer._terminal_trees()
+    assert prefetch.start(pricer)
+    assert not prefetch.start(pricer)  # one at a time
+    forked = fast_pricing.terminal_trees(graph, pricer.layer, pricer.options)
     assert forked is not None and graph.derived(TreeCache).pending is None
-    here_graph = MultimodalGraph(pricer.problem.network, pricer.problem.costs)
-    here = Pricer(here_graph, pricer.problem, {})._terminal_trees()
+    here_graph = MultimodalGraph(graph.network, graph.costs)
+    here_pricer = Pricer(here_graph, pricer.flows, pricer.max_access_km, {})
+    here = fast_pricing.build_terminal_trees(here_graph, here_pricer.layer, here_pricer.options)
     assert here is not None
     np.testing.assert_array_equal(forked.pred, here.pred)
     np.testing.assert_array_equal(forked.tree, here.tree)
@@ -142,11 +152,11 @@ def test_terminal_trees_built_in_a_fork_equal_those_built_here(tmp_path: Path) -
         np.testing.assert_array_equal(forked.km[node], km)
     # the fork also built every flow's road-only start (no road capacities here): the
     # same chains as built here, whichever flows ask first
-    flows = list(pricer.problem.flows)
+    flows = list(pricer.flows)
     assert len(graph.derived(RoadCache).road_only or {}) == len(flows)
     some = flows[::3]
-    here_starts = Pricer(here_graph, pricer.problem, {}).free_start(some)
-    forked_starts = pricer.free_start(some)
+    here_starts = free_start(here_pricer, some)
+    forked_starts = free_start(pricer, some)
     assert forked_starts.keys() == here_starts.keys() and len(here_starts) > 0
     for fid, col in here_starts.items():
         assert forked_starts[fid].signature == col.signature
@@ -158,18 +168,16 @@ def test_terminal_trees_not_collected_end_with_their_graph(
 ) -> None:
     import gc
 
-    import freight.pricing
-
     cancelled: list[bool] = []
-    original = freight.pricing._Forked.cancel
+    original = processes.Helper.cancel
 
-    def cancel(self: freight.pricing._Forked) -> None:
+    def cancel(self: processes.Helper) -> None:
         cancelled.append(True)
         original(self)
 
-    monkeypatch.setattr(freight.pricing._Forked, "cancel", cancel)
+    monkeypatch.setattr(processes.Helper, "cancel", cancel)
     pricer, graph = _pricer(tmp_path)
-    assert pricer.prefetch_terminal_trees()
+    assert prefetch.start(pricer)
     pending = graph.derived(TreeCache).pending
     assert pending is not None
     proc = pending.proc
@@ -184,7 +192,8 @@ def test_worker_keeps_its_skip_from_the_log_of_changes(tmp_path: Path) -> None:
     # the master's columns change between pricings (added, dropped, added again): the
     # worker's copy kept from the log's new entries skips exactly what one process skips
     pricer, graph = _pricer(tmp_path)
-    flows = list(pricer.problem.flows)
+    assert fast_pricing.attach(pricer)
+    flows = list(pricer.flows)
     pi, sigma = _duals(pricer, graph, 5)
     skip: set[tuple] = set()
     log: list[tuple[bool, tuple]] = []
@@ -194,17 +203,22 @@ def test_worker_keeps_its_skip_from_the_log_of_changes(tmp_path: Path) -> None:
             (skip.add if added else skip.discard)(sig)
             log.append((added, sig))
 
-    first = [c.signature for c, _ in pricer.price(pi, sigma, phase=2, flows=flows, fast=True)]
-    alone = Pricer(graph, pricer.problem, pricer.rules)  # one process, the same graph
+    first = [
+        c.signature for c, _ in pricer.price(pi, sigma, phase=2, flows=flows, fast=True).columns
+    ]
+    # one process, the same graph
+    alone = Pricer(graph, pricer.flows, pricer.max_access_km, pricer.rules)
+    assert fast_pricing.attach(alone)
     alone.cheapest(flows)
-    assert pricer.start_worker()  # one worker for every step: the log's new entries only
+    pricing = Pricing(pricer)
+    assert pricing.start_worker()  # one worker for every step: the log's new entries only
     try:
         for step in range(4):
-            two = pricer.price(pi, sigma, phase=2, flows=flows, skip=skip, skip_log=log, fast=True)
+            two = pricing.price(pi, sigma, phase=2, flows=flows, skip=skip, skip_log=log, fast=True)
             one = alone.price(pi, sigma, phase=2, flows=flows, skip=skip, fast=True)
-            assert _key(two) == _key(one) and pricer.skipped == alone.skipped
-            assert pricer._worker is not None and pricer._worker.log_pos == len(log)
-            assert (alone.skipped > 0) == (step > 0)  # the skip set mattered
+            assert _key(two) == _key(one) and two.skipped == one.skipped
+            assert pricing.worker is not None and pricing.worker.log_pos == len(log)
+            assert (one.skipped > 0) == (step > 0)  # the skip set mattered
             if step == 0:
                 change(first, True)  # every best column in the master: next ones offered
             elif step == 1:
@@ -212,5 +226,5 @@ def test_worker_keeps_its_skip_from_the_log_of_changes(tmp_path: Path) -> None:
             elif step == 2:
                 change(first[::4], True)  # some back
     finally:
-        pricer.stop_worker()
+        pricing.stop()
     assert len(log) > 0

@@ -1,0 +1,227 @@
+"""Accelerator: price phase 2 in two processes, each about half of the commodities.
+
+A pricing worker (a helper process, :mod:`freight.colgen.processes`) holds a copy of the
+pricer; each process then keeps its own caches. One pricing is two exchanges over a pipe,
+each side working meanwhile:
+
+1. the worker gathers its flows' candidates and returns their lower bounds, while this
+   process gathers its own;
+2. with the bounds of both, the first ``limit`` flows in their joint order are split into
+   a quota per side, each side builds its flows in order until its quota has columns (at
+   least one when it has candidates, so a side whose flows are all checked finds nothing
+   only when none of them prices out) and the worker returns its columns.
+
+Pricing stays exact: with ``limit`` None both sides build every flow, as one process
+would; with a limit, the two quotas may take a column or two more than one process would,
+and other flows among equals -- the loop still ends only when nothing prices out. A lost
+worker leaves pricing to this process. Phase 1, and pricing at zero capacity duals, stay
+here (they are rare and short).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import traceback
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from freight.colgen import processes
+from freight.colgen.pricing import Priced, Pricer
+from freight.problem import Flow
+
+_log = logging.getLogger(__name__)
+
+
+class Pricing:
+    """Pricing by a :class:`~freight.colgen.pricing.Pricer`, split with a worker once one
+    is started (:meth:`start_worker`)."""
+
+    def __init__(self, pricer: Pricer) -> None:
+        self.pricer = pricer
+        self.worker: PricingWorker | None = None
+
+    def start_worker(self) -> bool:
+        """Price about half of the flows, by commodity, in a worker from now on (phase 2
+        with capacity duals only). False (and nothing started) where a helper process
+        cannot start or the commodities cannot be split."""
+        if self.worker is not None:
+            return True
+        counts: dict[str, int] = {}
+        for f in self.pricer.flows:
+            counts[f.commodity] = counts.get(f.commodity, 0) + 1
+        if len(counts) < 2 or not processes.available():
+            return False
+        here = 0
+        there: list[str] = []
+        for c in sorted(counts, key=lambda c: (-counts[c], c)):  # largest first, lighter side
+            if here <= sum(counts[t] for t in there):
+                here += counts[c]
+            else:
+                there.append(c)
+        try:
+            self.worker = PricingWorker(self.pricer, frozenset(there))
+        except (OSError, AssertionError) as exc:  # e.g. a daemonic process has no children
+            _log.warning("no pricing worker (%s); pricing in one process", exc)
+            return False
+        return True
+
+    def stop(self) -> None:
+        """End the worker, if any (pricing goes on in this process)."""
+        worker, self.worker = self.worker, None
+        if worker is not None:
+            worker.close()
+
+    def price(
+        self,
+        pi: np.ndarray,
+        sigma: dict[str, float],
+        *,
+        phase: int,
+        flows: list[Flow] | None = None,
+        limit: int | None = None,
+        skip: set[tuple] | frozenset[tuple] = frozenset(),
+        skip_log: Sequence[tuple[bool, tuple]] | None = None,
+        fast: bool = False,
+    ) -> Priced:
+        """:meth:`Pricer.price`, split with the worker in phase 2 under capacity duals.
+
+        ``skip_log``: the changes that made ``skip``, in order (``(True, signature)``
+        added, ``(False, signature)`` removed: :attr:`Master.seen_log`), growing from call
+        to call; the worker then keeps its copy of ``skip`` from the new entries alone
+        instead of receiving its flows' part of ``skip`` at every call."""
+        flows = list(self.pricer.flows) if flows is None else flows
+        worker = self.worker
+        if worker is not None and phase == 2 and np.any(pi < 0):
+            try:
+                return worker.price(self.pricer, pi, sigma, flows, limit, skip, skip_log, fast)
+            except (EOFError, OSError) as exc:  # the worker is gone: price here
+                _log.warning("pricing worker lost (%s); pricing in one process", exc)
+                self.stop()
+        return self.pricer.price(
+            pi, sigma, phase=phase, flows=flows, limit=limit, skip=skip, fast=fast
+        )
+
+
+class PricingWorker:
+    """A helper process pricing the flows of ``commodities`` with a copy of ``pricer``
+    (see the module docstring)."""
+
+    def __init__(self, pricer: Pricer, commodities: frozenset[str]) -> None:
+        self.commodities = commodities
+        self.their_ids = {f.id for f in pricer.flows if f.commodity in commodities}
+        self.log_pos = 0  # entries of the skip log the worker has applied
+        self.log: Sequence[tuple[bool, tuple]] | None = None
+        self.conn, theirs = processes.context().Pipe()
+        self.proc = processes.start(_serve, (pricer,), theirs, self.conn)
+
+    def _receive(self) -> Any:
+        out = self.conn.recv()
+        if isinstance(out, processes.Failure):
+            raise RuntimeError(f"pricing worker failed: {out.text}")
+        return out
+
+    def price(
+        self,
+        pricer: Pricer,
+        pi: np.ndarray,
+        sigma: dict[str, float],
+        flows: list[Flow],
+        limit: int | None,
+        skip: set[tuple] | frozenset[tuple],
+        skip_log: Sequence[tuple[bool, tuple]] | None,
+        fast: bool,
+    ) -> Priced:
+        """:meth:`Pricer.price` of ``flows`` (phase 2), split between the two processes.
+
+        The worker's part of ``skip`` goes over in full, or, given ``skip_log`` (the same
+        log as at the last call, grown), as the log's new entries for its flows."""
+        theirs = {f.id for f in flows if f.commodity in self.commodities}
+        mine = [f for f in flows if f.id not in theirs]
+        their_sigma = {fid: v for fid, v in sigma.items() if fid in theirs}
+        self.conn.send(("gather", pi, their_sigma, sorted(theirs), fast))
+        by_flow, lows = pricer.gather(pi, sigma, 2, mine, fast)
+        their_lows: dict[str, float] = self._receive()
+        both = lows | their_lows
+        quota_mine: int | None = None
+        quota_theirs: int | None = None
+        if limit is not None:
+            first = sorted(both, key=both.__getitem__)[:limit]
+            n_theirs = sum(1 for fid in first if fid in their_lows)
+            quota_theirs = max(1, n_theirs)
+            quota_mine = max(1, len(first) - n_theirs)
+        if skip_log is not None and (self.log is None or self.log is skip_log):
+            ids = self.their_ids
+            news = [e for e in skip_log[self.log_pos :] if e[1][0] in ids]
+            self.log, self.log_pos = skip_log, len(skip_log)
+            self.conn.send(("build", quota_theirs, None, news))
+        else:
+            self.log, self.log_pos = None, 0
+            self.conn.send(("build", quota_theirs, {sig for sig in skip if sig[0] in theirs}, None))
+        found, low, skipped = pricer.build(
+            by_flow, sorted(by_flow, key=lows.__getitem__), pi, sigma, 2, quota_mine, skip
+        )
+        their_found, their_low, their_skipped = self._receive()
+        return Priced(
+            found + their_found,
+            {fid: min(0.0, v) for fid, v in both.items()} | low | their_low,
+            skipped + their_skipped,
+        )
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.conn.send(None)
+        self.proc.join(timeout=5)
+        if self.proc.is_alive():
+            self.proc.terminate()
+        self.conn.close()
+
+
+def _serve(pricer: Pricer, conn: Any, parents_end: Any, parent: int) -> None:
+    """The worker's loop: gather, then build, for each pricing; ``None`` ends it, and so
+    does the parent's death (the pipe closes, or the parent is no longer its parent)."""
+    processes.in_child(parents_end, parent)
+    by_id = {f.id: f for f in pricer.flows}
+    state: tuple = ()
+    mirror: set[tuple] = set()  # the parent's skip for this worker's flows, from its log
+    while True:
+        try:
+            while not conn.poll(processes.PARENT_POLL_S):
+                if os.getppid() != parent:
+                    return
+            msg = conn.recv()
+        except (EOFError, OSError):
+            return
+        if msg is None:
+            return
+        try:
+            if msg[0] == "gather":
+                _, pi, sigma, fids, fast = msg
+                by_flow, lows = pricer.gather(pi, sigma, 2, [by_id[f] for f in fids], fast)
+                state = (by_flow, lows, pi, sigma)
+                conn.send(lows)
+            else:
+                _, quota, skip, news = msg
+                if skip is not None:  # in full (and the log starts again)
+                    mirror = set()
+                else:
+                    for added, sig in news:
+                        if added:
+                            mirror.add(sig)
+                        else:
+                            mirror.discard(sig)
+                    skip = mirror
+                by_flow, lows, pi, sigma = state
+                order = sorted(by_flow, key=lows.__getitem__)
+                conn.send(pricer.build(by_flow, order, pi, sigma, 2, quota, skip))
+                state = ()
+        except OSError:  # the pipe is gone with the parent
+            return
+        except Exception:  # noqa: BLE001 -- reported to the parent, which raises it
+            try:
+                conn.send(processes.Failure(traceback.format_exc(limit=5)))
+            except OSError:
+                return
