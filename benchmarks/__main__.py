@@ -116,6 +116,7 @@ def bench(size: str, *, seed: int = 0, reference: bool = True, root: Path = INST
           ) -> dict[str, Any]:
     """Run the pipeline on ``size`` and return the measurements (see the module docstring);
     ``off``: accelerators switched off (:data:`ACCELERATORS`)."""
+    import freight.colgen.loop
     import freight.model
     import freight.solve as fsolve
     from freight.colgen.highs import HighsBackend
@@ -150,7 +151,7 @@ def bench(size: str, *, seed: int = 0, reference: bool = True, root: Path = INST
         graph = MultimodalGraph(problem.network, problem.costs)
     say(f"[{size}] solving with the rule ({problem.policy.enforcement})")
     with contextlib.ExitStack() as stack:
-        stack.enter_context(t.wrap(fsolve, "check_flows", "shortest_paths"))
+        stack.enter_context(t.wrap(freight.colgen.loop, "check_flows", "shortest_paths"))
         stack.enter_context(t.wrap(Pricer, "candidates", "pricing"))
         stack.enter_context(t.wrap(Pricer, "price", "pricing"))
         stack.enter_context(t.wrap(Pricing, "price", "pricing"))

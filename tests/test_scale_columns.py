@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from freight.colgen import SolveOptions
+from freight.colgen.loop import select_columns as _select
 from freight.colgen.master import Master
 from freight.colgen.pricing import Pricer
 from freight.colgen.pruning import Pruner
@@ -21,7 +22,7 @@ from freight.colgen.seeds import capacity_free
 from freight.expanded_graph import MultimodalGraph
 from freight.problem import Problem, Status
 from freight.rule import check_flows, rules_for
-from freight.solve import _select, solve
+from freight.solve import solve
 from tests.generated import generated_problem
 from tests.test_master import _hand_problem
 

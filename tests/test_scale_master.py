@@ -297,10 +297,10 @@ def test_off_run_starts_from_the_rule_masters_basis_same_optimum(
 def test_reduced_costs_of_many_columns_equal_one_by_one() -> None:
     # the batch (bincount) gives each column's row terms summed in its row order, as the
     # loop did: equal to the bit, capacity-free columns and the tolerance included
+    from freight.colgen.loop import reduced_costs as _reduced
     from freight.colgen.master import MasterResult
     from freight.expanded_graph import Column
     from freight.problem import Chain
-    from freight.solve import _reduced
 
     rng = np.random.default_rng(3)
     chain = Chain(legs=(), lifts=(), cost_cny_per_t=0.0, co2_g_per_t=0.0, compliant=False)
@@ -330,7 +330,7 @@ def test_solve_pauses_the_collector_and_leaves_no_cycles(
     # beside it go by reference counting -- and the collector is on again after it
     import gc
 
-    import freight.solve as fs
+    import freight.colgen.loop as fs
 
     prob = generated_problem("small", tmp_path, 2)
     inside: list[bool] = []

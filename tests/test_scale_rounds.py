@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 
 from freight.colgen import SolveOptions
+from freight.colgen.smoothing import lagrangian as _lagrangian
 from freight.expanded_graph import MultimodalGraph
-from freight.solve import _lagrangian, solve
+from freight.solve import solve
 from tests.generated import generated_problem
 
 
