@@ -30,7 +30,6 @@ import argparse
 import contextlib
 import functools
 import json
-import os
 import resource
 import sys
 import tempfile
@@ -290,17 +289,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--off", action="append", default=[], choices=list(ACCELERATORS),
                     help="switch an accelerator of the solver off (repeatable)")
     args = ap.parse_args(argv)
-    # HiGHS prints its banner on the C-level stdout: keep stdout for the JSON alone
-    sys.stdout.flush()
-    saved = os.dup(1)
-    os.dup2(2, 1)
-    try:
-        res = bench(args.size, seed=args.seed, reference=not args.no_reference,
-                    threads=args.threads, log=sys.stderr, off=tuple(args.off))
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
+    # stdout holds the table or the JSON alone: the HiGHS models are made quiet (no
+    # banner), progress goes to stderr
+    res = bench(args.size, seed=args.seed, reference=not args.no_reference,
+                threads=args.threads, log=sys.stderr, off=tuple(args.off))
     if args.json:
         print(json.dumps(res, ensure_ascii=False))
     else:

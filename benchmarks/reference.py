@@ -532,7 +532,9 @@ def solve_reference(
     lp.a_matrix_.value_ = A.data
     build_s = time.perf_counter() - t0
 
-    h = highspy.Highs()
+    # highspy's base model, its output off before it can print HiGHS's banner on stdout
+    # (what freight.model.quiet_highs does; this module stays independent of freight)
+    h = highspy._Highs()  # noqa: SLF001
     h.setOptionValue("output_flag", bool(verbose))
     h.setOptionValue("solver", solver)
     if threads:

@@ -23,11 +23,9 @@
 from __future__ import annotations
 
 import math
-import os
-import sys
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pulp
 
@@ -142,32 +140,32 @@ def _cbc() -> pulp.LpSolver:
         return pulp.PULP_CBC_CMD(msg=False)
 
 
-_BANNER_DONE = False
+def quiet_highs() -> Any:
+    """A ``highspy`` model that writes nothing to stdout, made without touching any
+    process-wide state.
+
+    HiGHS writes its banner to stdout (C level) the first time a model with its output on
+    logs anything, once per process; ``highspy.Highs()`` sets up its Python callbacks in
+    its constructor, which logs, before any option can be set. So the model is made from
+    the base class that wrapper adds its callbacks to (``highspy._Highs``, exported by
+    highspy beside ``Highs``; it takes every call made here), with ``output_flag`` off
+    before anything else.
+    """
+    import highspy
+
+    h = highspy._Highs()  # type: ignore[attr-defined]  # noqa: SLF001 -- see the docstring
+    h.setOptionValue("output_flag", False)
+    return h
 
 
-def highs_banner_to_stderr() -> None:
-    """HiGHS prints its banner to stdout (C level) when the first ``Highs`` is made,
-    whatever ``msg`` says; make that first one with stdout pointed at stderr, so the
-    command's stdout holds only its own output (tables, JSON)."""
-    global _BANNER_DONE
-    if _BANNER_DONE:
-        return
-    _BANNER_DONE = True
-    try:
-        import highspy
-    except ImportError:  # PuLP reports the missing solver itself
-        return
-    sys.stdout.flush()
-    try:
-        saved = os.dup(1)
-    except OSError:
-        return
-    try:
-        os.dup2(2, 1)
-        highspy.Highs()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
+class _QuietHiGHS(pulp.HiGHS):  # type: ignore[misc,name-defined]
+    """PuLP's HiGHS interface on a :func:`quiet_highs` model (PuLP's own makes a
+    ``highspy.Highs()``, whose construction writes HiGHS's banner to stdout)."""
+
+    def createAndConfigureSolver(self, lp: pulp.LpProblem) -> None:  # noqa: N802 -- PuLP's
+        lp.solverModel = quiet_highs()
+        for key, value in self.optionsDict.items():
+            lp.solverModel.setOptionValue(key, value)
 
 
 # --- a small LP, for the calibration --------------------------------------------------------
@@ -218,8 +216,7 @@ class SmallLP:
         )
         solver: pulp.LpSolver
         if self.solver == "highs" and pulp.HiGHS(msg=False).available():
-            highs_banner_to_stderr()
-            solver = pulp.HiGHS(msg=False)
+            solver = _QuietHiGHS(msg=False)
         else:
             solver = _cbc()
         self.problem.solve(solver)

@@ -30,7 +30,7 @@ import numpy as np
 
 from freight.colgen.interior_point import set_interior_point, use_interior_point
 from freight.colgen.master import Master, MasterResult
-from freight.model import highs_banner_to_stderr
+from freight.model import quiet_highs
 
 _log = logging.getLogger(__name__)
 
@@ -70,11 +70,9 @@ class HighsBackend:
     def __init__(self, master: Master) -> None:
         import highspy
 
-        highs_banner_to_stderr()
         self.hs = highspy
         self.options = master.options
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
+        h = quiet_highs()
         h.setOptionValue("solver", "simplex")
         self.h = h
         n = len(master.flow_ids)

@@ -72,12 +72,10 @@ from freight.colgen.workers import Pricing
 from freight.expanded_graph import Column, MultimodalGraph
 from freight.problem import Problem, Solution, Status
 from freight.rule import check_flows, rules_for
-from networks._table import no_gc
 
 _log = logging.getLogger(__name__)
 
 
-@no_gc()
 def solve(
     problem: Problem,
     *,

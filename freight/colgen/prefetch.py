@@ -43,10 +43,11 @@ def start(pricer: Pricer) -> bool:
     if not processes.available():
         return False
     starts = not np.any(g.row[g.road_edge] >= 0) and g.derived(RoadCache).road_only is None
-    args = (g, pricer.layer, pricer.flows, pricer.max_access_km, pricer.options, starts)
+    args = (g.detached(), pricer.layer, pricer.flows, pricer.max_access_km, pricer.options,
+            starts)  # fmt: skip
     try:
         helper = processes.Helper(_build, *args)
-    except (OSError, AssertionError) as exc:  # e.g. a daemonic process has no children
+    except OSError as exc:
         _log.warning("terminal trees built here (%s)", exc)
         return False
     cache.pending = helper

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from freight.colgen import processes
+from freight.colgen import fast_pricing, processes
 from freight.colgen.pricing import Priced, Pricer
 from freight.problem import Flow
 
@@ -64,7 +64,7 @@ class Pricing:
                 there.append(c)
         try:
             self.worker = PricingWorker(self.pricer, frozenset(there))
-        except (OSError, AssertionError) as exc:  # e.g. a daemonic process has no children
+        except OSError as exc:
             _log.warning("no pricing worker (%s); pricing in one process", exc)
             return False
         return True
@@ -115,8 +115,7 @@ class PricingWorker:
         self.their_ids = {f.id for f in pricer.flows if f.commodity in commodities}
         self.log_pos = 0  # entries of the skip log the worker has applied
         self.log: Sequence[tuple[bool, tuple]] | None = None
-        self.conn, theirs = processes.context().Pipe()
-        self.proc = processes.start(_serve, (pricer,), theirs, self.conn)
+        self.conn, self.proc = processes.start(_serve, (_portable(pricer),))
 
     def _receive(self) -> Any:
         out = self.conn.recv()
@@ -180,10 +179,23 @@ class PricingWorker:
         self.conn.close()
 
 
-def _serve(pricer: Pricer, conn: Any, parents_end: Any, parent: int) -> None:
+def _portable(pricer: Pricer) -> Pricer:
+    """A copy of ``pricer`` for the worker: on the graph without its networkx graphs
+    (:meth:`~freight.expanded_graph.MultimodalGraph.detached`), with the zero-dual lower
+    bounds it keeps and fast pricing attached as here."""
+    out = Pricer(
+        pricer.g.detached(), pricer.flows, pricer.max_access_km, pricer.rules,
+        options=pricer.options,
+    )  # fmt: skip
+    out.lower_bounds = {kind: dict(v) for kind, v in pricer.lower_bounds.items()}
+    if pricer.fast is not None:
+        fast_pricing.attach(out)  # the trees are on the graph's caches already
+    return out
+
+
+def _serve(pricer: Pricer, conn: Any, parent: int) -> None:
     """The worker's loop: gather, then build, for each pricing; ``None`` ends it, and so
     does the parent's death (the pipe closes, or the parent is no longer its parent)."""
-    processes.in_child(parents_end, parent)
     by_id = {f.id: f for f in pricer.flows}
     state: tuple = ()
     mirror: set[tuple] = set()  # the parent's skip for this worker's flows, from its log
