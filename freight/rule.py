@@ -56,6 +56,10 @@ class RuleCache:
     road_haul: dict[tuple[Flow, ...], dict[str, float]] = field(default_factory=dict)
     checks: dict[tuple, dict[str, FlowCheck]] = field(default_factory=dict)
 
+    def __getstate__(self) -> dict:
+        """Pickled empty: a pricing helper process never checks flows."""
+        return {"road_haul": {}, "checks": {}}
+
 
 def road_haul_km(problem: Problem, graph: MultimodalGraph) -> dict[str, float]:
     """Shortest road km origin -> destination of every flow, link offsets included.

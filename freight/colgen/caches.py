@@ -28,7 +28,8 @@ from freight.problem import Flow
 if TYPE_CHECKING:
     from freight.colgen.fast_pricing import TerminalTrees
     from freight.colgen.processes import Helper
-    from freight.colgen.road_ends import EndsPlan, KmAccess, Reach
+    from freight.colgen.road_ends import EndsPlan
+    from freight.colgen.road_legs import KmAccess, Reach
 
 _log = logging.getLogger(__name__)
 
@@ -50,6 +51,11 @@ class ChainCache:
     near_ends: dict[bool, dict[str, KmAccess]] = field(
         default_factory=lambda: {False: {}, True: {}}
     )
+
+    def __getstate__(self) -> dict:
+        """Pickled for a helper process: without the cheapest chains, which only the
+        rule's checks and the master's start ask for (recomputed if ever asked)."""
+        return self.__dict__ | {"cheapest": {}}
 
 
 @dataclass
@@ -74,6 +80,11 @@ class TreeCache:
         default_factory=lambda: {False: {}, True: {}}
     )
     far_plan: dict[bool, tuple] = field(default_factory=dict)
+
+    def __getstate__(self) -> dict:
+        """Pickled for a helper process: without ``pending``, a process handle of this
+        process's."""
+        return self.__dict__ | {"pending": None}
 
 
 def keep_starts(graph: MultimodalGraph, found: dict[Flow, Column | None]) -> None:
