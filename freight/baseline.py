@@ -27,10 +27,6 @@ class Baseline:
     assignments: tuple[Assignment, ...]
     fallbacks: dict[str, str] = field(default_factory=dict)  # flow id -> what was used
 
-    @property
-    def cost_cny(self) -> float:
-        return sum(a.tonnes * a.chain.cost_cny_per_t for a in self.assignments)
-
 
 def baseline(problem: Problem, graph: MultimodalGraph | None = None) -> Baseline:
     """Each flow on its baseline mode (see the module docstring), on the base network:

@@ -1,8 +1,8 @@
 """What the optimiser is given (a :class:`Problem`) and what it returns (a :class:`Solution`).
 
 These frozen dataclasses are the contract between the scenario loader (``scenario.py``),
-the solver core (``chains.py``, ``model.py``, ``explain.py``) and the writers
-(``outputs.py``). No I/O and no solver code lives here.
+the rule (``rule.py``), the solver core (``colgen/``) and the writers (``outputs.py``).
+No I/O and no solver code lives here.
 """
 
 from __future__ import annotations
@@ -245,6 +245,3 @@ class Solution:
 
     def tonnes_of(self, flow_id: str) -> float:
         return sum(a.tonnes for a in self.assignments if a.flow_id == flow_id)
-
-
-INF = math.inf

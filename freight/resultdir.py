@@ -26,9 +26,14 @@ is there, swaps it in. What this module guarantees, whatever happens to the proc
 
 Examples
 --------
->>> with ResultFolder(out) as folder:                 # doctest: +SKIP
-...     write_results(..., folder.staging)
-...     folder.commit()
+>>> import pathlib, tempfile
+>>> with tempfile.TemporaryDirectory() as tmp:
+...     out = pathlib.Path(tmp) / "result"
+...     with ResultFolder(out) as folder:  # the run writes into folder.staging, then
+...         _ = (folder.staging / "summary.json").write_text("{}")
+...         _ = folder.commit()  # swaps it in whole
+...     sorted(p.name for p in out.iterdir())
+['.freight-result', 'summary.json']
 """
 
 from __future__ import annotations

@@ -22,9 +22,7 @@ from pathlib import Path
 from freight.problem import MODES, Flow
 from networks import InputError, InputErrors
 from networks.csvtable import Row, read_table
-
-_TRUE = {"yes", "true", "1", "y", "是"}
-_FALSE = {"no", "false", "0", "n", "否", ""}
+from networks.io import parse_bool as bool_cell
 
 
 @dataclass(frozen=True)
@@ -157,16 +155,13 @@ def parse_text(row: Row, column: str, *, file: str, errors: list[InputError]) ->
 
 
 def parse_bool(row: Row, column: str, *, file: str, errors: list[InputError]) -> bool | None:
-    """yes/no, true/false, 1/0 (blank = no)."""
-    raw = row.cells.get(column, "").lower()
-    if raw in _TRUE:
-        return True
-    if raw in _FALSE:
-        return False
-    errors.append(
-        InputError(file, row.where, column, f"expected yes or no, got {row.cells[column]!r}")
-    )
-    return None
+    """A yes/no cell, as every reader reads one (:func:`networks.io.parse_bool`; blank =
+    no); a bad cell is an error in ``errors``."""
+    try:
+        return bool_cell(row.cells.get(column, ""), default=False)
+    except ValueError as exc:
+        errors.append(InputError(file, row.where, column, str(exc)))
+        return None
 
 
 def _finish(errors: list[InputError], own: list[InputError] | None) -> None:

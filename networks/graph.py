@@ -22,7 +22,7 @@ a node); self-loops (a line whose two ends snap together) are dropped and counte
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import networkx as nx
@@ -500,8 +500,3 @@ def graph_from_table(t: EdgeTable) -> nx.Graph:
 def total_km(G: nx.Graph, *, weight: str = "length_km") -> float:
     """Sum of edge lengths."""
     return float(sum(d for _, _, d in G.edges(data=weight)))
-
-
-def iter_edge_geoms(G: nx.Graph) -> Iterable[LineString]:
-    """Edge geometries of ``G``."""
-    return (d for _, _, d in G.edges(data="geometry"))

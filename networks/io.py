@@ -29,8 +29,10 @@ GEOD = Geod(ellps="WGS84")
 #: Default commodities of a pipeline feature that names none.
 PIPELINE_DEFAULT_COMMODITIES: frozenset[str] = frozenset({"oil"})
 
-_TRUE = {"true", "t", "yes", "y", "1"}
-_FALSE = {"false", "f", "no", "n", "0"}
+#: The words a true/false cell or property may hold (case ignored), English and Chinese:
+#: the one set every reader of the project accepts (:func:`parse_bool`).
+TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "是"})
+FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "否"})
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,14 @@ def parse_float(value: Any, *, default: float, minimum: float | None = 0.0) -> f
 
 
 def parse_bool(value: Any, *, default: bool) -> bool:
-    """A true/false cell (true/false, yes/no, 1/0); blank gives ``default``."""
+    """A true/false cell or property: true/false, yes/no, 1/0, 是/否 (any case:
+    :data:`TRUE_WORDS`, :data:`FALSE_WORDS`); blank gives ``default``.
+
+    Examples
+    --------
+    >>> [parse_bool(v, default=True) for v in ("Yes", "否", "f", "")]
+    [True, False, False, True]
+    """
     if _blank(value):
         return default
     if isinstance(value, bool | np.bool_):
@@ -149,11 +158,11 @@ def parse_bool(value: Any, *, default: bool) -> bool:
         # a GeoJSON boolean that some features leave out is read as a float column
         return bool(value)
     text = str(value).strip().lower()
-    if text in _TRUE:
+    if text in TRUE_WORDS:
         return True
-    if text in _FALSE:
+    if text in FALSE_WORDS:
         return False
-    raise ValueError(f"expected true or false, got {value!r}")
+    raise ValueError(f"expected true or false (yes or no), got {value!r}")
 
 
 def parse_set(value: Any) -> frozenset[str] | None:

@@ -217,12 +217,6 @@ def main_component_nodes(G: nx.Graph, *, min_km: float) -> set[int]:
     return {n for i, c in enumerate(comps) if km.get(i, 0.0) >= bar and i in km for n in c}
 
 
-def main_component_edges(G: nx.Graph, *, min_km: float) -> set[tuple[int, int]]:
-    """Edges of connected components at least ``min_km`` long (or of the longest one)."""
-    nodes = main_component_nodes(G, min_km=min_km)
-    return {(min(u, v), max(u, v)) for u, v in G.edges if u in nodes}
-
-
 def link_filter(G: nx.Graph, mode: str, *, min_component_km: float = 20.0) -> Any:
     """The edges a place claiming ``mode`` may be joined to, as ``f(u, v, data) -> bool``:
     on rail only edges that carry freight; on road and rail only pieces of network at least

@@ -6,7 +6,6 @@ the pipeline graph. Routes include the link offsets (place to line) in their km.
 
 from __future__ import annotations
 
-import math
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -260,11 +259,3 @@ def summarize(network: Network) -> dict[str, Any]:
     out["places"] = len(network.places)
     out["rail_lines"] = list(rail.graph.get("line_matches", [])) if rail is not None else []
     return out
-
-
-def km_or_inf(network: Network, origin: str, destination: str, *, mode: str) -> float:
-    """Route km, or ``math.inf`` when there is no route."""
-    try:
-        return route(network, origin, destination, mode=mode).km
-    except InputError:
-        return math.inf

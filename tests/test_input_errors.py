@@ -148,3 +148,25 @@ def test_swapped_station_and_layer_coordinates(tmp_path: Path) -> None:
         read_line_layer(layer, mode="rail")
     (e,) = exc.value.errors
     assert e.where == "feature 1" and "swapped" in e.problem
+
+
+def test_one_boolean_parser_for_every_table_and_layer(tmp_path: Path) -> None:
+    # the layers' properties (networks.io) and the scenario's tables (freight.tables)
+    # read a yes/no cell the same way: the same words, the same error
+    from freight.tables import read_commodities
+    from networks.io import FALSE_WORDS, TRUE_WORDS, parse_bool
+
+    words = sorted(TRUE_WORDS | FALSE_WORDS) + ["YES", "No", ""]
+    head = "id,name_zh,name_en,rail_tariff_class,pipeline_ok,source"
+    lines = [head] + [f"c{i},货{i},,,{w},test" for i, w in enumerate(words)]
+    lines.append("bad,坏,,,maybe,test")
+    path = tmp_path / "commodities.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    errors: list = []
+    got = read_commodities(path, errors=errors)
+    for i, w in enumerate(words):
+        assert got[f"c{i}"].pipeline_ok is parse_bool(w, default=False)
+    assert [e.field for e in errors] == ["pipeline_ok"]
+    with pytest.raises(ValueError) as exc:
+        parse_bool("maybe", default=False)
+    assert str(exc.value) in str(errors[0])
