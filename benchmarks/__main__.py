@@ -110,7 +110,7 @@ def _rel(a: float, b: float) -> float:
     return abs(a - b) / max(1.0, abs(b))
 
 
-def bench(size: str, *, seed: int = 0, reference: bool = True, root: Path = INSTANCES,
+def bench(size: str, *, seed: int = 0, reference: bool = True, root: Path = INSTANCES,  # noqa: PLR0915 -- the pipeline's stages, timed in order, in one place
           threads: int | None = None, log: Any = None, off: tuple[str, ...] = ()
           ) -> dict[str, Any]:
     """Run the pipeline on ``size`` and return the measurements (see the module docstring);

@@ -288,7 +288,7 @@ def _cap(x: float) -> str:
     return "" if math.isinf(x) else f"{x:.0f}"
 
 
-def generate(size: str | Size, out_dir: str | Path | None = None, *, seed: int = 0,
+def generate(size: str | Size, out_dir: str | Path | None = None, *, seed: int = 0,  # noqa: C901,PLR0912,PLR0915 -- the instance generated in one pass of one seeded RNG
              enforcement: str = "soft", line_tables: bool = True) -> Path:
     """Write one synthetic scenario and return the path of its TOML.
 

@@ -234,7 +234,7 @@ def _road_km(x: _Expanded, mat: sp.csr_matrix, local: np.ndarray, pids: list[str
     return dist[inv] + offs[:, None]
 
 
-def solve_reference(
+def solve_reference(  # noqa: C901,PLR0912,PLR0915 -- the independent formulation kept in one piece, to be read against the model
     problem: Any,
     *,
     enforcement: str | None = None,

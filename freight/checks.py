@@ -28,8 +28,7 @@ from freight.expanded_graph import MultimodalGraph
 from freight.problem import Problem
 from freight.progress import Progress
 from freight.scenario import Scenario, build_problem, load_scenario
-from networks import InputError, InputErrors, Network, load_network
-from networks._errors import raise_if_any
+from networks import InputError, InputErrors, Network, load_network, raise_if_any
 
 
 def pipeline_errors(scenario: Scenario) -> list[InputError]:

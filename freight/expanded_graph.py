@@ -26,6 +26,9 @@ the commodities and nothing changes.
 **Cost of a chain per tonne** = sum over legs of generalised ``cny_per_tkm`` x km (link
 offsets included) + ``cny_per_t`` of the mode at every entry into a mode + handling of every
 lift. Generalised = money + carbon price x CO2.
+
+(Longer than 500 lines on purpose: building the arcs and reading chains back from them
+share the per-arc arrays, and each half alone would be the other's internals.)
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import NamedTuple, TypeVar
 
+import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
@@ -230,118 +234,28 @@ class MultimodalGraph:
         return self.row_index[key]
 
     def _build_arcs(self) -> None:
-        tail, head, km, ent, hand, row, kind, plc, comm = [], [], [], [], [], [], [], [], []
-        lifted: list[bool] = []
-        reserved = {}  # arc -> the users of a reserved edge (casefolded)
-
-        def add(t, h, kms, entries, handling, r, k, p, c=None, users=None, lift=False):
-            lifted.append(lift)
-            tail.append(t)
-            if users:
-                reserved[len(tail) - 1] = frozenset(u.casefold() for u in users)
-            head.append(h)
-            km.append(kms)
-            ent.append(entries)
-            hand.append(handling)
-            row.append(r)
-            kind.append(k)
-            plc.append(p)
-            comm.append(c)
-
+        """The arcs, in order: both directions of every usable edge, mode by mode; then,
+        place by place, its source and sink arcs and its transfers (:class:`_ArcLists`)."""
+        arcs = _ArcLists()
         for m in MODES:
             g = self.network.graphs.get(m)
-            if g is None:
-                continue
-            mi = MODE_INDEX[m]
-            for u, v, d in g.edges(data=True):
-                if m == "rail" and not d.get("freight", True):
-                    continue
-                length = float(d["length_km"])
-                cap = float(d.get("capacity_t", math.inf))
-                commodities = d.get("commodities") if m == "pipeline" else None
-                users = d.get("users")
-                name = d.get("name", "") or ""
-                for a, b in ((u, v), (v, u)):
-                    kms = [0.0, 0.0, 0.0]
-                    kms[mi] = length
-                    xa, ya = g.nodes[a].get("x", 0.0), g.nodes[a].get("y", 0.0)
-                    xb, yb = g.nodes[b].get("x", 0.0), g.nodes[b].get("y", 0.0)
-                    label = f"{m} {name or ''} {a}→{b}".replace("  ", " ")
-                    r = self._row(("edge", m, a, b), cap, label, (xa + xb) / 2, (ya + yb) / 2)
-                    add(
-                        self.node_index[(m, a)],
-                        self.node_index[(m, b)],
-                        kms,
-                        [0, 0, 0],
-                        0.0,
-                        r,
-                        EDGE,
-                        -1,
-                        commodities,
-                        users,
-                    )
+            if g is not None:
+                self._edge_arcs(arcs, m, g)
         for pid in self.place_ids:
-            place = self.network.places[pid]
-            links = self.network.links.get(pid, {})
-            pi = self.place_index[pid]
-            linked = [m for m in MODES if m in links and (m, links[m].node) in self.node_index]
-            term_row = -1
-            if place.is_terminal:
-                term_row = self._row(
-                    ("terminal", pid),
-                    place.capacity_t,
-                    f"{place.name} ({pid})",
-                    place.lon,
-                    place.lat,
-                )
-            for m in linked:
-                mi = MODE_INDEX[m]
-                node = self.node_index[(m, links[m].node)]
-                kms = [0.0, 0.0, 0.0]
-                kms[mi] = float(links[m].offset_km)
-                entries = [0, 0, 0]
-                entries[mi] = 1
-                lift = m != "road"
-                if lift and not place.is_terminal:
-                    continue
-                h = place.handling_cny_per_t if lift else 0.0
-                r = term_row if lift else -1
-                add(self.src(pid), node, kms, entries, h, r, SOURCE, pi, lift=lift)
-                add(node, self.snk(pid), kms, [0, 0, 0], h, r, SINK, pi, lift=lift)
-            if place.is_terminal and len(linked) >= 2:
-                for a in linked:
-                    for b in linked:
-                        if a == b:
-                            continue
-                        kms = [0.0, 0.0, 0.0]
-                        kms[MODE_INDEX[a]] += float(links[a].offset_km)
-                        kms[MODE_INDEX[b]] += float(links[b].offset_km)
-                        entries = [0, 0, 0]
-                        entries[MODE_INDEX[b]] = 1
-                        add(
-                            self.node_index[(a, links[a].node)],
-                            self.node_index[(b, links[b].node)],
-                            kms,
-                            entries,
-                            place.handling_cny_per_t,
-                            term_row,
-                            TRANSFER,
-                            pi,
-                            lift=True,
-                        )
-        self.tail = np.asarray(tail, dtype=np.int64)
-        self.head = np.asarray(head, dtype=np.int64)
-        self.km = np.asarray(km, dtype=float).reshape(-1, 3)
-        self.entries = np.asarray(ent, dtype=float).reshape(-1, 3)
-        self.handling = np.asarray(hand, dtype=float)
+            self._place_arcs(arcs, pid)
+        self.tail = np.asarray(arcs.tail, dtype=np.int64)
+        self.head = np.asarray(arcs.head, dtype=np.int64)
+        self.km = np.asarray(arcs.km, dtype=float).reshape(-1, 3)
+        self.entries = np.asarray(arcs.entries, dtype=float).reshape(-1, 3)
+        self.handling = np.asarray(arcs.handling, dtype=float)
         # a lift: a transfer, or a place's source/sink arc into or out of a non-road mode
-        self.is_lift = np.asarray(lifted, dtype=bool)
-        self.row = np.asarray(row, dtype=np.int64)
-        self.kind = np.asarray(kind, dtype=np.int8)
-        self.place = np.asarray(plc, dtype=np.int64)
-        self.arc_commodities = comm
-        self.reserved: dict[int, frozenset[str]] = reserved
-        self.reserved_for: frozenset[str] = frozenset().union(*reserved.values())
+        self.is_lift = np.asarray(arcs.lift, dtype=bool)
+        self.row = np.asarray(arcs.row, dtype=np.int64)
+        self.kind = np.asarray(arcs.kind, dtype=np.int8)
+        self.place = np.asarray(arcs.place, dtype=np.int64)
+        self.arc_commodities = arcs.commodities
+        self.reserved: dict[int, frozenset[str]] = arcs.reserved
+        self.reserved_for: frozenset[str] = frozenset().union(*arcs.reserved.values())
         # mode of the arc's head layer node (for transfers: the new mode); for sinks: tail
         node_mode = np.asarray(self.node_mode + [-1] * (2 * len(self.place_ids)), dtype=np.int64)
         self.tail_mode = node_mode[self.tail]
@@ -354,6 +268,69 @@ class MultimodalGraph:
         self.in_arcs = _adjacency(self.head, self.n_nodes)
         self.merged: dict[int, int] = {}
         self._merge_series_rows()
+
+    def _edge_arcs(self, arcs: _ArcLists, m: str, g: nx.Graph) -> None:
+        """Both directions of every edge of mode ``m``'s graph that carries freight."""
+        mi = MODE_INDEX[m]
+        for u, v, d in g.edges(data=True):
+            if m == "rail" and not d.get("freight", True):
+                continue
+            length = float(d["length_km"])
+            cap = float(d.get("capacity_t", math.inf))
+            commodities = d.get("commodities") if m == "pipeline" else None
+            users = d.get("users")
+            name = d.get("name", "") or ""
+            for a, b in ((u, v), (v, u)):
+                kms = [0.0, 0.0, 0.0]
+                kms[mi] = length
+                xa, ya = g.nodes[a].get("x", 0.0), g.nodes[a].get("y", 0.0)
+                xb, yb = g.nodes[b].get("x", 0.0), g.nodes[b].get("y", 0.0)
+                label = f"{m} {name or ''} {a}→{b}".replace("  ", " ")
+                r = self._row(("edge", m, a, b), cap, label, (xa + xb) / 2, (ya + yb) / 2)
+                t, h = self.node_index[(m, a)], self.node_index[(m, b)]
+                arcs.add(t, h, kms, [0, 0, 0], 0.0, r, EDGE, -1, commodities, users)
+
+    def _place_arcs(self, arcs: _ArcLists, pid: str) -> None:
+        """A place's source and sink arcs to each mode it is linked to (a lift into a
+        non-road mode at a terminal only: a siding), and at a terminal of two or more
+        modes, a transfer between each ordered pair."""
+        place = self.network.places[pid]
+        links = self.network.links.get(pid, {})
+        pi = self.place_index[pid]
+        linked = [m for m in MODES if m in links and (m, links[m].node) in self.node_index]
+        term_row = -1
+        if place.is_terminal:
+            term_row = self._row(
+                ("terminal", pid), place.capacity_t, f"{place.name} ({pid})", place.lon, place.lat
+            )
+        for m in linked:
+            mi = MODE_INDEX[m]
+            node = self.node_index[(m, links[m].node)]
+            kms = [0.0, 0.0, 0.0]
+            kms[mi] = float(links[m].offset_km)
+            entries = [0, 0, 0]
+            entries[mi] = 1
+            lift = m != "road"
+            if lift and not place.is_terminal:
+                continue
+            h = place.handling_cny_per_t if lift else 0.0
+            r = term_row if lift else -1
+            arcs.add(self.src(pid), node, kms, entries, h, r, SOURCE, pi, lift=lift)
+            arcs.add(node, self.snk(pid), kms, [0, 0, 0], h, r, SINK, pi, lift=lift)
+        if not place.is_terminal or len(linked) < 2:
+            return
+        for a in linked:
+            for b in linked:
+                if a == b:
+                    continue
+                kms = [0.0, 0.0, 0.0]
+                kms[MODE_INDEX[a]] += float(links[a].offset_km)
+                kms[MODE_INDEX[b]] += float(links[b].offset_km)
+                entries = [0, 0, 0]
+                entries[MODE_INDEX[b]] = 1
+                t, h = self.node_index[(a, links[a].node)], self.node_index[(b, links[b].node)]
+                hand = place.handling_cny_per_t
+                arcs.add(t, h, kms, entries, hand, term_row, TRANSFER, pi, lift=True)
 
     def _merge_series_rows(self) -> None:
         """Keep one capacity row per run of arcs in series.
@@ -448,8 +425,8 @@ class MultimodalGraph:
         pid = [self.place_ids[p] for p in self.place[lift].tolist()]
         hand[lift] = [places[p].handling_cny_per_t for p in pid]
         out.handling = hand
-        out._cost_cache = {}
-        out._derived = {}
+        out._cost_cache = {}  # noqa: SLF001 -- a copy of this very class
+        out._derived = {}  # noqa: SLF001 -- a copy of this very class
         return out
 
     def detached(self) -> MultimodalGraph:
@@ -559,7 +536,7 @@ class MultimodalGraph:
 
         The arcs are split into legs where they change mode (the source, transfer and sink
         arcs); each leg's nodes and km are sliced from per-arc arrays built once per graph
-        (:attr:`arc_arrays`), not read arc by arc (province: chains of ~100 road arcs).
+        (:attr:`arc_arrays`), not read arc by arc (a chain has ~100 road arcs).
         A leg's km is summed in travel order, as arc-by-arc addition would.
         """
         cost, co2 = self.arc_costs(cost_class)
@@ -636,6 +613,53 @@ class MultimodalGraph:
             if r is not None:
                 rows[r] = rows.get(r, 0) + 1
         return rows
+
+
+@dataclass
+class _ArcLists:
+    """The arcs of a graph being built, attribute by attribute, in arc order."""
+
+    tail: list[int] = dataclasses.field(default_factory=list)
+    head: list[int] = dataclasses.field(default_factory=list)
+    km: list[list[float]] = dataclasses.field(default_factory=list)  # by mode
+    entries: list[list[int]] = dataclasses.field(default_factory=list)  # into each mode
+    handling: list[float] = dataclasses.field(default_factory=list)
+    row: list[int] = dataclasses.field(default_factory=list)
+    kind: list[int] = dataclasses.field(default_factory=list)
+    place: list[int] = dataclasses.field(default_factory=list)
+    commodities: list[frozenset[str] | None] = dataclasses.field(default_factory=list)
+    lift: list[bool] = dataclasses.field(default_factory=list)
+    reserved: dict[int, frozenset[str]] = dataclasses.field(default_factory=dict)  # by arc
+
+    def add(  # noqa: PLR0913 -- one argument per attribute of an arc
+        self,
+        tail: int,
+        head: int,
+        km: list[float],
+        entries: list[int],
+        handling: float,
+        row: int,
+        kind: int,
+        place: int,
+        commodities: frozenset[str] | None = None,
+        users: frozenset[str] | None = None,
+        *,
+        lift: bool = False,
+    ) -> None:
+        """Append one arc; ``users``: the shippers a reserved edge is open to (casefolded
+        here)."""
+        self.lift.append(lift)
+        self.tail.append(tail)
+        if users:
+            self.reserved[len(self.tail) - 1] = frozenset(u.casefold() for u in users)
+        self.head.append(head)
+        self.km.append(km)
+        self.entries.append(entries)
+        self.handling.append(handling)
+        self.row.append(row)
+        self.kind.append(kind)
+        self.place.append(place)
+        self.commodities.append(commodities)
 
 
 def _adjacency(nodes: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -311,7 +311,7 @@ def _entry(mode: str, base: float, parts: dict[str, float], payload: float) -> f
     return out
 
 
-def _parse_costs(
+def _parse_costs(  # noqa: C901,PLR0912,PLR0915 -- one branch per cost key of the scenario, each with its own message
     v: Values, commodities: dict[str, Commodity], commodities_file: str
 ) -> CostSettings:
     carbon = v.number("costs.carbon_price_cny_per_t")

@@ -7,6 +7,7 @@ from networks._errors import (
     InputError,
     InputErrors,
     SolverError,
+    raise_if_any,
 )
 from networks._types import MODES, Link, Network, NetworkConfig, Place
 from networks.loading import load_network
@@ -30,5 +31,6 @@ __all__ = [
     "base_network",
     "load_network",
     "route",
+    "raise_if_any",
     "summarize",
 ]

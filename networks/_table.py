@@ -183,7 +183,7 @@ def _csr(t: EdgeTable) -> tuple[list[int], list[int], list[int]]:
     return ptr.tolist(), other[order].tolist(), eid[order].tolist()
 
 
-def contract(t: EdgeTable, *, keep: Collection[int] = ()) -> nx.Graph:
+def contract(t: EdgeTable, *, keep: Collection[int] = ()) -> nx.Graph:  # noqa: C901,PLR0912,PLR0915 -- one pass contracting degree-2 chains, kept whole for its order
     """Contract degree-2 chains (see :func:`networks.simplification.simplify_graph`).
 
     Returns
@@ -367,7 +367,7 @@ def _merged_marks(t: EdgeTable, edges: list[int], length: list[Any], geo: list[f
 
 
 def _set_node_attrs(H: nx.Graph, t: EdgeTable, pos_of: dict[int, int]) -> None:
-    nodes = H._node  # the node attribute dicts, filled in place
+    nodes = H._node  # the node attribute dicts, filled in place  # noqa: SLF001 -- networkx's node storage, filled whole (speed)
     if t.node_attrs is not None:
         for nid, d in nodes.items():
             if not d:
@@ -380,7 +380,7 @@ def _set_node_attrs(H: nx.Graph, t: EdgeTable, pos_of: dict[int, int]) -> None:
         d["y"] = y
 
 
-def _chain_geometries(
+def _chain_geometries(  # noqa: PLR0913 -- an edge's attributes
     t: EdgeTable, ids: list[int], piece_e: list[int], piece_p: list[int],
     piece_q: list[int], piece_first: list[bool], piece_final: list[int],
     out_a: list[int], out_b: list[int],

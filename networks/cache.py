@@ -96,7 +96,7 @@ def layer_files(path: str | os.PathLike[str]) -> list[Path]:
 # --- tagged JSON ---------------------------------------------------------------------------
 
 
-def _encode(o: Any) -> Any:
+def _encode(o: Any) -> Any:  # noqa: PLR0911 -- one return per kind of value encoded
     """JSON-ready data, tagging what JSON lacks; raises TypeError for anything else."""
     if o is None or isinstance(o, bool | str):
         return o
@@ -166,13 +166,14 @@ def _column(values: list[Any]) -> tuple[str, Any]:
 
 def _graph_arrays(mode: str, G: nx.Graph, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
     """Put ``G``'s arrays in ``arrays`` (names prefixed by ``mode``); return its JSON part."""
-    ids = list(G._node)
+    node = G._node  # noqa: SLF001 -- networkx's storage, read whole in its exact order
+    ids = list(node)
     pos = {n: i for i, n in enumerate(ids)}
     plain = all(tuple(d) == ("x", "y") and type(d["x"]) is float and type(d["y"]) is float
-                for d in G._node.values())  # fmt: skip
+                for d in node.values())  # fmt: skip
     arrays[f"{mode}.nodes"] = np.asarray(ids, dtype=np.int64)
     if plain:
-        arrays[f"{mode}.xy"] = np.asarray([(d["x"], d["y"]) for d in G._node.values()],
+        arrays[f"{mode}.xy"] = np.asarray([(d["x"], d["y"]) for d in node.values()],
                                           dtype=np.float64).reshape(-1, 2)  # fmt: skip
     edges = [(u, v, d) for u, v, d in G.edges(data=True)]
     eid = {}
@@ -180,7 +181,7 @@ def _graph_arrays(mode: str, G: nx.Graph, arrays: dict[str, np.ndarray]) -> dict
         eid[(u, v)] = k
         eid[(v, u)] = k
     ptr, nbr, slot_eid = [0], [], []
-    for n, nbrs in G._adj.items():
+    for n, nbrs in G._adj.items():  # noqa: SLF001 -- networkx's storage, read whole in its exact order
         for m in nbrs:
             nbr.append(pos[m])
             slot_eid.append(eid[(n, m)])
@@ -216,14 +217,14 @@ def _graph_arrays(mode: str, G: nx.Graph, arrays: dict[str, np.ndarray]) -> dict
             arrays[f"{mode}.e.{key}.has"] = np.asarray(have, dtype=bool)
     return {
         "graph": _encode(dict(G.graph)),
-        "nodes": None if plain else [_encode(dict(d)) for d in G._node.values()],
+        "nodes": None if plain else [_encode(dict(d)) for d in G._node.values()],  # noqa: SLF001 -- networkx's storage, read whole in its exact order
         "orders": [list(o) for o in orders],
         "columns": columns,
         "edges": len(edges),
     }
 
 
-def _graph_from(mode: str, meta: dict[str, Any], z: Any) -> nx.Graph:
+def _graph_from(mode: str, meta: dict[str, Any], z: Any) -> nx.Graph:  # noqa: C901,PLR0912 -- one branch per kind of attribute decoded
     ids = z[f"{mode}.nodes"].tolist()
     if meta["nodes"] is None:
         node_dicts = [{"x": x, "y": y} for x, y in z[f"{mode}.xy"].tolist()]
@@ -281,8 +282,8 @@ def _graph_from(mode: str, meta: dict[str, Any], z: Any) -> nx.Graph:
         adj[n] = {ids[nbr[s]]: datas[eid[s]] for s in range(ptr[p], ptr[p + 1])}
     G = nx.Graph()
     G.graph.update(_decode(meta["graph"]))
-    G._node = dict(zip(ids, node_dicts, strict=True))
-    G._adj = adj
+    G._node = dict(zip(ids, node_dicts, strict=True))  # noqa: SLF001 -- networkx's storage, restored whole in its exact order
+    G._adj = adj  # noqa: SLF001 -- networkx's storage, restored whole in its exact order
     return G
 
 

@@ -128,7 +128,7 @@ def table_unreadable(errors: Sequence[InputError]) -> bool:
     )
 
 
-def read_table(
+def read_table(  # noqa: C901,PLR0912 -- one branch per way a CSV file can be unreadable
     path: str | Path,
     *,
     required: Sequence[str],

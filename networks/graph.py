@@ -214,7 +214,7 @@ def split_edge(G: nx.Graph, u: int, v: int, seg: int, t: float) -> int:
         they sum to it), or ``u``/``v`` when the point is an end of the edge.
     """
     a, b = (u, v) if u < v else (v, u)
-    data = G._adj[a][b]
+    data = G._adj[a][b]  # noqa: SLF001 -- networkx's adjacency, read without a view (speed)
     coords = shapely.get_coordinates(data["geometry"])
     n = len(coords)
     seg = min(max(int(seg), 0), n - 2)
@@ -319,7 +319,7 @@ def build_graph(
         return graph_from_table(build_table(features, mode=mode, snap_m=snap_m, source=source))
 
 
-def build_table(
+def build_table(  # noqa: PLR0915 -- the graph built in one pass over the table
     features: Sequence[LineFeature],
     *,
     mode: str,

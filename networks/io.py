@@ -291,7 +291,7 @@ def _bad_geometries(file: str, gdal_path: str, layer: str | None) -> list[InputE
             if raw is not None and g is None]  # fmt: skip
 
 
-def validate_line_frame(gdf: Any, *, file: str, mode: str = "road") -> list[LineFeature]:
+def validate_line_frame(gdf: Any, *, file: str, mode: str = "road") -> list[LineFeature]:  # noqa: C901,PLR0912,PLR0915 -- one check per property of a line feature, all gathered
     """Validate a GeoDataFrame of lines into :class:`LineFeature` records.
 
     See :func:`read_line_layer`; ``file`` only names the source in messages.

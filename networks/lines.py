@@ -211,7 +211,7 @@ def read_rail_lines(
     }
 
 
-def match_lines(
+def match_lines(  # noqa: C901,PLR0912,PLR0915 -- the matching of a line's stations, kept whole
     G: nx.Graph,
     lines: Mapping[str, RailLine],
     *,
@@ -392,7 +392,7 @@ def _window_candidates(
     return [cand[bounds[i]:bounds[i + 1]] for i in range(len(pairs))]
 
 
-def _corridor_path(
+def _corridor_path(  # noqa: PLR0913 -- a matched line's parts
     G: nx.Graph, na: int, nb: int, sa: Station, sb: Station, index: _EdgeIndex, *,
     corridor_km: float, corridor_share: float, first: np.ndarray | None = None,
 ) -> list[int] | None:

@@ -9,8 +9,8 @@ runs no code and is checked before use (:mod:`networks.cache`).
 Cache key: SHA-256 of :data:`CODE_VERSION`, the source of this package, the config's
 values and the BYTES of every file of every input -- a Shapefile's ``.shx``, ``.dbf``,
 ``.prj`` and ``.cpg`` beside its ``.shp``, every file in a ``.gdb`` folder
-(:func:`networks.cache.layer_files`). Hashing content rather than size+mtime costs ~0.1 s
-on the 9 MB of default layers, and it stays right when a file is rewritten within the same
+(:func:`networks.cache.layer_files`). Hashing content rather than size+mtime costs little
+(benchmarks/README.md), and it stays right when a file is rewritten within the same
 second, copied with its mtime, or checked out by git (which resets mtimes) -- stale
 networks would be the worse failure. A damaged entry is rebuilt with a one-line notice
 (logged as a warning); the folder keeps the :data:`networks.cache.MAX_ENTRIES` most
@@ -217,7 +217,7 @@ def build_network(config: NetworkConfig) -> Network:
         return _build_network(config)
 
 
-def _build_network(config: NetworkConfig) -> Network:
+def _build_network(config: NetworkConfig) -> Network:  # noqa: C901,PLR0912,PLR0915 -- the network's stages in order, each timed
     errors: list[InputError] = []
     layers: dict[str, Any] = {}
     sources: dict[str, str] = {}

@@ -143,7 +143,7 @@ def _ends(features: Sequence[LineFeature]) -> list[_End]:
     return ends
 
 
-def add_lines(
+def add_lines(  # noqa: C901,PLR0912,PLR0915 -- each added line checked and joined in one pass
     G: nx.Graph,
     gdf: Any,
     *,

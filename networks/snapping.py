@@ -154,7 +154,7 @@ class EdgeLocator:
 
     def _nearest_on(self, keep: np.ndarray, lon: float, lat: float, max_km: float
                     ) -> Hit | None:
-        adj = self.G._adj
+        adj = self.G._adj  # noqa: SLF001 -- networkx's adjacency, read without a view (speed)
         pieces = [e for k in keep.tolist() for e in self._pieces[k]]
         if not pieces:
             return None

@@ -114,6 +114,18 @@ def test_a_row_left_out_enters_when_overloaded() -> None:
     assert tight.stats["rows"] > loose.stats["rows"]
 
 
+@pytest.mark.parametrize("case", ["hand", "mid"])
+def test_lazy_rows_or_every_row_same_optimum(case: str, tmp_path: Path) -> None:
+    # rows entering only once overloaded, against every row a column uses from the start
+    prob = _hop() if case == "hand" else _generated("mid", tmp_path, 0)
+    graph = MultimodalGraph(prob.network, prob.costs)
+    every = solve(prob, graph=graph, options=SolveOptions(lazy_rows=False, drop_rows_after=0))
+    lazy = solve(prob, graph=graph, options=SolveOptions(drop_rows_after=0))
+    assert every.status is lazy.status is Status.OPTIMAL
+    assert lazy.objective_cny == pytest.approx(every.objective_cny, rel=1e-9)
+    assert lazy.stats["rows"] < every.stats["rows"]
+
+
 @pytest.mark.parametrize("enforcement", ["soft", "hard", "off"])
 def test_generated_same_optimum_fast_or_exact_pricing(enforcement: str, tmp_path: Path) -> None:
     prob = _generated("small", tmp_path, 4, enforcement)
@@ -402,3 +414,29 @@ def test_interior_point_is_ipx_by_name_where_highs_knows_the_name() -> None:
             return highspy.HighsStatus.kOk if ok else highspy.HighsStatus.kError
 
     assert set_interior_point(Older(), highspy) == "ipm"
+
+
+@pytest.mark.parametrize("enforcement", ["soft", "hard"])
+def test_interior_point_switching_same_optimum(
+    enforcement: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # interior point and crossover on every re-solve that brings new columns (thresholds
+    # lowered to 1), against simplex always: the same optimum
+    import freight.colgen.highs
+
+    prob = _generated("small", tmp_path, 3, enforcement)
+    graph = MultimodalGraph(prob.network, prob.costs)
+    simplex = solve(prob, graph=graph, options=SolveOptions(interior_point=False, max_new=5))
+    calls: list[str] = []
+    real = freight.colgen.highs.set_interior_point
+
+    def counted(h: object, hs: object) -> str:
+        calls.append(real(h, hs))
+        return calls[-1]
+
+    monkeypatch.setattr(freight.colgen.highs, "set_interior_point", counted)
+    ipm = solve(prob, graph=graph, options=SolveOptions(
+        ipm_min_columns=1, ipm_share=0.0, max_new=5))  # fmt: skip
+    assert calls and set(calls) == {"ipx"}
+    assert ipm.status is simplex.status is Status.OPTIMAL
+    assert ipm.objective_cny == pytest.approx(simplex.objective_cny, rel=1e-9)

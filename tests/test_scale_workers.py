@@ -135,7 +135,7 @@ def test_solve_in_two_processes_same_optimum(seed: int, tmp_path: Path) -> None:
     assert two.objective_cny == pytest.approx(one.objective_cny, rel=1e-9)
 
 
-def test_terminal_trees_built_in_a_fork_equal_those_built_here(tmp_path: Path) -> None:
+def test_terminal_trees_built_in_a_helper_equal_those_built_here(tmp_path: Path) -> None:
     pricer, graph = _pricer(tmp_path)
     assert prefetch.start(pricer)
     assert not prefetch.start(pricer)  # one at a time
@@ -150,7 +150,7 @@ def test_terminal_trees_built_in_a_fork_equal_those_built_here(tmp_path: Path) -
     assert forked.km.keys() == here.km.keys()
     for node, km in here.km.items():
         np.testing.assert_array_equal(forked.km[node], km)
-    # the fork also built every flow's road-only start (no road capacities here): the
+    # the helper also built every flow's road-only start (no road capacities here): the
     # same chains as built here, whichever flows ask first
     flows = list(pricer.flows)
     assert len(graph.derived(RoadCache).road_only or {}) == len(flows)

@@ -5,8 +5,8 @@ starts with the rows the flows' cheapest chains overload together (:func:`overlo
 and after each solve takes in, with the next round's columns, the rows the solution loads
 beyond their capacity (:func:`overloaded`). The master is then a relaxation of the one
 with every row, so its optimum, once it respects every capacity and no chain prices out,
-is the optimum; the rows left out have dual 0. At province most rows that columns use
-never bind (benchmarks/README.md). A warm start takes in at once the rows the warm run's
+is the optimum; the rows left out have dual 0. In a large run most rows that columns use
+never bind. A warm start takes in at once the rows the warm run's
 master ended with: more rows than needed change nothing but the master's size.
 """
 

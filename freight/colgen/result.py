@@ -42,7 +42,7 @@ def unsolved(status: Status, what: str, iterations: int) -> Solution:
     return Solution(status, float("nan"), (), (), {}, message=reason, iterations=iterations)
 
 
-def optimum(
+def optimum(  # noqa: PLR0913 -- the parts of one solve it reports on
     problem: Problem,
     graph: MultimodalGraph,
     master: Master,

@@ -145,7 +145,7 @@ class RoadEnds(RoadLegs):
         rows = np.array([plan.index[p] for p in places], dtype=np.int64)
         at = np.full(len(plan.index), -1, dtype=np.int64)  # plan row -> row of the table
         at[rows] = np.arange(len(rows))
-        # only the rows asked for (a table of every place is 2,939 x 1,345 at province)
+        # only the rows asked for (a table of every place can be thousands by a thousand)
         ws = w[plan.sid_arc]
         mine = at[plan.sid_row] >= 0
         vals = np.full((len(rows), n_pos), np.inf)

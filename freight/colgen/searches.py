@@ -227,7 +227,7 @@ class ChainSearch:
                     out.append(Candidate(f, "general", d, make))
         return out
 
-    def compliant(
+    def compliant(  # noqa: PLR0913 -- the search's inputs; ``kind``, ``penalty`` and ``labels`` keyword-only
         self,
         flows: list[Flow],
         w: np.ndarray,
