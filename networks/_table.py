@@ -46,9 +46,10 @@ MARK_TOL_KM = 1e-3
 @contextlib.contextmanager
 def no_gc() -> Iterator[None]:
     """Pause the cyclic garbage collector while many objects that are no cyclic garbage
-    are made: ~10^5 edge dicts and geometries in a network build, the columns and chains of
-    ``freight.solve``. Allocating them triggers full collections, each walking every object
-    of the process: a third to a half of the time of a build. Also a decorator."""
+    are made (~10^5 edge dicts and geometries in a network build), restoring its state
+    after: allocating them triggers full collections, each walking every object of the
+    process (the share of a build it saves: benchmarks/README.md). The switch is
+    process-wide while it lasts, so it is kept to the network build. Also a decorator."""
     was = gc.isenabled()
     gc.disable()
     try:

@@ -228,3 +228,32 @@ def test_worker_keeps_its_skip_from_the_log_of_changes(tmp_path: Path) -> None:
     finally:
         pricing.stop()
     assert len(log) > 0
+
+
+def test_the_off_run_reuses_the_rule_runs_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # starting a worker is seconds on a large graph: the policy-off run on the same graph
+    # and flows re-rules the worker the rule's run started, for the same optimum
+    from freight.solve import solve_policy_off
+
+    prob = generated_problem("mid", tmp_path, 0)
+    started: list[str] = []
+    real_start = processes.start
+
+    def start(target: object, args: tuple) -> object:
+        started.append(getattr(target, "__name__", ""))
+        return real_start(target, args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(processes, "start", start)
+    two = SolveOptions(fast_pricing=True, workers=2, prefetch=False)
+    graph = MultimodalGraph(prob.network, prob.costs)
+    on = solve(prob, graph=graph, options=two)
+    off = solve_policy_off(prob, on, graph=graph, options=two)
+    assert started == ["_serve"]
+    one = SolveOptions(fast_pricing=True, workers=1, prefetch=False)
+    alone = MultimodalGraph(prob.network, prob.costs)
+    on1 = solve(prob, graph=alone, options=one)
+    off1 = solve_policy_off(prob, on1, graph=alone, options=one)
+    assert on.objective_cny == pytest.approx(on1.objective_cny, rel=1e-9)
+    assert off.objective_cny == pytest.approx(off1.objective_cny, rel=1e-9)

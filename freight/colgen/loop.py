@@ -294,16 +294,16 @@ class _ColumnGeneration:
         """Minimise cost until nothing prices out and nothing is overloaded: the last
         master result, and whether that proved the optimum (else a limit stopped it)."""
         master, pricer = self.master, self.pricer
-        res = self._solve_master(2)
         self.opts = opts = self.opts.decide(
             master_flows=len(self.rest),
             cores=cores(),
             fast_possible=lambda: fast_pricing.attach(pricer),
         )
         self.smoothing = Smoothing(float(opts.smoothing or 0.0))
-        if (opts.workers or 1) >= 2:
+        if (opts.workers or 1) >= 2:  # it starts while the master solves
             self.pricing.start_worker()
         try:
+            res = self._solve_master(2)
             while res.optimal:
                 self._log_master(res)
                 # rows left out that this solution overloads enter with this round's columns

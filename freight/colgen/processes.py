@@ -23,6 +23,7 @@ traceback, and the parent raises it.
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing.connection
 import os
 import pickle
@@ -112,12 +113,19 @@ def start(target: Callable[..., None], args: tuple) -> tuple[Any, HelperProcess]
 
 
 def child_main(conn: Any, parent: int) -> None:
-    """The helper's side of :func:`start`: settle its signals, then run its target."""
+    """The helper's side of :func:`start`: settle its signals, take what it is to compute,
+    then run it.
+
+    What it was sent (the graph's arrays and caches: hundreds of MB of objects at a large
+    size) lives as long as the helper and holds no cyclic garbage, so it is moved out of
+    the cyclic collector's sight (``gc.freeze``): the helper's collections walk only what
+    it makes itself. The helper is its own process; nothing of the parent's changes."""
     in_child(parent)
     try:
         target, args = pickle.loads(conn.recv_bytes())
     except (EOFError, OSError):  # the parent is gone before it said what to do
         return
+    gc.freeze()
     target(*args, conn, parent)
 
 

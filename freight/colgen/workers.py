@@ -16,6 +16,12 @@ would; with a limit, the two quotas may take a column or two more than one proce
 and other flows among equals -- the loop still ends only when nothing prices out. A lost
 worker leaves pricing to this process. Phase 1, and pricing at zero capacity duals, stay
 here (they are rare and short).
+
+A worker starts with a copy of the pricer and its caches, pickled, and builds more of its
+own as it prices; starting one is seconds for a large graph. So it is kept on the graph
+(:class:`WorkerCache`) once its solve is done: the next solve on the graph with the same
+flows -- the policy-off run after the rule's -- sends it its flows' rules and goes on.
+It ends with the graph, or with this process.
 """
 
 from __future__ import annotations
@@ -24,16 +30,29 @@ import contextlib
 import logging
 import os
 import traceback
+import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from freight.colgen import fast_pricing, processes
-from freight.colgen.pricing import Priced, Pricer
+from freight.colgen.pricing import FlowRule, Priced, Pricer
 from freight.problem import Flow
 
 _log = logging.getLogger(__name__)
+
+
+@dataclass
+class WorkerCache:
+    """The pricing worker kept on a graph between solves, for one ``max_access_km``."""
+
+    worker: PricingWorker | None = None
+
+    def __getstate__(self) -> dict:
+        """Pickled without the worker (a process of this process's)."""
+        return {"worker": None}
 
 
 class Pricing:
@@ -50,29 +69,39 @@ class Pricing:
         cannot start or the commodities cannot be split."""
         if self.worker is not None:
             return True
-        counts: dict[str, int] = {}
-        for f in self.pricer.flows:
-            counts[f.commodity] = counts.get(f.commodity, 0) + 1
-        if len(counts) < 2 or not processes.available():
+        there = _their_commodities(self.pricer.flows)
+        if not there or not processes.available():
             return False
-        here = 0
-        there: list[str] = []
-        for c in sorted(counts, key=lambda c: (-counts[c], c)):  # largest first, lighter side
-            if here <= sum(counts[t] for t in there):
-                here += counts[c]
-            else:
-                there.append(c)
+        pricer = self.pricer
+        kept = pricer.g.derived(WorkerCache, pricer.max_access_km)
+        worker = kept.worker
+        if worker is not None and worker.serves(pricer.flows, there):
+            try:
+                worker.rule(pricer.rules, pricer.lower_bounds)
+                self.worker = worker
+                return True
+            except (EOFError, OSError) as exc:  # gone since: start another
+                _log.warning("pricing worker lost (%s); starting another", exc)
+        if worker is not None:
+            kept.worker = None
+            worker.close()
         try:
-            self.worker = PricingWorker(self.pricer, frozenset(there))
+            worker = PricingWorker(pricer, there)
         except OSError as exc:
             _log.warning("no pricing worker (%s); pricing in one process", exc)
             return False
+        kept.worker = self.worker = worker
+        weakref.finalize(pricer.g, worker.close)  # at the latest, it ends with the graph
         return True
 
-    def stop(self) -> None:
-        """End the worker, if any (pricing goes on in this process)."""
+    def stop(self, *, end: bool = False) -> None:
+        """Price in this process from now on. The worker stays on the graph for the next
+        solve, unless ``end`` (or it was lost): then it ends."""
         worker, self.worker = self.worker, None
-        if worker is not None:
+        if worker is not None and end:
+            kept = self.pricer.g.derived(WorkerCache, self.pricer.max_access_km)
+            if kept.worker is worker:
+                kept.worker = None
             worker.close()
 
     def price(
@@ -100,7 +129,10 @@ class Pricing:
                 return worker.price(self.pricer, pi, sigma, flows, limit, skip, skip_log, fast)
             except (EOFError, OSError) as exc:  # the worker is gone: price here
                 _log.warning("pricing worker lost (%s); pricing in one process", exc)
-                self.stop()
+                self.stop(end=True)
+            except BaseException:  # interrupted between two messages: it cannot go on
+                self.stop(end=True)
+                raise
         return self.pricer.price(
             pi, sigma, phase=phase, flows=flows, limit=limit, skip=skip, fast=fast
         )
@@ -112,10 +144,22 @@ class PricingWorker:
 
     def __init__(self, pricer: Pricer, commodities: frozenset[str]) -> None:
         self.commodities = commodities
+        self.flows = pricer.flows
         self.their_ids = {f.id for f in pricer.flows if f.commodity in commodities}
         self.log_pos = 0  # entries of the skip log the worker has applied
         self.log: Sequence[tuple[bool, tuple]] | None = None
         self.conn, self.proc = processes.start(_serve, (_portable(pricer),))
+
+    def serves(self, flows: tuple[Flow, ...], commodities: frozenset[str]) -> bool:
+        """Whether this worker, alive, prices these flows split this way."""
+        return self.proc.is_alive() and commodities == self.commodities and flows == self.flows
+
+    def rule(self, rules: dict[str, FlowRule], lower_bounds: dict[str, dict[str, float]]) -> None:
+        """Price under these rules and zero-dual lower bounds from now on (another solve
+        on the same graph and flows), the master's skip log started afresh."""
+        self.log, self.log_pos = None, 0
+        self.conn.send(("rule", rules, lower_bounds))
+        self._receive()
 
     def _receive(self) -> Any:
         out = self.conn.recv()
@@ -179,6 +223,24 @@ class PricingWorker:
         self.conn.close()
 
 
+def _their_commodities(flows: Sequence[Flow]) -> frozenset[str]:
+    """The commodities a worker prices: the lighter side of a split by flow count, the
+    largest first (empty when there are fewer than two commodities)."""
+    counts: dict[str, int] = {}
+    for f in flows:
+        counts[f.commodity] = counts.get(f.commodity, 0) + 1
+    if len(counts) < 2:
+        return frozenset()
+    here = 0
+    there: list[str] = []
+    for c in sorted(counts, key=lambda c: (-counts[c], c)):  # largest first, lighter side
+        if here <= sum(counts[t] for t in there):
+            here += counts[c]
+        else:
+            there.append(c)
+    return frozenset(there)
+
+
 def _portable(pricer: Pricer) -> Pricer:
     """A copy of ``pricer`` for the worker: on the graph without its networkx graphs
     (:meth:`~freight.expanded_graph.MultimodalGraph.detached`), with the zero-dual lower
@@ -194,11 +256,9 @@ def _portable(pricer: Pricer) -> Pricer:
 
 
 def _serve(pricer: Pricer, conn: Any, parent: int) -> None:
-    """The worker's loop: gather, then build, for each pricing; ``None`` ends it, and so
-    does the parent's death (the pipe closes, or the parent is no longer its parent)."""
-    by_id = {f.id: f for f in pricer.flows}
-    state: tuple = ()
-    mirror: set[tuple] = set()  # the parent's skip for this worker's flows, from its log
+    """The worker's loop: a message, its answer; ``None`` ends it, and so does the
+    parent's death (the pipe closes, or the parent is no longer its parent)."""
+    server = _Server(pricer)
     while True:
         try:
             while not conn.poll(processes.PARENT_POLL_S):
@@ -210,26 +270,7 @@ def _serve(pricer: Pricer, conn: Any, parent: int) -> None:
         if msg is None:
             return
         try:
-            if msg[0] == "gather":
-                _, pi, sigma, fids, fast = msg
-                by_flow, lows = pricer.gather(pi, sigma, 2, [by_id[f] for f in fids], fast)
-                state = (by_flow, lows, pi, sigma)
-                conn.send(lows)
-            else:
-                _, quota, skip, news = msg
-                if skip is not None:  # in full (and the log starts again)
-                    mirror = set()
-                else:
-                    for added, sig in news:
-                        if added:
-                            mirror.add(sig)
-                        else:
-                            mirror.discard(sig)
-                    skip = mirror
-                by_flow, lows, pi, sigma = state
-                order = sorted(by_flow, key=lows.__getitem__)
-                conn.send(pricer.build(by_flow, order, pi, sigma, 2, quota, skip))
-                state = ()
+            conn.send(server.answer(msg))
         except OSError:  # the pipe is gone with the parent
             return
         except Exception:  # noqa: BLE001 -- reported to the parent, which raises it
@@ -237,3 +278,39 @@ def _serve(pricer: Pricer, conn: Any, parent: int) -> None:
                 conn.send(processes.Failure(traceback.format_exc(limit=5)))
             except OSError:
                 return
+
+
+class _Server:
+    """The worker's side of one pricing: ``gather``, then ``build``; and ``rule`` between
+    two solves."""
+
+    def __init__(self, pricer: Pricer) -> None:
+        self.pricer = pricer
+        self.by_id = {f.id: f for f in pricer.flows}
+        self.state: tuple = ()
+        self.mirror: set[tuple] = set()  # the parent's skip for this worker's flows
+
+    def answer(self, msg: tuple) -> Any:
+        pricer = self.pricer
+        if msg[0] == "rule":
+            _, pricer.rules, pricer.lower_bounds = msg
+            return True
+        if msg[0] == "gather":
+            _, pi, sigma, fids, fast = msg
+            by_flow, lows = pricer.gather(pi, sigma, 2, [self.by_id[f] for f in fids], fast)
+            self.state = (by_flow, lows, pi, sigma)
+            return lows
+        _, quota, skip, news = msg
+        if skip is not None:  # in full (and the log starts again)
+            self.mirror = set()
+        else:
+            for added, sig in news:
+                if added:
+                    self.mirror.add(sig)
+                else:
+                    self.mirror.discard(sig)
+            skip = self.mirror
+        by_flow, lows, pi, sigma = self.state
+        self.state = ()
+        order = sorted(by_flow, key=lows.__getitem__)
+        return pricer.build(by_flow, order, pi, sigma, 2, quota, skip)
