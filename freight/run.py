@@ -14,10 +14,16 @@ import tempfile
 import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from freight.progress import Progress
 from networks import InfeasibleError, Network
+
+if TYPE_CHECKING:
+    from freight.baseline import Baseline
+    from freight.network_view import MultimodalGraph
+    from freight.problem import Problem, Solution
+    from freight.scenario import Scenario
 
 
 @dataclass(frozen=True)
@@ -77,11 +83,7 @@ def run(
         The hard rule cannot be met with the capacities given (nothing is written).
     """
     from freight.network_view import MultimodalGraph
-    from freight.outputs import write_results
-    from freight.problem import Status
-    from freight.scenario import build_problem, scenario_parameters
-    from freight.solve import baseline, solve, solve_policy_off
-    from maps.exports import write_exports
+    from freight.scenario import build_problem
 
     progress = progress or Progress(sys.stderr)
     scenario, network = load_network_for(scenario_path, progress=progress)
@@ -91,9 +93,52 @@ def run(
             problem = replace(problem, solver=solver)
     with progress.step("expanding the multimodal graph"):
         graph = MultimodalGraph(problem.network, problem.costs)
-    with progress.step(f"solving with the rule ({problem.policy.enforcement})"):
-        solution = solve(problem, graph=graph, export_lp=export_lp)
+    states = solve_states(problem, graph, export_lp=export_lp, progress=progress)
+    out_dir = Path(out_dir) if out_dir else Path("runs") / scenario.name
+    summary = write_folder(
+        out_dir, scenario, scenario_path, network, problem, states,
+        maps=maps, tiles=tiles, progress=progress,
+    )  # fmt: skip
+    return RunResult(out_dir=out_dir, summary=summary, timings=dict(progress.timings))
 
+
+@dataclass(frozen=True)
+class States:
+    """The two solves and the baseline of a run (``with_rule``, ``without_rule``,
+    ``baseline``: docs/CONTRACTS.md "Three states")."""
+
+    with_rule: Solution
+    without_rule: Solution
+    baseline: Baseline
+
+
+def solve_states(
+    problem: Problem,
+    graph: MultimodalGraph,
+    *,
+    warm: Solution | None = None,
+    baseline_of: Baseline | None = None,
+    export_lp: Path | None = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> States:
+    """What :func:`run` solves, on a graph already built for ``problem``: the rule as
+    configured (from ``warm``'s chains and basis when given), then the rule off warm from
+    that, then today's assignment (``baseline_of`` when the caller has it already: it
+    depends on the network, the costs and the flows, not on the rule). ``workers`` is
+    :func:`freight.solve.solve`'s (1: no forked helpers, e.g. inside a daemonic process).
+
+    Raises
+    ------
+    InfeasibleError
+        The hard rule cannot be met with the capacities given.
+    """
+    from freight.problem import Status
+    from freight.solve import baseline, solve, solve_policy_off
+
+    progress = progress or Progress(None)
+    with progress.step(f"solving with the rule ({problem.policy.enforcement})"):
+        solution = solve(problem, graph=graph, warm=warm, export_lp=export_lp, workers=workers)
     if solution.status is Status.INFEASIBLE:
         raise InfeasibleError(
             solution.message,
@@ -101,20 +146,46 @@ def run(
             constraints=list(solution.stats.get("blocking", [])),  # type: ignore[arg-type]
         )
     with progress.step("solving without the rule (policy cost), warm"):
-        off = solve_policy_off(problem, solution, graph=graph)
+        if workers is None:
+            off = solve_policy_off(problem, solution, graph=graph)
+        else:  # the same, with the workers passed on
+            off_problem = replace(problem, policy=problem.policy.off())
+            off = solve(off_problem, warm=solution, graph=graph, workers=workers)
     with progress.step("baseline (every flow on its current mode)"):
-        before = baseline(problem, graph)
+        before = baseline_of if baseline_of is not None else baseline(problem, graph)
+    return States(solution, off, before)
 
-    out_dir = Path(out_dir) if out_dir else Path("runs") / scenario.name
+
+def write_folder(
+    out_dir: Path,
+    scenario: Scenario,
+    scenario_path: Path,
+    network: Network,
+    problem: Problem,
+    states: States,
+    *,
+    maps: bool = True,
+    exports: bool = True,
+    tiles: str | None = None,
+    progress: Progress | None = None,
+) -> dict:
+    """Write ``states`` as the result folder ``out_dir`` (replaced whole once every file
+    is written) and return its summary; ``exports``: results.gpkg and the workbooks,
+    ``maps``: map.html and report.html."""
+    from freight.outputs import write_results
+    from freight.scenario import scenario_parameters
+    from maps.exports import write_exports
+
+    progress = progress or Progress(None)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
     try:
         with progress.step("writing summary.json, flows.csv, links.geojson, bottlenecks.csv"):
             summary = write_results(
                 problem,
-                solution,
-                before,
-                off,
+                states.with_rule,
+                states.baseline,
+                states.without_rule,
                 tmp,
                 scenario_meta={
                     "scenario": scenario.name,
@@ -128,8 +199,11 @@ def run(
                     ),
                 },
             )
-        with progress.step("writing results.gpkg, flows.xlsx, terminals.xlsx, bottlenecks.xlsx"):
-            write_exports(tmp, network, counties=scenario.counties)
+        if exports:
+            with progress.step(
+                "writing results.gpkg, flows.xlsx, terminals.xlsx, bottlenecks.xlsx"
+            ):
+                write_exports(tmp, network, counties=scenario.counties)
         if maps:
             _render(tmp, network, scenario, tiles, progress)
         tmp.chmod(0o755)  # mkdtemp makes it private; a result folder is for sharing
@@ -139,7 +213,7 @@ def run(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return RunResult(out_dir=out_dir, summary=summary, timings=dict(progress.timings))
+    return summary
 
 
 def _render(tmp: Path, network: Network, scenario, tiles: str | None, progress: Progress) -> None:  # type: ignore[no-untyped-def]
