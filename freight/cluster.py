@@ -8,7 +8,11 @@ the same code runs on a laptop and on the bureau's machines.
 :func:`dask_client` is the one way in: a context manager that connects to ``address`` or,
 when it is None, starts a :class:`distributed.LocalCluster` of worker *processes* (one
 thread each: a solve holds the GIL and HiGHS uses its own threads) and stops it on exit,
-whatever happens. No state outlives the ``with`` block.
+whatever happens. No state outlives the ``with`` block. The local workers are not
+daemonic processes (Dask's default is), so a solve in them may fork its helpers as in
+``freight run`` (from 4,000 flows); workers started with ``dask worker`` should set
+``DASK_DISTRIBUTED__WORKER__DAEMON=False`` for the same (else a sweep solves there in
+one process: :func:`freight.sweep.solve_point`).
 """
 
 from __future__ import annotations
@@ -52,13 +56,16 @@ def dask_client(address: str | None = None, *, workers: int | None = None) -> It
         finally:
             client.close()
         return
-    cluster = LocalCluster(
-        n_workers=workers or local_workers(),
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        host="127.0.0.1",
-    )
+    import dask
+
+    with dask.config.set({"distributed.worker.daemon": False}):  # read as workers start
+        cluster = LocalCluster(
+            n_workers=workers or local_workers(),
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address="127.0.0.1:0",  # a free port: 8787 may be taken
+            host="127.0.0.1",
+        )
     try:
         client = Client(cluster)
         try:
