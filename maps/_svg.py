@@ -93,12 +93,14 @@ def line_chart(
     categories: Sequence[Any] | None = None,
     failed: Sequence[tuple[Any, str]] = (),
     bands: Sequence[tuple[Any, float, float]] = (),
+    x_domain: Sequence[Any] = (),
 ) -> str:
     """Each series a line with dots: ``(label, [(x, y, tooltip), ...])``; ``y`` None is a
     gap. ``categories``: x values placed evenly in this order (for text values); else x
     is numeric. ``failed``: ``(x, text)`` marked with a red cross on the x axis.
-    ``bands``: ``(x, low, high)`` shaded (the first series' P10–P90)."""
-    xs = [p[0] for _, pts in series for p in pts] + [f[0] for f in failed]
+    ``bands``: ``(x, low, high)`` shaded (the first series' P10–P90). ``x_domain``: x
+    values the axis spans whether or not a series has a value there."""
+    xs = [p[0] for _, pts in series for p in pts] + [f[0] for f in failed] + list(x_domain)
     ys = [p[1] for _, pts in series for p in pts if p[1] is not None]
     ys += [b[1] for b in bands] + [b[2] for b in bands]
     if categories is not None:

@@ -42,7 +42,8 @@ h1{font-size:21px;margin:10px 0 4px}h2{font-size:17px;margin:18px 0 6px;
 .meta{color:#555;margin:2px 0}.defs{background:#eef4fa;border-left:4px solid #0072b2;
  padding:6px 10px;margin:8px 0}.warn{background:#fdecea;border-left:4px solid #c0392b;
  padding:6px 10px}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(440px,1fr));gap:12px}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(560px,1fr));gap:12px}
+.macgrid{display:grid;grid-template-columns:minmax(0,5fr) minmax(0,6fr);gap:12px;align-items:start}
 .card{background:#fff;border:1px solid #ddd;border-radius:4px;padding:8px 10px;min-width:0}
 .card p{margin:2px 0 4px;color:#444;font-size:12.5px}
 svg.chart{width:100%;height:auto;display:block}
@@ -55,7 +56,8 @@ th{background:#f0f0f0;position:sticky;top:0}td.t,th.t{text-align:left}
 tr.failed td{background:#fdecea}.scroll{overflow-x:auto;max-height:640px;overflow-y:auto}
 select{font:inherit;padding:3px;max-width:100%}.mac{display:none}.mac.on{display:block}
 code{background:#eee;padding:0 3px}
-@media (max-width:900px){.charts{grid-template-columns:1fr}header,section,footer{padding:6px}}
+@media (max-width:1100px){.charts,.macgrid{grid-template-columns:1fr}}
+@media (max-width:900px){header,section,footer{padding:6px}}
 """
 
 _SCRIPT = """
@@ -139,12 +141,16 @@ def _curves(df: pd.DataFrame, meta: dict[str, Any]) -> str:
             series.append((label or en, pts))
         svg = line_chart(f"{zh} / {en}", f"{xkey}", f"{unit}", series,
                          categories=categories, failed=failed,
-                         bands=bands if len(series) == 1 else ())  # fmt: skip
+                         bands=bands if len(series) == 1 else (),
+                         x_domain=[xval(x) for x in xs])  # fmt: skip
         cards.append(f'<div class="card"><h3>{esc(zh)}<br>{esc(en)}</h3>'
                      f"<p>纵轴 y: {esc(unit)}；横轴 x: {esc(xkey)}"
                      + ("；线为各次抽样的中位数 P50，阴影为 P10–P90 / line: median of the draws, "
                         "band: P10–P90" if drawn else "")
-                     + "；红叉：该点未求得最优 / red cross: a point with no optimum (hover)</p>"
+                     + "；点为扫描的各点，连线只为易读（真实曲线在货流运距处阶跃）；红叉：该点未求得最优"
+                     " / dots are the sweep's points, lines only join them (the true curve steps "
+                     "where a flow's haul or cost crosses); red cross: a point with no optimum "
+                     "(hover)</p>"
                      f"{svg}</div>")  # fmt: skip
     return (f'<section id="curves"><h2>规则的效果与成本随 {esc(xkey)} 变化 / What the rule does '
             f"and costs as {esc(xkey)} varies</h2><div class=\"charts\">{''.join(cards)}"
@@ -239,8 +245,8 @@ def _mac_block(r: dict[str, Any], g: pd.DataFrame | None) -> str:
     check = (f"柱面积之和 Σ bar areas {s_curve:,.0f} + 不减 CO₂ 的规则成本 rule cost saving no CO2 "
              f"{s_rest:,.0f} = {s_curve + s_rest:,.0f} 元/年 CNY/yr；该点政策成本 policy cost of "
              f"the point (summary.json) {cost:,.0f} 元/年 CNY/yr")  # fmt: skip
-    return (f'<div class="card">{svg}<p>{esc(check)}。✱ 不受规则约束，因容量被占而改道 / not '
-            "covered by the rule, re-routed through shared capacity</p>"
+    return (f'<div class="card macgrid"><div>{svg}<p>{esc(check)}。✱ 不受规则约束，因容量被占而改道 / '
+            "not covered by the rule, re-routed through shared capacity</p></div>"
             f'<div class="scroll"><table>{head}{"".join(body)}</table></div></div>')  # fmt: skip
 
 
@@ -314,6 +320,8 @@ def render_sweep(out_dir: str | Path, *, out: Path | None = None) -> Path:
     mac = pd.read_parquet(out_dir / "mac.parquet")
     counts = ", ".join(f"{n} {_STATUS.get(s, s)}" for s, n in meta["counts"].items() if n)
     title = meta.get("title") or Path(meta["base"]).stem
+    shown = os.path.relpath(meta["base"])  # as the planner typed it, when under here
+    shown = meta["base"] if shown.startswith("..") else shown
     varied = ", ".join(meta["grid_keys"]) or "—"
     drawn = ", ".join(meta["drawn_keys"]) or "—"
     failed = meta["counts"].get("infeasible", 0) + meta["counts"].get("input_error", 0) + \
@@ -325,7 +333,7 @@ def render_sweep(out_dir: str | Path, *, out: Path | None = None) -> Path:
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>参数扫描 Sweep — {esc(title)}</title><style>{_CSS}</style></head><body>"
         f"<header><h1>参数扫描 Sweep — {esc(title)}</h1>"
-        f'<p class="meta">基准情景 base scenario: <code>{esc(meta["base"])}</code></p>'
+        f'<p class="meta">基准情景 base scenario: <code>{esc(shown)}</code></p>'
         f'<p class="meta">{len(df)} 点 points: {esc(counts)}；网格参数 varied: {esc(varied)}；'
         f"抽样参数 drawn: {esc(drawn)}</p>{warn}"
         '<p class="defs">三种状态 three states: 现状 today (baseline) · 无规则最低成本 least cost '
