@@ -272,7 +272,11 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
           file=sys.stderr)  # fmt: skip
     client_cm = (contextlib.nullcontext(None) if args.workers == 0
                  else dask_client(args.scheduler, workers=args.workers))  # fmt: skip
-    with client_cm as client:
+    with contextlib.ExitStack() as stack:
+        try:
+            client = stack.enter_context(client_cm)
+        except OSError as exc:
+            raise FreightError(f"no Dask scheduler answers at {args.scheduler}: {exc}") from None
         sweep = run_sweep(base, plan, client, _progress_bar(plan.keys), cache_dir=out / "cache",
                           runs_dir=out / "runs" if args.keep_runs else None,
                           toml_dir=toml_dir, warm=args.warm)  # fmt: skip

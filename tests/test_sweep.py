@@ -371,3 +371,13 @@ def test_samples_give_quantiles_and_drivers(tmp_path: Path) -> None:
     assert top["parameter"] == "costs.road.cny_per_tkm" and top["spearman"] < -0.5
     page = render_sweep(tmp_path / "out").read_text(encoding="utf-8")
     assert "P10" in page and "Spearman" in page and "驱动因素" in page
+
+
+def test_a_scheduler_that_does_not_answer_is_one_line_and_exit_1(
+    two: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["sweep", str(two), "--vary", "policy.threshold_km=300", "--scheduler",
+                 "tcp://127.0.0.1:9", "--out", str(tmp_path / "sw")])  # fmt: skip
+    assert code == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("error: no Dask scheduler answers at tcp://127.0.0.1:9")
