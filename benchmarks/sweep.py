@@ -45,13 +45,13 @@ def _freight() -> list[str]:
     return [sys.executable, "-m", "freight.cli"]
 
 
-def timed(args: list[str], *, log: Path) -> float:
-    """Wall seconds of ``freight <args>`` in a fresh process (exit 0 required)."""
+def timed(args: list[str], *, log: Path, ok: tuple[int, ...] = (0,)) -> float:
+    """Wall seconds of ``freight <args>`` in a fresh process (an exit code in ``ok``)."""
     t = time.perf_counter()
     with open(log, "ab") as fh:
         code = subprocess.call([*_freight(), *args], stdout=fh, stderr=subprocess.STDOUT,
                                cwd=ROOT, stdin=subprocess.DEVNULL)  # fmt: skip
-    if code != 0:
+    if code not in ok:
         raise SystemExit(f"freight {' '.join(args)} exited {code}; see {log}")
     return time.perf_counter() - t
 
@@ -111,7 +111,9 @@ def bench(*, large: bool = True) -> dict[str, Any]:
     points = sorted((work / "sweep-local" / "points").glob("*.toml"))
     t = time.perf_counter()
     for p in points:
-        timed(["run", str(p), "--out", str(work / "separate" / p.stem), "--no-maps"], log=log)
+        # a point where the hard rule cannot hold is exit 3 alone, a row in the sweep
+        timed(["run", str(p), "--out", str(work / "separate" / p.stem), "--no-maps"], log=log,
+              ok=(0, 3))  # fmt: skip
     sweeps["separate_runs"] = time.perf_counter() - t
     say(f"  {len(points)} separate freight runs: {sweeps['separate_runs']:.1f} s")
     res["default"] = sweeps

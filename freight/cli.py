@@ -250,7 +250,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
     from freight.cluster import dask_client
     from freight.scenario import load_scenario
-    from freight.sweep import parse_vary, plan_sweep, run_sweep
+    from freight.sweep import WORKER_MODULES, parse_vary, plan_sweep, run_sweep
     from freight.sweep_results import HEADLINES, write_points, write_sweep
     from maps.sweep_page import render_sweep
 
@@ -271,7 +271,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     print(f"sweep of {len(plan.specs)} point(s) of {base} on {where}; results in {out}/",
           file=sys.stderr)  # fmt: skip
     client_cm = (contextlib.nullcontext(None) if args.workers == 0
-                 else dask_client(args.scheduler, workers=args.workers))  # fmt: skip
+                 else dask_client(args.scheduler, workers=args.workers,
+                                  preload=WORKER_MODULES))  # fmt: skip
     with contextlib.ExitStack() as stack:
         try:
             client = stack.enter_context(client_cm)

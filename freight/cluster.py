@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any
 
@@ -38,10 +38,13 @@ def local_workers() -> int:
 
 
 @contextmanager
-def dask_client(address: str | None = None, *, workers: int | None = None) -> Iterator[Any]:
+def dask_client(
+    address: str | None = None, *, workers: int | None = None, preload: Sequence[str] = ()
+) -> Iterator[Any]:
     """A :class:`distributed.Client`: to the scheduler at ``address``, or to a local
     cluster of ``workers`` processes (default :func:`local_workers`) started for the block
-    and shut down after it.
+    and shut down after it, each importing the modules ``preload`` names as it starts
+    (so the first task does not wait for them).
 
     Raises
     ------
@@ -66,6 +69,7 @@ def dask_client(address: str | None = None, *, workers: int | None = None) -> It
             processes=True,
             dashboard_address="127.0.0.1:0",  # a free port: 8787 may be taken
             host="127.0.0.1",
+            preload=list(preload),
         )
     try:
         client = Client(cluster)

@@ -75,6 +75,10 @@ if TYPE_CHECKING:
     from freight.problem import Problem, Solution
     from networks import Network
 
+#: Modules a worker imports as it starts (:func:`freight.cluster.dask_client`'s
+#: ``preload``): what :func:`solve_point` needs, so the first point does not wait for them.
+WORKER_MODULES = ("freight.sweep", "freight.run", "freight.solve", "freight.outputs",
+                  "freight.sweep_results")  # fmt: skip
 #: Statuses of a point: solved; the hard rule cannot hold (exit 3 of freight run); bad
 #: input met while solving it (exit 2); anything else (exit 1; not stored, retried).
 STATUSES = ("optimal", "infeasible", "input_error", "error")

@@ -18,13 +18,15 @@ import math
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from freight.spreadsheet import write_csv
 from freight.sweep import Sweep, point_toml
+
+if TYPE_CHECKING:  # pandas is imported by the table makers only: a worker never needs it
+    import pandas as pd
 
 #: Headline figures of a sweep: column, Chinese and English label saying what each
 #: compares, unit.
@@ -171,6 +173,8 @@ def mac_curve(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[di
 def table(sweep: Sweep) -> pd.DataFrame:
     """One row per point: ``point``, ``name``, ``draw`` (samples), each varied or drawn
     key, ``status``, ``error``, ``seconds``, then every summary figure."""
+    import pandas as pd
+
     keys = list(sweep.plan.keys)
     sampled = bool(sweep.plan.drawn_keys)
     rows = []
@@ -193,6 +197,8 @@ def table(sweep: Sweep) -> pd.DataFrame:
 def mac_table(sweep: Sweep) -> pd.DataFrame:
     """Per point, its MAC rows (:func:`mac_rows`), with the point's columns first and each
     flow's ``rank`` on the curve (1 = cheapest per tonne of CO2; blank: saves none)."""
+    import pandas as pd
+
     keys = list(sweep.plan.keys)
     rows = []
     for r in sweep.results:
@@ -219,6 +225,8 @@ def quantiles(values: Iterable[float]) -> dict[str, float | None]:
 def drivers(df: pd.DataFrame, figure: str, keys: Iterable[str]) -> list[dict[str, Any]]:
     """Which drawn parameter drives ``figure`` most: Spearman's rank correlation of each
     key that varies with the figure over the optimal points, largest in size first."""
+    import pandas as pd
+
     ok = df[df["status"] == "optimal"] if "status" in df else df
     out: list[dict[str, Any]] = []
     if figure not in ok or len(ok) < 3:

@@ -381,3 +381,29 @@ def test_a_scheduler_that_does_not_answer_is_one_line_and_exit_1(
     assert code == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("error: no Dask scheduler answers at tcp://127.0.0.1:9")
+
+
+def test_warm_starts_from_the_nearest_point_solved_on_the_same_graph(
+    two: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import freight.run
+
+    real = freight.run.solve_states
+    warmed: list[float | None] = []
+
+    def spy(problem, graph, **kw):  # type: ignore[no-untyped-def]
+        w = kw.get("warm")
+        warmed.append(None if w is None else w.stats.get("cost_cny"))
+        return real(problem, graph, **kw)
+
+    monkeypatch.setattr(freight.run, "solve_states", spy)
+    points = [{"policy.threshold_km": t, "costs.road.cny_per_tkm": c}
+              for c in (0.28, 0.29) for t in (250.0, 320.0, 600.0)]  # fmt: skip
+    warm = run_sweep(two, points, warm=True)
+    # the first point of each graph (each road rate) starts cold, the others warm
+    assert [w is None for w in warmed] == [True, False, False, True, False, False]
+    monkeypatch.setattr(freight.run, "solve_states", real)
+    cold = run_sweep(two, points)
+    for a, b in zip(warm.results, cold.results, strict=True):  # no ties here: the same optimum
+        assert a.figures[COST] == pytest.approx(b.figures[COST], rel=1e-12)
+        assert a.figures[MOVED] == b.figures[MOVED]
