@@ -62,13 +62,21 @@ def _figures_csv(path: Path) -> dict[str, dict[str, str]]:
                 for r in csv.DictReader(fh)}  # fmt: skip
 
 
+def _equal(x: str | None, y: str | None) -> bool:
+    """Cells equal as numbers when both are numbers (``21`` = ``21.0``), else as text."""
+    try:
+        return float(x) == float(y) or (float(x) != float(x) and float(y) != float(y))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return x == y
+
+
 def _same(a: dict[str, dict[str, str]], b: dict[str, dict[str, str]]) -> tuple[int, int]:
     """(cells compared, cells that differ) between two sweep tables."""
     n = bad = 0
     for name, row in a.items():
         for k, v in row.items():
             n += 1
-            bad += b.get(name, {}).get(k) != v
+            bad += not _equal(b.get(name, {}).get(k), v)
     return n, bad
 
 
@@ -131,7 +139,7 @@ def bench(*, large: bool = True) -> dict[str, Any]:
             if k == "scenario":
                 continue
             n += 1
-            bad += row.get(k, "") != ("" if v is None else str(v))
+            bad += not _equal(row.get(k, ""), "" if v is None else str(v))
     ident["local_vs_separate_runs"] = (n, bad)
     res["identity_cells_compared_differing"] = ident
     say(f"  identity: {ident}")
@@ -140,7 +148,7 @@ def bench(*, large: bool = True) -> dict[str, Any]:
         sys.path.insert(0, str(ROOT))
         from benchmarks.generate import ensure
 
-        inst = ensure("large") / "scenario.toml"
+        inst = ensure("large")
         timed(["run", str(inst), "--out", str(work / "large-warmup"), "--no-maps"], log=log)
         lg = {"single_run_s": timed(["run", str(inst), "--out", str(work / "large-single"),
                                      "--no-maps"], log=log)}  # fmt: skip

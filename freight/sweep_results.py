@@ -186,10 +186,17 @@ def table(sweep: Sweep) -> pd.DataFrame:
         row.update(status=r.status, error=r.error, seconds=round(r.seconds, 3))
         row.update({k: v for k, v in r.figures.items() if k not in row})
         rows.append(row)
+    if not rows:  # no point: the columns all the same
+        return pd.DataFrame(columns=["point", "name", *(["draw"] if sampled else []), *keys,
+                                     "status", "error", "seconds"])  # fmt: skip
     df = pd.DataFrame(rows)
-    for col in df.columns:  # a figure missing at some points (failed ones): a number column
-        if df[col].dtype == object and df[col].map(lambda v: v is None or isinstance(
-                v, int | float) and not isinstance(v, bool)).all():  # fmt: skip
+    for col in df.columns:
+        vals = [v for v in df[col].tolist() if v is not None and v == v]
+        if vals and all(isinstance(v, int) and not isinstance(v, bool) for v in vals):
+            df[col] = pd.array(df[col].tolist(), dtype="Int64")  # counts stay whole, blank = NA
+        elif df[col].dtype == object and all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in vals
+        ):  # a figure missing at failed points: a number column with NaN
             df[col] = pd.to_numeric(df[col])
     return df
 
@@ -259,8 +266,9 @@ def headline_stats(sweep: Sweep, df: pd.DataFrame | None = None) -> dict[str, An
 
 
 def _cell(v: Any) -> Any:
-    if isinstance(v, float) and not math.isfinite(v):
-        return "" if v != v else v
+    """A table value as a CSV cell: NaN and NA blank."""
+    if v is None or (isinstance(v, float) and v != v) or type(v).__name__ == "NAType":
+        return ""
     return v
 
 
