@@ -334,6 +334,8 @@ def _num(v) -> str:  # type: ignore[no-untyped-def]
     if v is None or (isinstance(v, float) and v != v):
         return "—"
     if isinstance(v, float):
+        if abs(v) < 1e-9:  # float noise of a difference
+            return "0"
         return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.4g}"
     return str(v)
 

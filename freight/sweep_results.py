@@ -238,7 +238,8 @@ def drivers(df: pd.DataFrame, figure: str, keys: Iterable[str]) -> list[dict[str
     out: list[dict[str, Any]] = []
     if figure not in ok or len(ok) < 3:
         return out
-    y = pd.to_numeric(ok[figure], errors="coerce")
+    # to the micro-unit: a difference's float noise (1e-10 trips) is no variation
+    y = pd.to_numeric(ok[figure], errors="coerce").round(6)
     for k in keys:
         x = pd.to_numeric(ok[k], errors="coerce")
         if x.nunique() < 2 or y.nunique() < 2:

@@ -50,6 +50,8 @@ def fmt(v: float | None, *, digits: int = 3) -> str:
     if v is None or v != v:
         return "—"
     a = abs(v)
+    if a < 1e-9:  # float noise of a difference, e.g. trips 1e-10
+        return "0"
     if a >= 1e9:
         return f"{v / 1e9:.{digits - 1}g} bn"
     if a >= 1e6:
@@ -254,7 +256,8 @@ def strip_chart(title: str, values: Sequence[float], q: dict[str, float | None],
         body.append(f'<line x1="{sx(v):.1f}" x2="{sx(v):.1f}" y1="{TOP - 6}" y2="{base}" '
                     f'stroke="{PALETTE[1]}" stroke-width="{2 if name == "p50" else 1}" '
                     f'stroke-dasharray="{"" if name == "p50" else "4 3"}"/>'
-                    f'<text class="tick" x="{sx(v):.1f}" y="{TOP - 8 + 4}" '
+                    f'<text class="tick" x="{sx(v):.1f}" '
+                    f'y="{TOP - 4 if name != "p50" else base + 30}" '
                     f'text-anchor="middle">{name.upper()}</text>')  # fmt: skip
     return _frame(title, x_label, "", body, h=h)
 
