@@ -250,7 +250,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
     from freight.cluster import dask_client
     from freight.scenario import load_scenario
-    from freight.sweep import WORKER_MODULES, parse_vary, plan_sweep, run_sweep
+    from freight.sweep import WORKER_MODULES, parse_vary, plan_sweep, run_sweep, to_solve
     from freight.sweep_results import HEADLINES, write_points, write_sweep
     from maps.sweep_page import render_sweep
 
@@ -266,11 +266,15 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     plan = plan_sweep(base, varies, zipped=args.zip, n_sample=args.sample or 0, seed=args.seed)
     out = Path(args.out) if args.out else Path("runs") / f"{load_scenario(base).name}-sweep"
     toml_dir = write_points(plan, out)
-    where = ("this process" if args.workers == 0 else args.scheduler
+    runs_dir = out / "runs" if args.keep_runs else None
+    todo = len(to_solve(plan, cache_dir=out / "cache", runs_dir=runs_dir))
+    local = args.workers == 0 or not todo  # nothing to solve: no cluster to start
+    where = ("this process" if local else args.scheduler
              or f"a local Dask cluster of {args.workers or 'one process per core'}")  # fmt: skip
-    print(f"sweep of {len(plan.specs)} point(s) of {base} on {where}; results in {out}/",
+    print(f"sweep of {len(plan.specs)} point(s) of {base}, {todo} to solve ("
+          f"{len(plan.specs) - todo} stored) on {where}; results in {out}/",
           file=sys.stderr)  # fmt: skip
-    client_cm = (contextlib.nullcontext(None) if args.workers == 0
+    client_cm = (contextlib.nullcontext(None) if local
                  else dask_client(args.scheduler, workers=args.workers,
                                   preload=WORKER_MODULES))  # fmt: skip
     with contextlib.ExitStack() as stack:
@@ -279,8 +283,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise FreightError(f"no Dask scheduler answers at {args.scheduler}: {exc}") from None
         sweep = run_sweep(base, plan, client, _progress_bar(plan.keys), cache_dir=out / "cache",
-                          runs_dir=out / "runs" if args.keep_runs else None,
-                          toml_dir=toml_dir, warm=args.warm)  # fmt: skip
+                          runs_dir=runs_dir, toml_dir=toml_dir, warm=args.warm)  # fmt: skip
     meta = write_sweep(sweep, out)
     render_sweep(out)
     _print_sweep(sweep, meta, HEADLINES)

@@ -66,7 +66,7 @@ from networks import FreightError, InfeasibleError, InputError, InputErrors
 
 __all__ = [
     "Plan", "PointResult", "PointSpec", "Sweep", "Vary", "grid", "make_plan", "parse_vary",
-    "plan_sweep", "point_toml", "run_sweep", "sample", "solve_point",
+    "plan_sweep", "point_toml", "run_sweep", "sample", "solve_point", "to_solve",
 ]  # fmt: skip
 
 if TYPE_CHECKING:
@@ -354,6 +354,23 @@ def _keep(runs_dir: Path | None, result: PointResult) -> None:
     result.files = None
 
 
+def _found(spec: PointSpec, cache_dir: Path | None, runs_dir: Path | None) -> PointResult | None:
+    """The point's stored result, unless its result folder is asked for and missing."""
+    hit = _stored(cache_dir, spec)
+    if hit is not None and runs_dir is not None and hit.status == "optimal" and not (
+        runs_dir / spec.name / "summary.json"
+    ).is_file():
+        return None
+    return hit
+
+
+def to_solve(plan: Plan, *, cache_dir: Path | None = None,
+             runs_dir: Path | None = None) -> list[PointSpec]:  # fmt: skip
+    """The points of ``plan`` that :func:`run_sweep` would solve (not stored, or their
+    result folder missing): none means no cluster is needed."""
+    return [s for s in plan.specs if _found(s, cache_dir, runs_dir) is None]
+
+
 def run_sweep(
     base: str | Path,
     points: Sequence[Mapping[str, Any]] | Plan,
@@ -420,11 +437,7 @@ def run_sweep(
 
     todo: list[int] = []
     for i, spec in enumerate(specs_):
-        hit = _stored(cache_dir, spec)
-        if hit is not None and runs_dir is not None and hit.status == "optimal" and not (
-            runs_dir / spec.name / "summary.json"
-        ).is_file():
-            hit = None  # its result folder is asked for and missing: solve it again
+        hit = _found(spec, cache_dir, runs_dir)
         if hit is None:
             todo.append(i)
         else:
