@@ -316,10 +316,13 @@ def _print_sweep(sweep, meta, headlines) -> None:  # type: ignore[no-untyped-def
     heads = headlines[:4]
     if not sweep.plan.drawn_keys:
         keys = sweep.plan.keys
-        print("".join(f"{k.rsplit('.', 1)[-1]:>16}" for k in keys) + f"{'status':>13}"
+        widths = [max(12, len(k.rsplit(".", 1)[-1]) + 2) for k in keys]
+        print("".join(f"{k.rsplit('.', 1)[-1]:>{w}}" for k, w in zip(keys, widths, strict=True))
+              + f"{'status':>13}"
               + "".join(f"{_clip(h[2].split(' (')[0], 22):>24}" for h in heads))  # fmt: skip
         for r in sweep.results:
-            vals = "".join(f"{_num(r.overrides.get(k)):>16}" for k in keys)
+            vals = "".join(f"{_num(r.overrides.get(k)):>{w}}"
+                           for k, w in zip(keys, widths, strict=True))  # fmt: skip
             figs = "".join(f"{_num(r.figures.get(h[0])):>24}" for h in heads)
             print(f"{vals}{r.status:>13}{figs}")
         print("(" + "; ".join(f"{h[2]}, {h[3]}" for h in heads) + ")")
@@ -339,6 +342,8 @@ def _num(v) -> str:  # type: ignore[no-untyped-def]
     if isinstance(v, float):
         if abs(v) < 1e-9:  # float noise of a difference
             return "0"
+        if v.is_integer() and abs(v) < 100:
+            return str(int(v))
         return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.4g}"
     return str(v)
 

@@ -123,12 +123,14 @@ def line_chart(
             return float(x)
     y_ticks = nice_ticks(min([0.0, *ys]), max([0.0, *ys]))
     y_lo, y_hi = y_ticks[0], y_ticks[-1]
+    legend = [lab for lab, _ in series][:8] if len(series) > 1 else []
+    top = TOP + 15 * len(legend)  # the legend above the plot, never over the data
 
     def sx(x: Any) -> float:
         return LEFT + (xv(x) - x_lo) / (x_hi - x_lo) * (W - LEFT - RIGHT)
 
     def sy(y: float) -> float:
-        return TOP + (y_hi - y) / ((y_hi - y_lo) or 1.0) * (H - TOP - BOTTOM)
+        return top + (y_hi - y) / ((y_hi - y_lo) or 1.0) * (H - top - BOTTOM)
 
     body = _y_axis(y_ticks, sy, W)
     base = H - BOTTOM
@@ -168,14 +170,10 @@ def line_chart(
         body.append(f'<g class="fail"><path d="M{cx - 5:.1f},{base - 5} l10,10 m0,-10 l-10,10" '
                     f'stroke="{FAIL_COLOUR}" stroke-width="2.5"/><title>{esc(text)}</title>'
                     "</g>")  # fmt: skip
-    if len(series) > 1 or failed:
-        items = [(PALETTE[i % len(PALETTE)], lab) for i, (lab, _) in enumerate(series)
-                 if len(series) > 1]  # fmt: skip
-        x0 = LEFT + 8
-        for j, (colour, lab) in enumerate(items[:8]):
-            body.append(f'<rect x="{x0}" y="{TOP + 4 + 15 * j}" width="10" height="10" '
-                        f'fill="{colour}"/><text class="leg" x="{x0 + 14}" '
-                        f'y="{TOP + 13 + 15 * j}">{esc(lab)}</text>')  # fmt: skip
+    for j, lab in enumerate(legend):
+        body.append(f'<rect x="{LEFT + 8}" y="{TOP - 8 + 15 * j}" width="10" height="10" '
+                    f'fill="{PALETTE[j % len(PALETTE)]}"/><text class="leg" x="{LEFT + 22}" '
+                    f'y="{TOP + 1 + 15 * j}">{esc(lab)}</text>')  # fmt: skip
     return _frame(title, x_label, y_label, body)
 
 

@@ -93,6 +93,13 @@ def _label(key: str) -> str:
     return key.rsplit(".", 1)[-1]
 
 
+def _val(v: Any) -> str:
+    """A parameter's value as typed: 300 rather than 300.0."""
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
+        return str(int(v))
+    return str(v)
+
+
 def _curves(df: pd.DataFrame, meta: dict[str, Any]) -> str:
     """The headline figures against the first grid key."""
     grid_keys = meta["grid_keys"]
@@ -114,7 +121,7 @@ def _curves(df: pd.DataFrame, meta: dict[str, Any]) -> str:
         failed: list[tuple[Any, str]] = []
         for gkey, g in groups:
             gk = gkey if isinstance(gkey, tuple) else (gkey,)
-            label = ", ".join(f"{_label(k)}={v}" for k, v in zip(others, gk, strict=True))
+            label = ", ".join(f"{_label(k)}={_val(v)}" for k, v in zip(others, gk, strict=True))
             pts = []
             for x, gx in g.groupby(xkey, sort=False):
                 ok = gx[gx["status"] == "optimal"]
