@@ -139,7 +139,8 @@ class PointCache:
     :func:`networks.loading.cache_key`), expanded graphs (per network, by costs and
     handling), baselines (per graph, by flows) and, for warm starts, the solutions it
     found with the rule. At most ``max_networks`` networks and ``max_graphs`` graphs are
-    kept, the least recently used leaving first."""
+    kept, the least recently used leaving first (an estimate of what a worker can hold: a
+    province run peaks at ~1.6 GB with its network and graph, benchmarks/README.md)."""
 
     def __init__(self, *, max_networks: int = 2, max_graphs: int = 4) -> None:
         self.max_networks = max_networks
