@@ -220,3 +220,36 @@ def test_a_margin_never_splits_a_tie_that_today_splits(tmp_path: Path) -> None:
     cal, p = _fit(path)
     assert p.value == 10.0
     assert [f.misfit_cny_per_t for f in cal.flows] == pytest.approx([0.0, 0.0], abs=1e-9)
+
+
+def test_the_adjustment_that_explains_one_flow_prices_the_rule_on_another(
+    tmp_path: Path,
+) -> None:
+    """Alumina (not covered by the rule) goes by road though rail is 9 CNY/t cheaper; with
+    the default's 1 CNY/t margin, +10 on rail's wagon-supply premium explains it. Coal's
+    rail tariff is 10 CNY/t dearer than alumina's rail, so at the prior its rail and road
+    tie; after the +10, rail is 10 CNY/t dearer than road, and the rule (coal, 500 km, rail
+    at both ends) forces it onto rail at 10 × its tonnes. The CO2 it abates is (60 − 10) g
+    × 500 km = 25 kg a tonne, so abatement cost × CO2 = policy cost, at 400 CNY a tonne."""
+    extra = "[costs.rail.alumina]\ncny_per_t = 11.0\ncny_per_tkm = 0.25\n"
+    calib = RELIABILITY.format(upper=50) + "[calibration]\nmargin_cny_per_t = 1.0\n"
+    path = write_case(tmp_path, flows=[("A1", T, "road", "alumina"), ("C1", 2 * T, "road")],
+                      rail_per_t=20.0, extra=extra, calibration=calib)
+    cal, p = _fit(path)
+    assert p.value == 10.0
+    assert all(f.reproduced for f in cal.flows)
+    out = write_calibration(cal, tmp_path / "out")
+    scenario = load_scenario(out / "calibrated.toml")
+    problem = build_problem(scenario, load_network(scenario.network))
+    with_rule = solve(problem)
+    without = solve_policy_off(problem, with_rule)
+    modes = {a.flow_id: a.chain.line_haul_mode() for a in without.assignments}
+    assert modes == {"A1": "road", "C1": "road"}  # today's choices, without the rule
+    assert {a.flow_id: a.chain.line_haul_mode() for a in with_rule.assignments} == {
+        "A1": "road", "C1": "rail"}
+    policy_cost = with_rule.objective_cny - without.objective_cny
+    assert policy_cost == pytest.approx(10.0 * 2 * T)
+    co2 = without.stats["co2_t"] - with_rule.stats["co2_t"]
+    assert co2 == pytest.approx(0.025 * 2 * T)
+    assert (policy_cost / co2) * co2 == pytest.approx(policy_cost)
+    assert policy_cost / co2 == pytest.approx(400.0)
