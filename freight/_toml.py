@@ -95,6 +95,27 @@ _PATH_KEYS = (
 _COST_MODE_SECTIONS = tuple(f"costs.{m}" for m in MODES)
 _PATH_LIST_KEYS = ("network.places", "network.extra_lines")
 _REQUIRED = ("network.road", "network.rail", "network.places", "flows.file", "commodities.file")
+#: Files an ``extends`` chain may hold, the scenario included: a scenario is a small diff
+#: of another, and a chain of 1,000 files hit Python's recursion limit.
+MAX_EXTENDS = 16
+#: Path keys whose value may be a folder (a FileGDB ``.gdb`` layer); every other path
+#: must be a regular file.
+_LAYER_KEYS = ("network.road", "network.rail", "network.pipeline", "network.extra_lines",
+               "network.places")  # fmt: skip
+
+
+def _file_problem(path: str, dotted: str) -> str | None:
+    """Why ``path`` cannot be read as the file ``dotted`` names (None: it can)."""
+    p = Path(path)
+    if not p.exists():
+        return f"file not found: {path}"
+    if p.is_dir():
+        if dotted in _LAYER_KEYS and p.suffix.lower() == ".gdb":
+            return None
+        return f"is a folder, expected a file: {path}"
+    if not p.is_file():  # reading a FIFO or /dev/zero would never end
+        return f"not a regular file (a pipe or a device?): {path}"
+    return None
 
 
 # --- reading TOML with extends ---------------------------------------------------------------
@@ -283,6 +304,9 @@ def read_toml(
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Read ``path`` and what it extends; return merged data and key -> file that set it."""
     file = str(path)
+    if path.exists() and not path.is_file():
+        errors.append(InputError(file, "file", "(file)", "not a regular file; give a file"))
+        return {}, {}
     try:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
@@ -314,6 +338,11 @@ def read_toml(
             if parent in chain or parent == path:
                 cycle = " -> ".join(p.name for p in (*chain, path, parent))
                 errors.append(InputError(file, "top level", "extends", f"cycle: {cycle}"))
+            elif len(chain) + 2 > MAX_EXTENDS:
+                errors.append(InputError(file, "top level", "extends",
+                                         f"a chain of more than {MAX_EXTENDS} files extending "
+                                         "one another; make the scenario extend its base "
+                                         "directly"))  # fmt: skip
             elif not parent.is_file():
                 errors.append(InputError(file, "top level", "extends", f"file not found: {parent}"))
             else:
@@ -462,8 +491,9 @@ class Values:
         if not isinstance(raw, str) or not raw:
             self.error(dotted, f"expected a file name, got {raw!r}")
             return None
-        if not Path(raw).exists():
-            self.error(dotted, f"file not found: {raw}")
+        problem = _file_problem(raw, dotted)
+        if problem:
+            self.error(dotted, problem)
         return raw
 
     def paths(self, dotted: str, *, required: bool) -> tuple[str, ...]:
@@ -481,6 +511,7 @@ class Values:
             self.error(dotted, f"expected a file name or a list of file names, got {raw!r}")
             return ()
         for item in items:
-            if not Path(item).exists():
-                self.error(dotted, f"file not found: {item}")
+            problem = _file_problem(item, dotted)
+            if problem:
+                self.error(dotted, problem)
         return tuple(items)

@@ -38,7 +38,6 @@ optimal for it, since the restricted LPs are relaxations of it.
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 import tempfile
@@ -56,6 +55,7 @@ from freight.network_view import EDGE, SINK, SOURCE, CostClass, MultimodalGraph
 from freight.problem import Chain, Flow, Problem
 from freight.progress import Progress
 from freight.scenario import CalibratedParameter, Scenario, build_problem, load_scenario
+from freight.spreadsheet import write_csv
 from networks import InputError, InputErrors, Network, load_network
 
 _FEASIBILITY = 1e-6
@@ -226,24 +226,6 @@ def _csr(
     return sp.csr_matrix((w[order], h, np.cumsum(indptr)), shape=(n, n)), order
 
 
-def _path(pred: np.ndarray, source: int, target: int) -> list[int]:
-    nodes = [target]
-    while nodes[-1] != source:
-        nodes.append(int(pred[nodes[-1]]))
-        if nodes[-1] < 0:
-            raise ValueError("target not reached")
-    return nodes[::-1]
-
-
-def _arcs_of(mat: sp.csr_matrix, arc_of: np.ndarray, nodes: list[int]) -> list[int]:
-    out = []
-    for a, b in zip(nodes[:-1], nodes[1:], strict=True):
-        lo, hi = mat.indptr[a], mat.indptr[a + 1]
-        j = lo + int(np.flatnonzero(mat.indices[lo:hi] == b)[0])
-        out.append(int(arc_of[j]))
-    return out
-
-
 def cheapest_alternatives(
     graph: MultimodalGraph,
     flows: list[Flow],
@@ -300,7 +282,7 @@ def cheapest_alternatives(
             target = graph.snk(f.destination) + shift
             if not np.isfinite(dist[target]):
                 continue
-            arcs = _arcs_of(mat, arc_of, _path(pred, start, target))
+            arcs = graph.path_arcs(mat, arc_of, pred, start, target)
             chain, _ = graph.chain_from_arcs(arcs, cost_class, max_access_km=max_access_km)
             out[f.id] = chain
     return out
@@ -713,8 +695,4 @@ def _write_text(path: Path, text: str) -> None:
 
 
 def _write_csv(path: Path, columns: list[str], rows: list[dict]) -> None:
-    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=columns)
-        w.writeheader()
-        for r in rows:
-            w.writerow({k: r.get(k, "") for k in columns})
+    write_csv(path, columns, rows)  # UTF-8 with BOM, no cell that starts a formula

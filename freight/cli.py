@@ -1,22 +1,55 @@
 """The ``freight`` command: networks, route, validate, run.
 
-Exit codes: 0 success, 2 input error (one line per problem on stderr, naming file, row or
-feature, and field), 3 a hard rule that the capacities cannot satisfy, 1 anything else.
+Exit codes: 0 success; 2 input error (one line per problem on stderr, naming file, row or
+feature, and field; also a result folder that may not or cannot be replaced); 3 the
+capacities cannot carry the flows under the rule; 1 anything else (the solver ended
+without an optimum, another run is writing the folder); 130 interrupted (Ctrl-C), 143
+terminated (SIGTERM) -- one line, and no result folder half-written.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
+import signal
 import sys
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
 
 from networks import FreightError, InfeasibleError, InputError, InputErrors
 
 EXIT_INPUT = 2
 EXIT_INFEASIBLE = 3
+EXIT_INTERRUPTED = 128 + signal.SIGINT
+EXIT_TERMINATED = 128 + signal.SIGTERM
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: unwinds like KeyboardInterrupt (every ``finally`` runs: the
+    pricing worker is stopped, the staging folder removed) and ends the command with
+    :data:`EXIT_TERMINATED`."""
+
+
+@contextlib.contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    """While the command runs, SIGTERM raises :class:`Terminated` in the main thread
+    (the previous handler is restored after)."""
+
+    def handler(signum: int, frame: object) -> None:
+        raise Terminated()
+
+    try:
+        old = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
 
 
 def default_scenario() -> Path:
@@ -28,6 +61,8 @@ def _scenario_arg(value: str | None) -> Path:
     path = Path(value) if value else default_scenario()
     if not path.exists():
         raise InputError(str(path), "file", "SCENARIO", "file not found")
+    if not path.is_file():  # a folder, a pipe or a device: never read (a FIFO would hang)
+        raise InputError(str(path), "file", "SCENARIO", "not a regular file")
     return path
 
 
@@ -132,18 +167,18 @@ def _cmd_locate(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    from freight.checks import validate
     from freight.progress import Progress
-    from freight.scenario import validate
     from networks.locate import link_report
 
     path = _scenario_arg(args.scenario)
-    problems = validate(path)
+    problems = validate(path)  # every check run makes before solving (freight.checks)
     if problems:
         for p in problems:
             print(p.line(), file=sys.stderr)
         print(f"{len(problems)} problem(s) found", file=sys.stderr)
         return EXIT_INPUT
-    print("tables and layers are valid; joining the network (cached after the first time)")
+    print("tables, layers, network and flows are valid (every check run makes before solving)")
     scenario, network = _load(path, Progress(None))
     rows, warnings = link_report(network, tolerance_km=scenario.network.link_tolerance_km)
     print(f"\n{'place':<34}{'road km':>9}{'rail km':>9}{'pipeline km':>13}")
@@ -206,6 +241,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         export_lp=Path(args.export_lp) if args.export_lp else None,
         solver=args.solver,
         maps=not args.no_maps,
+        force=args.force,
     )
     print_table(result)
     return 0
@@ -393,8 +429,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "validate",
-        help="list every problem in a scenario at once; then each place's link distance, "
-        "where added lines join, and warnings",
+        help="every check run makes before solving, all problems at once; then each place's "
+        "link distance, where added lines join, and warnings",
     )
     p.add_argument("scenario", nargs="?", help=_SCENARIO_HELP)
     p.set_defaults(func=_cmd_validate)
@@ -411,6 +447,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--export-lp", metavar="PATH", help="write the final LP as MPS")
     p.add_argument("--no-maps", action="store_true", help="skip map.html and report.html")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace --out even when it is a non-empty folder that is not a result folder",
+    )
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser(
@@ -460,7 +501,16 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``freight`` command."""
     args = build_parser().parse_args(argv)
     try:
-        return int(args.func(args))
+        with _sigterm_unwinds():
+            return int(args.func(args))
+    except KeyboardInterrupt:
+        print("freight: interrupted (Ctrl-C); no result folder was left half-written",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_INTERRUPTED
+    except Terminated:
+        print("freight: terminated (SIGTERM); no result folder was left half-written",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_TERMINATED
     except InputErrors as exc:
         for e in exc.errors:
             print(e.line(), file=sys.stderr)

@@ -67,7 +67,7 @@ def dask_client(
             n_workers=workers or local_workers(),
             threads_per_worker=1,
             processes=True,
-            dashboard_address="127.0.0.1:0",  # a free port: 8787 may be taken
+            dashboard_address="127.0.0.1:0",  # an HTTP server starts anyway: never on a fixed port
             host="127.0.0.1",
             preload=list(preload),
         )
@@ -128,6 +128,7 @@ def scheduler_processes(
 
     try:
         start(["scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+               "--dashboard-address", "127.0.0.1:0",  # its HTTP server starts anyway
                "--scheduler-file", str(info)], "scheduler")  # fmt: skip
         deadline = time.monotonic() + timeout_s
         while not info.exists() or not info.stat().st_size:
@@ -140,7 +141,8 @@ def scheduler_processes(
             wdir = folder / f"worker-{i}"
             wdir.mkdir(exist_ok=True)
             start(["worker", address, "--nthreads", "1", "--nworkers", "1", "--host",
-                   "127.0.0.1", "--no-dashboard", "--name", f"worker-{i}",
+                   "127.0.0.1", "--no-dashboard", "--dashboard-address", "127.0.0.1:0",
+                   "--name", f"worker-{i}",
                    "--local-directory", str(wdir)], f"worker-{i}")  # fmt: skip
         from distributed import Client
 

@@ -62,7 +62,13 @@ def road_haul_km(problem: Problem, graph: MultimodalGraph) -> dict[str, float]:
 
     One Dijkstra per origin, or per destination on the reversed road graph when the flows
     have fewer destinations, in batches that keep only the distances to the other ends.
+    Memoised on the graph by the flows (the checks before solving and the rule's checks
+    both ask).
     """
+    key = ("road_haul", problem.flows)
+    hit = graph.memo.get(key)
+    if hit is not None:
+        return dict(hit)
     out: dict[str, float] = {}
     if not problem.flows:
         return out
@@ -84,6 +90,7 @@ def road_haul_km(problem: Problem, graph: MultimodalGraph) -> dict[str, float]:
     for f in problem.flows:
         a, b = (f.destination, f.origin) if reverse else (f.origin, f.destination)
         out[f.id] = float(table[row[a], col[b]])
+    graph.memo[key] = dict(out)
     return out
 
 

@@ -57,7 +57,7 @@ from typing import Any
 import numpy as np
 import pulp
 
-from freight.network_view import Column, Row, sanitize
+from freight.network_view import Column, Row, lp_key
 
 _log = logging.getLogger(__name__)
 
@@ -141,7 +141,7 @@ class Master:
         self._names: dict[str, str] = {}
         used: set[str] = set()
         for fid in demands:  # LP-safe, unique names for the demand rows
-            base, i = sanitize(fid), 1
+            base, i = lp_key(fid), 1
             name = base
             while name in used:
                 i += 1
@@ -455,12 +455,37 @@ class Master:
 
     def export_lp(self, path: str, *, phase: int | None = None) -> None:
         """Write the master as last solved (or built for ``phase``) as an MPS (``.mps``)
-        or LP (``.lp``) file."""
+        or LP (``.lp``) file, and beside it ``<path>.names.csv``: every row and column
+        name with what it stands for (``name, kind, id, label``), since a name holds an
+        ASCII key of its id (:func:`freight.network_view.lp_key`), not the id itself."""
+        from freight.spreadsheet import write_csv
+
         prob = self.build(phase=self.phase if phase is None else phase)
         if str(path).endswith(".lp"):
             prob.writeLP(str(path))
         else:
             prob.writeMPS(str(path))
+        write_csv(f"{path}.names.csv", ["name", "kind", "id", "label"], self.names())
+
+    def names(self) -> list[dict[str, str]]:
+        """The label table of the PuLP model's names: demand rows and unserved columns by
+        flow, capacity rows by edge or terminal, chain columns by flow and chain."""
+        out = []
+        for f in self.flow_ids:
+            out.append({"name": f"demand_{self._names[f]}", "kind": "demand", "id": f,
+                        "label": f"flow {f}: all its tonnes"})  # fmt: skip
+            out.append({"name": f"unserved_{self._names[f]}", "kind": "unserved", "id": f,
+                        "label": f"flow {f}: tonnes not carried (phase 1)"})  # fmt: skip
+        for r in self.cap_rows:
+            row = self.rows[r]
+            ref = row.key[1] if row.kind == "terminal" else "_".join(map(str, row.key[1:]))
+            out.append({"name": row.name, "kind": row.kind, "id": ref, "label": row.label})
+        for k, c in enumerate(self.columns):
+            legs = " + ".join(f"{leg.mode} {leg.km:,.1f} km" for leg in c.chain.legs)
+            via = f" via {', '.join(c.chain.lifts)}" if c.chain.lifts else ""
+            out.append({"name": f"chain_{self._names[c.flow_id]}_{self._ids[k]}",
+                        "kind": "chain", "id": c.flow_id, "label": f"{legs}{via}"})  # fmt: skip
+        return out
 
 
 class _HighsMaster:

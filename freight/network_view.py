@@ -33,6 +33,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import functools
+import hashlib
 import math
 import re
 from dataclasses import dataclass
@@ -57,9 +58,32 @@ def commodity_of(cost_class: CostClass) -> str:
     return cost_class if isinstance(cost_class, str) else cost_class[0]
 
 
-def sanitize(text: str) -> str:
-    """An LP-safe name fragment (letters, digits, underscore)."""
-    return re.sub(r"[^0-9A-Za-z_]", "_", str(text))
+_LP_SAFE = re.compile(r"[A-Za-z0-9_]{1,40}")
+
+
+def lp_key(text: str) -> str:
+    """A stable ASCII key for an id in LP names (letters, digits, underscore), one per id.
+
+    An id that is already such a name (at most 40 characters) is its own key; any other
+    id -- 甲站, "a b", a long one -- keeps its ASCII letters and digits (at most 24) and
+    gets the first 10 hex digits of the SHA-256 of its UTF-8 bytes: ``甲站`` ->
+    ``u103377fc13``, ``"Xinfa 1"`` -> ``Xinfa_1_`` + digest. Replacing every
+    other character by ``_`` (as before) made 甲站 and 乙站 one name, ``terminal___``. The
+    same id gives the same key in every run and process (a warm start's basis and rows
+    are keyed by name); the labels for people are the rows' ``label`` (bottlenecks.csv)
+    and the names table an exported LP comes with (:meth:`freight.model.Master.export_lp`).
+
+    Examples
+    --------
+    >>> lp_key("mine_01"), lp_key("甲站") != lp_key("乙站")
+    ('mine_01', True)
+    """
+    text = str(text)
+    if _LP_SAFE.fullmatch(text):
+        return text
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:10]
+    ascii_part = re.sub(r"[^0-9A-Za-z]+", "_", text).strip("_")[:24]
+    return f"{ascii_part}_{digest}" if ascii_part else f"u{digest}"
 
 
 @dataclass(frozen=True)
@@ -145,6 +169,7 @@ class MultimodalGraph:
         self.n_nodes = self.n_layer + 2 * len(self.place_ids)
         self.rows: list[Row] = []
         self.row_index: dict[RowKey, int] = {}
+        self.row_names: set[str] = set()  # every row's LP name, unique
         self._build_arcs()
         self._cost_cache: dict[CostClass, tuple[np.ndarray, np.ndarray]] = {}
         self.memo: dict[tuple, Any] = {}
@@ -166,7 +191,10 @@ class MultimodalGraph:
             if key[0] == "edge":
                 name = f"cap_{key[1]}_{key[2]}_{key[3]}"
             else:
-                name = f"terminal_{sanitize(key[1])}"
+                name = f"terminal_{lp_key(key[1])}"
+            if name in self.row_names:  # an id that looks like another's key: still unique
+                name = f"{name}_{len(self.rows)}"
+            self.row_names.add(name)
             self.row_index[key] = len(self.rows)
             self.rows.append(Row(key, name, key[0], float(capacity), label, lon, lat))
         return self.row_index[key]

@@ -1,7 +1,8 @@
 """Write a result folder (docs/CONTRACTS.md "Result folder schema").
 
 ``summary.json``, ``flows.csv``, ``links.geojson``, ``bottlenecks.csv``, ``terminals.csv``.
-CSVs are UTF-8 with BOM so Excel shows Chinese. Files are written into a temporary sibling
+CSVs are UTF-8 with BOM so Excel shows Chinese, and no cell starts a formula
+(:mod:`freight.spreadsheet`). Files are written into a temporary sibling
 folder first and then moved into ``out_dir`` one by one with an atomic rename, so no file is
 ever half-written.
 
@@ -14,7 +15,6 @@ with them).
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 import os
@@ -29,6 +29,7 @@ from shapely.geometry import mapping
 
 from freight import states as stt
 from freight.problem import Assignment, Problem, Solution
+from freight.spreadsheet import write_csv
 
 FLOW_COLUMNS = [
     "flow_id",
@@ -392,11 +393,7 @@ def _throughput(assigns: Sequence[Assignment]) -> dict[str, float]:
 
 
 def _write_csv(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> None:
-    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=columns)
-        w.writeheader()
-        for r in rows:
-            w.writerow({k: "" if r.get(k) is None else r.get(k) for k in columns})
+    write_csv(path, columns, rows)  # UTF-8 with BOM, no cell that starts a formula
 
 
 def write_results(

@@ -32,6 +32,8 @@ import functools
 import heapq
 import logging
 import multiprocessing
+import os
+import signal
 import traceback
 import weakref
 from collections.abc import Callable, Sequence
@@ -1362,7 +1364,9 @@ class _Worker:
         self.log_pos = 0  # entries of the skip log the worker has applied
         self.log: Sequence[tuple[bool, tuple]] | None = None
         self.conn, theirs = ctx.Pipe()
-        self.proc = ctx.Process(target=_serve, args=(pricer, theirs), daemon=True)
+        self.proc = ctx.Process(
+            target=_serve, args=(pricer, theirs, self.conn, os.getpid()), daemon=True
+        )
         self.proc.start()
         theirs.close()
 
@@ -1437,7 +1441,9 @@ class _Forked:
     def __init__(self, fn: Callable[[], Any]) -> None:
         ctx = multiprocessing.get_context("fork")
         self.conn, theirs = ctx.Pipe(duplex=False)
-        self.proc = ctx.Process(target=_send_result, args=(fn, theirs), daemon=True)
+        self.proc = ctx.Process(
+            target=_send_result, args=(fn, theirs, self.conn, os.getpid()), daemon=True
+        )
         self.proc.start()
         theirs.close()
 
@@ -1459,24 +1465,59 @@ class _Forked:
         self.conn.close()
 
 
-def _send_result(fn: Callable[[], Any], conn: Any) -> None:
+_PARENT_POLL_S = 1.0
+"""A forked helper waiting for its parent's next message checks this often that the
+parent is still there."""
+
+
+def _in_child(parents_end: Any, parent: int) -> None:
+    """First thing in a forked helper (its own process, so its own signal handlers):
+
+    - close its copy of the parent's end of the pipe, so the parent's death (even by
+      SIGKILL) closes the pipe and the helper's ``recv`` ends (it blocked forever, holding
+      ~330 MB, when it kept that end open);
+    - ignore Ctrl-C, which the terminal sends to the whole process group: the parent
+      handles it and stops its helpers (each printed a traceback of its own);
+    - die quietly on SIGTERM (``Process.terminate``), not by the parent's handler;
+    - on Linux, have the kernel send it SIGTERM when the parent dies
+      (``PR_SET_PDEATHSIG``), so it does not finish a long computation for no one.
+    """
+    parents_end.close()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    with contextlib.suppress(Exception):  # best effort, Linux only
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent died before that
+        os._exit(0)
+
+
+def _send_result(fn: Callable[[], Any], conn: Any, parents_end: Any, parent: int) -> None:
+    _in_child(parents_end, parent)
     try:
         out = fn()
     except Exception:  # noqa: BLE001 -- reported to the parent, which raises it
         out = _Failure(traceback.format_exc(limit=5))
-    conn.send(out)
+    with contextlib.suppress(OSError):  # the parent is gone: no one to tell
+        conn.send(out)
     conn.close()
 
 
-def _serve(pricer: Pricer, conn: Any) -> None:
-    """The worker's loop: gather, then build, for each pricing; ``None`` ends it."""
+def _serve(pricer: Pricer, conn: Any, parents_end: Any, parent: int) -> None:
+    """The worker's loop: gather, then build, for each pricing; ``None`` ends it, and so
+    does the parent's death (the pipe closes, or the parent is no longer its parent)."""
+    _in_child(parents_end, parent)
     by_id = {f.id: f for f in pricer.problem.flows}
     state: tuple = ()
     mirror: set[tuple] = set()  # the parent's skip for this worker's flows, from its log
     while True:
         try:
+            while not conn.poll(_PARENT_POLL_S):
+                if os.getppid() != parent:
+                    return
             msg = conn.recv()
-        except EOFError:
+        except (EOFError, OSError):
             return
         if msg is None:
             return
@@ -1501,5 +1542,10 @@ def _serve(pricer: Pricer, conn: Any) -> None:
                 order = sorted(by_flow, key=lows.__getitem__)
                 conn.send(pricer._build(by_flow, order, pi, sigma, 2, quota, skip))
                 state = ()
+        except OSError:  # the pipe is gone with the parent
+            return
         except Exception:  # noqa: BLE001 -- reported to the parent, which raises it
-            conn.send(_Failure(traceback.format_exc(limit=5)))
+            try:
+                conn.send(_Failure(traceback.format_exc(limit=5)))
+            except OSError:
+                return

@@ -129,11 +129,14 @@ class Problem:
 
 
 class Status(enum.Enum):
-    """Outcome of a solve."""
+    """Outcome of a solve. Only ``OPTIMAL`` carries a result: every other status has no
+    assignments and is never written (``freight.run`` raises instead)."""
 
     OPTIMAL = "optimal"
-    INFEASIBLE = "infeasible"
-    ERROR = "error"
+    INFEASIBLE = "infeasible"  # the rule (or the capacities) cannot hold: message says why
+    ITERATION_LIMIT = "iteration_limit"  # max_iterations reached before the optimum was proved
+    TIME_LIMIT = "time_limit"  # time_limit reached before the optimum was proved
+    ERROR = "error"  # the LP solver failed
 
 
 @dataclass(frozen=True)

@@ -8,21 +8,20 @@ once per scenario.
 
 from __future__ import annotations
 
-import shutil
 import sys
-import tempfile
 import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from freight.progress import Progress
-from networks import InfeasibleError, Network
+from networks import InfeasibleError, Network, SolverError
 
 if TYPE_CHECKING:
     from freight.baseline import Baseline
     from freight.network_view import MultimodalGraph
     from freight.problem import Problem, Solution
+    from freight.resultdir import ResultFolder
     from freight.scenario import Scenario
 
 
@@ -57,6 +56,7 @@ def run(
     solver: Literal["highs", "cbc"] | None = None,
     maps: bool = True,
     progress: Progress | None = None,
+    force: bool = False,
 ) -> RunResult:
     """Optimise one scenario and write its result folder.
 
@@ -74,31 +74,63 @@ def run(
         Override the scenario's solver.
     maps : bool
         Write ``map.html`` and ``report.html`` too.
+    force : bool
+        Replace ``out_dir`` even when it is a non-empty folder that is not a result folder
+        (:mod:`freight.resultdir`).
 
     Raises
     ------
     InputErrors
-        The scenario or its tables are invalid (nothing is written).
+        The scenario or its tables are invalid, or ``out_dir`` may not or cannot be
+        replaced (checked before solving; nothing is written).
     InfeasibleError
         The hard rule cannot be met with the capacities given (nothing is written).
+    SolverError
+        The solver ended without an optimum (nothing is written).
+    BusyError
+        Another run is writing ``out_dir`` (nothing is done).
+
+    Notes
+    -----
+    ``out_dir`` is replaced whole, only by a result folder, one run at a time, and only
+    once every file is written: :class:`freight.resultdir.ResultFolder`.
     """
-    from freight.network_view import MultimodalGraph
-    from freight.scenario import build_problem
+    from freight.resultdir import ResultFolder
+    from freight.scenario import load_scenario, scenario_inputs
 
     progress = progress or Progress(sys.stderr)
-    scenario, network = load_network_for(scenario_path, progress=progress)
-    with progress.step("reading flows and checking them against the network"):
-        problem = build_problem(scenario, network)
-        if solver:
-            problem = replace(problem, solver=solver)
-    with progress.step("expanding the multimodal graph"):
-        graph = MultimodalGraph(problem.network, problem.costs)
-    states = solve_states(problem, graph, export_lp=export_lp, progress=progress)
+    with progress.step("reading scenario"):
+        scenario = load_scenario(scenario_path)
     out_dir = Path(out_dir) if out_dir else Path("runs") / scenario.name
-    summary = write_folder(
-        out_dir, scenario, scenario_path, network, problem, states,
-        maps=maps, tiles=tiles, progress=progress,
-    )  # fmt: skip
+    inputs = [str(scenario_path), *scenario_inputs(scenario)]
+    with ResultFolder(out_dir, force=force, protect=inputs) as folder:  # before solving
+        return _run(
+            scenario_path, scenario, folder, tiles=tiles, export_lp=export_lp, solver=solver,
+            maps=maps, progress=progress,
+        )  # fmt: skip
+
+
+def _run(
+    scenario_path: Path,
+    scenario: Scenario,
+    folder: ResultFolder,
+    *,
+    tiles: str | None,
+    export_lp: Path | None,
+    solver: Literal["highs", "cbc"] | None,
+    maps: bool,
+    progress: Progress,
+) -> RunResult:
+    """Solve ``scenario`` and write its result into ``folder`` (see :func:`run`)."""
+    from freight.checks import prepare
+
+    # every check before solving (freight validate makes the same ones)
+    network, problem, graph = prepare(scenario, solver=solver, progress=progress)
+    states = solve_states(problem, graph, export_lp=export_lp, progress=progress)
+    tmp = folder.staging  # swapped in whole by folder.commit(), once every file is there
+    summary = write_states(tmp, scenario, scenario_path, network, problem, states, maps=maps,
+                           tiles=tiles, progress=progress)  # fmt: skip
+    out_dir = folder.commit()
     return RunResult(out_dir=out_dir, summary=summary, timings=dict(progress.timings))
 
 
@@ -132,32 +164,29 @@ def solve_states(
     ------
     InfeasibleError
         The hard rule cannot be met with the capacities given.
+    SolverError
+        A solve ended without an optimum.
     """
-    from freight.problem import Status
     from freight.solve import baseline, solve, solve_policy_off
 
     progress = progress or Progress(None)
     with progress.step(f"solving with the rule ({problem.policy.enforcement})"):
         solution = solve(problem, graph=graph, warm=warm, export_lp=export_lp, workers=workers)
-    if solution.status is Status.INFEASIBLE:
-        raise InfeasibleError(
-            solution.message,
-            flows=list(solution.stats.get("short_flows", [])),  # type: ignore[arg-type]
-            constraints=list(solution.stats.get("blocking", [])),  # type: ignore[arg-type]
-        )
+    _require_optimal(solution, "with the rule")
     with progress.step("solving without the rule (policy cost), warm"):
         if workers is None:
             off = solve_policy_off(problem, solution, graph=graph)
         else:  # the same, with the workers passed on
             off_problem = replace(problem, policy=problem.policy.off())
             off = solve(off_problem, warm=solution, graph=graph, workers=workers)
+    _require_optimal(off, "without the rule")
     with progress.step("baseline (every flow on its current mode)"):
         before = baseline_of if baseline_of is not None else baseline(problem, graph)
     return States(solution, off, before)
 
 
-def write_folder(
-    out_dir: Path,
+def write_states(
+    dest: Path,
     scenario: Scenario,
     scenario_path: Path,
     network: Network,
@@ -169,51 +198,61 @@ def write_folder(
     tiles: str | None = None,
     progress: Progress | None = None,
 ) -> dict:
-    """Write ``states`` as the result folder ``out_dir`` (replaced whole once every file
-    is written) and return its summary; ``exports``: results.gpkg and the workbooks,
-    ``maps``: map.html and report.html."""
+    """Write ``states``' result files into the folder ``dest`` (a result folder's staging
+    folder, :class:`freight.resultdir.ResultFolder`; created when missing) and return the
+    summary; ``exports``: results.gpkg and the workbooks, ``maps``: map.html and
+    report.html."""
     from freight.outputs import write_results
     from freight.scenario import scenario_parameters
     from maps.exports import write_exports
 
     progress = progress or Progress(None)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
-    try:
-        with progress.step("writing summary.json, flows.csv, links.geojson, bottlenecks.csv"):
-            summary = write_results(
-                problem,
-                states.with_rule,
-                states.baseline,
-                states.without_rule,
-                tmp,
-                scenario_meta={
-                    "scenario": scenario.name,
-                    "title": scenario.title,
-                    "description": scenario.description,
-                    "path": str(scenario_path),
-                    "parameters": scenario_parameters(scenario),
-                    "investments": [i.as_dict() for i in scenario.investments],
-                    "calibration_warning_share": (
-                        scenario.calibration.warning_share if scenario.calibration else None
-                    ),
-                },
-            )
-        if exports:
-            with progress.step(
-                "writing results.gpkg, flows.xlsx, terminals.xlsx, bottlenecks.xlsx"
-            ):
-                write_exports(tmp, network, counties=scenario.counties)
-        if maps:
-            _render(tmp, network, scenario, tiles, progress)
-        tmp.chmod(0o755)  # mkdtemp makes it private; a result folder is for sharing
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        tmp.rename(out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    with progress.step("writing summary.json, flows.csv, links.geojson, bottlenecks.csv"):
+        summary = write_results(
+            problem,
+            states.with_rule,
+            states.baseline,
+            states.without_rule,
+            dest,
+            scenario_meta={
+                "scenario": scenario.name,
+                "title": scenario.title,
+                "description": scenario.description,
+                "path": str(scenario_path),
+                "parameters": scenario_parameters(scenario),
+                "investments": [i.as_dict() for i in scenario.investments],
+                "calibration_warning_share": (
+                    scenario.calibration.warning_share if scenario.calibration else None
+                ),
+            },
+        )
+    if exports:
+        with progress.step("writing results.gpkg, flows.xlsx, terminals.xlsx, bottlenecks.xlsx"):
+            write_exports(dest, network, counties=scenario.counties)
+    if maps:
+        _render(dest, network, scenario, tiles, progress)
     return summary
+
+
+def _require_optimal(solution: Solution, what: str) -> None:
+    """Only an optimum is ever written: an infeasible model raises InfeasibleError (exit
+    3), any other status SolverError (exit 1), both naming the solve."""
+    from freight.problem import Status
+
+    if solution.status is Status.OPTIMAL:
+        return
+    if solution.status is Status.INFEASIBLE:
+        raise InfeasibleError(
+            solution.message,
+            flows=list(solution.stats.get("short_flows", [])),  # type: ignore[arg-type]
+            constraints=list(solution.stats.get("blocking", [])),  # type: ignore[arg-type]
+        )
+    detail = f": {solution.message}" if solution.message else ""
+    raise SolverError(
+        f"the solve {what} ended {solution.status.value.replace('_', ' ')} after "
+        f"{solution.iterations} master solves{detail}; nothing written",
+        status=solution.status.value,
+    )
 
 
 def _render(tmp: Path, network: Network, scenario, tiles: str | None, progress: Progress) -> None:  # type: ignore[no-untyped-def]
@@ -276,8 +315,10 @@ def _ljust(text: str, width: int) -> str:
     return text + " " * max(0, width - cols)
 
 
-def print_table(result: RunResult, stream=sys.stdout) -> None:  # type: ignore[no-untyped-def]
-    """The three states, what the rule does and what it costs, for the terminal."""
+def print_table(result: RunResult, stream=None) -> None:  # type: ignore[no-untyped-def]
+    """The three states, what the rule does and what it costs, for the terminal (default:
+    ``sys.stdout`` as it is when called, so a redirected or captured stdout is used)."""
+    stream = stream if stream is not None else sys.stdout
     s = result.summary
     cmp = s.get("comparisons") or {}
     print(f"\n{s.get('title') or s['scenario']}: {s['status']}", file=stream)

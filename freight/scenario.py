@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from freight._toml import Values, apply_overrides, read_toml
+from freight._toml import Values, _file_problem, apply_overrides, read_toml
 from freight.defaults import (
     DEFAULTS,
     DISTANCES,
@@ -192,9 +192,11 @@ def _parse(
     extra_lines = v.paths("network.extra_lines", required=False)
     flows_file = v.path("flows.file", required=True)
     commodities_file = v.path("commodities.file", required=True)
-    parsed.flows_file = flows_file if flows_file and Path(flows_file).exists() else None
+    # only what can be read is read (a pipe or a device never ends: reported above)
+    readable = lambda f, key: bool(f) and _file_problem(f, key) is None  # noqa: E731
+    parsed.flows_file = flows_file if readable(flows_file, "flows.file") else None
     # with a places file missing, its ids are unknown: flows are not checked against them
-    parsed.places = places if all(Path(p).exists() for p in places) else ()
+    parsed.places = (places if all(readable(p, "network.places") for p in places) else ())
 
     # Network tolerances.
     snap_m = v.number("network.snap_m")
@@ -208,7 +210,7 @@ def _parse(
 
     # Commodities (needed for rail tariffs and to check names).
     commodities: dict[str, Commodity] = {}
-    if commodities_file and Path(commodities_file).exists():
+    if commodities_file and readable(commodities_file, "commodities.file"):
         n0 = len(errors)
         commodities = read_commodities(commodities_file, errors=errors)
         if not table_unreadable(errors[n0:]):
@@ -697,7 +699,8 @@ def build_problem(scenario: Scenario, network: Network) -> Problem:
 
 
 def validate(path: str | Path) -> list[InputError]:
-    """Every cheap check of a scenario, without building graphs (for ``freight validate``).
+    """Every cheap check of a scenario, without building graphs (the first stage of
+    :func:`freight.checks.validate`, which ``freight validate`` runs).
 
     The scenario file(s), the commodity table, the flows table, and that every flow's
     origin and destination is an ``id`` in the places tables. Returns the problems found
@@ -729,21 +732,26 @@ def _check_geodata(scenario: Scenario) -> list[InputError]:
     degrees, fields, empty layers; a few seconds on the default, no graphs."""
     from networks import InputErrors as _Many
     from networks.io import read_line_layer
+    from networks.loading import read_extra_lines
     from networks.places import read_places
 
     net = scenario.network
     found: list[InputError] = []
     layers = [("road", net.road), ("rail", net.rail), ("pipeline", net.pipeline)]
-    layers += [("rail", p) for p in scenario.network.extra_lines]
-    for mode, layer_path in layers:
+    for mode, layer_path in layers:  # read as the network builder reads them
         if not layer_path:
             continue
         try:
-            read_line_layer(layer_path, mode=mode)
+            read_line_layer(layer_path, layer=mode, mode=mode)
         except _Many as exc:
             found.extend(exc.errors)
         except InputError as exc:
             found.append(exc)
+    for extra in net.extra_lines:
+        try:
+            read_extra_lines(extra)
+        except _Many as exc:
+            found.extend(exc.errors)
     try:
         read_places(net.places)
     except _Many as exc:
@@ -792,6 +800,16 @@ def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
         "truck_payload_t": scenario.truck_payload_t,
         "parameters": scenario_parameters(scenario),
     }
+
+
+def scenario_inputs(scenario: Scenario) -> list[str]:
+    """Every file a run of ``scenario`` reads (layers, tables, counties), for the result
+    folder's guard: a folder holding one of them is never replaced."""
+    net = scenario.network
+    files = [net.road, net.rail, net.pipeline, net.rail_lines, net.rail_line_stations,
+             *net.places, *net.extra_lines, scenario.counties, scenario.flows_file,
+             scenario.commodities_file]  # fmt: skip
+    return [str(f) for f in files if f]
 
 
 def scenario_parameters(scenario: Scenario) -> dict[str, dict[str, object]]:

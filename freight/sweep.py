@@ -41,7 +41,6 @@ import hashlib
 import json
 import multiprocessing
 import os
-import shutil
 import tempfile
 import time
 import uuid
@@ -232,8 +231,9 @@ class PointTask:
 def solve_point(task: PointTask, cache: PointCache | None = None) -> PointResult:
     """Solve one point as ``freight run`` solves its TOML (see the module docstring),
     reusing what ``cache`` holds; never raises: a failure is the result's status."""
-    from freight.run import solve_states, write_folder
-    from freight.scenario import build_problem, load_scenario
+    from freight.checks import prepare
+    from freight.run import solve_states, write_states
+    from freight.scenario import load_scenario
     from freight.sweep_results import mac_rows, summary_figures
 
     cache = cache if cache is not None else PointCache()
@@ -243,9 +243,20 @@ def solve_point(task: PointTask, cache: PointCache | None = None) -> PointResult
                          draw=spec.draw)  # fmt: skip
     try:
         scenario = load_scenario(task.base, {**spec.overrides, "name": spec.name})
-        network = cache.network(spec.network_key, scenario.network)
-        problem = build_problem(scenario, network)
-        graph, costs_key = cache.graph(spec.network_key, problem)
+        try:
+            held: Network | None = cache.network(spec.network_key, scenario.network)
+        except InputErrors:
+            held = None  # prepare meets the network's problems again, with the others
+        costs: list[str] = []
+
+        def graph_of(problem: Problem) -> MultimodalGraph:
+            graph, key = cache.graph(spec.network_key, problem)
+            costs.append(key)
+            return graph
+
+        # the checks freight run makes before solving, on the network and graph held here
+        network, problem, graph = prepare(scenario, network=held, graph_of=graph_of)
+        costs_key = costs[-1]
         before = cache.baseline((spec.network_key, costs_key), problem, graph)
         pol = problem.policy
         group = (spec.network_key, costs_key, hash(problem.flows), pol.max_access_km,
@@ -262,7 +273,7 @@ def solve_point(task: PointTask, cache: PointCache | None = None) -> PointResult
             cache.remember(group, at, states.with_rule)
         with tempfile.TemporaryDirectory(prefix="freight-sweep-") as tmp:
             folder = Path(tmp) / spec.name
-            summary = write_folder(folder, scenario, Path(task.toml or task.base), network,
+            summary = write_states(folder, scenario, Path(task.toml or task.base), network,
                                    problem, states, maps=task.keep, exports=task.keep)  # fmt: skip
             result.figures = summary_figures(summary)
             result.mac = mac_rows(folder / "flows.csv")
@@ -335,23 +346,17 @@ def _store(cache_dir: Path | None, result: PointResult) -> None:
 
 
 def _keep(runs_dir: Path | None, result: PointResult) -> None:
-    """Write a kept point's result folder, replacing the old one only once it is whole."""
+    """Write a kept point's result folder as ``freight run`` writes one
+    (:class:`freight.resultdir.ResultFolder`: replaced whole, only a result folder)."""
+    from freight.resultdir import ResultFolder
+
     if runs_dir is None or not result.files:
         return
-    runs_dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{result.name}-", dir=runs_dir))
-    try:
+    with ResultFolder(runs_dir / result.name) as folder:
         for rel, data in result.files.items():
-            (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
-            (tmp / rel).write_bytes(data)
-        tmp.chmod(0o755)
-        dst = runs_dir / result.name
-        if dst.exists():
-            shutil.rmtree(dst)
-        tmp.rename(dst)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+            (folder.staging / rel).parent.mkdir(parents=True, exist_ok=True)
+            (folder.staging / rel).write_bytes(data)
+        folder.commit()
     result.files = None
 
 

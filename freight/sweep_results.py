@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from freight.spreadsheet import write_csv
+from freight.spreadsheet import restore, write_csv
 from freight.sweep import Sweep, point_toml
 
 if TYPE_CHECKING:  # pandas is imported by the table makers only: a worker never needs it
@@ -135,11 +135,13 @@ def mac_rows(flows_csv: Path) -> list[dict[str, Any]]:
         if cost == 0.0 and abs(moved) <= 1e-6 * max(1.0, tonnes) and co2 == 0.0:
             continue
         out.append({
-            "flow_id": r["flow_id"],
-            "commodity": r["commodity"],
-            "shipper": r["shipper"],
-            "origin_name": r["origin_name"],
-            "destination_name": r["destination_name"],
+            # flows.csv quotes a cell that would start a formula: undone here, and done
+            # again when mac.csv is written
+            "flow_id": restore(r["flow_id"]),
+            "commodity": restore(r["commodity"]),
+            "shipper": restore(r["shipper"]),
+            "origin_name": restore(r["origin_name"]),
+            "destination_name": restore(r["destination_name"]),
             "haul_km": _float(r["haul_km"]),
             "flow_tonnes": tonnes,
             "eligible": r["eligible"] == "yes",

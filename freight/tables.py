@@ -58,6 +58,16 @@ FLOW_COLUMNS: tuple[str, ...] = (
 )
 FLOW_OPTIONAL_COLUMNS: tuple[str, ...] = ("shipper", "note")
 
+MIN_FLOW_T = 1.0
+"""The least ``tonnes_per_year`` of a flow. The solver resolves tonnes to about 1e-10 of
+the largest flow (HiGHS' feasibility tolerance, 1e-7, on demands scaled so the largest is
+~1,000 units: freight.model._bound_scale) and a result drops chain tonnes below 1e-9 of
+their flow's: a flow of a gram a year would be carried, or not, within the solver's
+noise, and could vanish from the result without a word. A bulk flow of under a tonne a
+year is a unit slip (kg? Mt written as t?), so the flows table refuses it, naming the row,
+rather than report a flow the solver cannot see. 1 t is above the solver's resolution for
+flows up to 10^10 t."""
+
 
 def _base(name: str) -> str:
     """``"ore (iron ore, bauxite)"`` -> ``"ore"``: a name without its parenthesised detail."""
@@ -234,14 +244,21 @@ def read_flow_rows(
 
     Checks made here, without other tables: every required column present; ``id``,
     ``commodity``, ``origin``, ``destination`` and ``source`` non-empty; ids unique;
-    ``tonnes_per_year`` a number > 0; ``baseline_mode`` one of road/rail/pipeline (blank =
-    road); origin differs from destination.
+    ``tonnes_per_year`` a number of at least :data:`MIN_FLOW_T`; ``baseline_mode`` one of
+    road/rail/pipeline (blank = road); origin differs from destination; at least one flow
+    (a table of none gave an "optimal" run of zeros).
     """
     errs: list[InputError] = [] if errors is None else errors
     file = str(path)
     out: list[tuple[int, Flow]] = []
     first_row: dict[str, int] = {}
-    for row in read_table(path, required=FLOW_COLUMNS, errors=errs):
+    n_before_table = len(errs)
+    table = read_table(path, required=FLOW_COLUMNS, errors=errs)
+    if not table and len(errs) == n_before_table:
+        errs.append(InputError(file, "table", "(rows)",
+                               "no flows: the table has no data rows, and a run of no flows "
+                               "would report zeros as a result"))  # fmt: skip
+    for row in table:
         n_before = len(errs)
         fid = parse_text(row, "id", file=file, errors=errs)
         commodity = parse_text(row, "commodity", file=file, errors=errs)
@@ -250,6 +267,12 @@ def read_flow_rows(
         tonnes = parse_float(
             row, "tonnes_per_year", file=file, errors=errs, minimum=0.0, strict=True
         )
+        if tonnes is not None and tonnes < MIN_FLOW_T:
+            errs.append(InputError(file, row.where, "tonnes_per_year", (
+                f"{row.cells['tonnes_per_year']} t a year is below {MIN_FLOW_T:g} t, what the "
+                "solver can tell from nothing next to the other flows; tonnes a year, not "
+                "Mt or kt?")))  # fmt: skip
+            tonnes = None
         mode = row.cells["baseline_mode"] or "road"
         if mode not in MODES:
             errs.append(

@@ -3,8 +3,9 @@ same mode has the same colour everywhere)."""
 
 from __future__ import annotations
 
-import html
 import math
+
+from maps._escape import html_text
 
 MODE_ORDER: tuple[str, ...] = ("road", "rail", "pipeline")
 
@@ -82,8 +83,8 @@ COUNTY_NONE_COLOUR: str = "#f0f0f0"
 
 
 def esc(value: object) -> str:
-    """HTML-escape ``str(value)`` (quotes too)."""
-    return html.escape("" if value is None else str(value), quote=True)
+    """HTML-escape ``str(value)`` (quotes too): :func:`maps._escape.html_text`."""
+    return html_text(value)
 
 
 def state_label(state: str) -> str:

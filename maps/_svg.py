@@ -22,8 +22,10 @@ LEFT, RIGHT, TOP, BOTTOM = 78, 16, 18, 58
 
 
 def esc(text: Any) -> str:
-    """Text escaped for HTML/SVG text and double-quoted attributes."""
-    return html.escape(str(text), quote=True)
+    """Text escaped for HTML/SVG text and quoted attributes (None: ""), as
+    :func:`maps._escape.html_text` does (which this module does not import: it brings
+    folium)."""
+    return html.escape("" if text is None else str(text), quote=True)
 
 
 def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:

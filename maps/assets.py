@@ -11,12 +11,15 @@ left alone) and puts the vendored Leaflet 1.9.4 from ``maps/static/`` into the p
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
 from functools import cache
 from pathlib import Path
 
 import folium
 from branca.element import Element, Figure
+
+from maps._escape import html_text
 
 STATIC_DIR: Path = Path(__file__).parent / "static"
 LEAFLET_DIR: Path = STATIC_DIR / "leaflet-1.9.4"
@@ -60,7 +63,7 @@ def make_offline(m: folium.Map, *, title: str | None = None) -> folium.Map:
     m : folium.Map
         The map, before it is rendered. Only this instance is changed.
     title : str, optional
-        Page ``<title>``.
+        Page ``<title>`` (plain text: escaped here).
 
     Returns
     -------
@@ -72,7 +75,7 @@ def make_offline(m: folium.Map, *, title: str | None = None) -> folium.Map:
     fig = m.get_root()
     assert isinstance(fig, Figure)
     if title is not None:
-        fig.title = title
+        fig.title = html_text(title)  # branca writes it into <title> as it is
     fig.header.add_child(Element('<meta charset="utf-8">'), name="meta_charset", index=0)
     fig.header.add_child(
         Element("<style>" + _safe_script(leaflet_css()) + "</style>"), name="leaflet_css"
@@ -81,6 +84,35 @@ def make_offline(m: folium.Map, *, title: str | None = None) -> folium.Map:
         Element("<script>" + _safe_script(leaflet_js()) + "</script>"), name="leaflet_js"
     )
     return m
+
+
+def stable_ids(root: Element, seed: str) -> None:
+    """Give every element under ``root`` an id made of ``seed`` and its place in the tree.
+
+    branca draws each element's id (and so each JavaScript variable name in the page,
+    ``map_8eec…``) from ``os.urandom``, so two runs of one scenario wrote different
+    map.html files. Here the ids are the first 8 hex digits of SHA-256 of ``seed`` (the
+    scenario) and a counter, in the tree's order (children in the order they were
+    added; a Figure's header, body and script parts first): the same page for the same
+    scenario, byte for byte, and distinct ids within a page. Children keyed by their old
+    name are keyed by the new one. Call it once the map is built, before rendering.
+    """
+    prefix = hashlib.sha256(seed.encode("utf-8")).hexdigest()[:8]
+    queue: list[Element] = [root]
+    count = 0
+    while queue:
+        el = queue.pop(0)
+        old = el.get_name()
+        el._id = f"{prefix}{count:08x}"
+        count += 1
+        parent = el._parent
+        if parent is not None and old != el.get_name() and old in parent._children:
+            parent._children = type(parent._children)(
+                (el.get_name() if k == old else k, v) for k, v in parent._children.items()
+            )
+        if isinstance(el, Figure):
+            queue += [el.header, el.html, el.script]
+        queue += list(el._children.values())
 
 
 def external_resources(html: str) -> list[str]:

@@ -39,11 +39,13 @@ prefix, so data never runs as a formula there.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import math
+import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +53,7 @@ import numpy as np
 import shapely
 from shapely.geometry import LineString, Point, shape
 
+from freight.spreadsheet import restore
 from maps.results import STATES, Results, by_key, by_place, finite, read_results
 from networks import Network
 
@@ -223,8 +226,11 @@ def _typed(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _read_csv(path: Path) -> list[dict[str, Any]]:
+    """A CSV of the result folder, its text cells as they were before
+    :mod:`freight.spreadsheet` quoted those that would start a formula."""
     with open(path, encoding="utf-8-sig", newline="") as fh:
-        return list(csv.DictReader(fh))
+        return [{restore(k): restore(v) if isinstance(v, str) else v for k, v in r.items()}
+                for r in csv.DictReader(fh)]  # fmt: skip
 
 
 def write_geopackage(
@@ -262,12 +268,13 @@ def write_geopackage(
         rows_c, polys = county_rows(results, counties)
         if rows_c:
             layers["counties"] = _frame(rows_c, polys)
-    for name in LAYERS:
-        if name in layers:
-            # GeoPackage 1.3: what GDAL 3.6 (QGIS 3.28 LTR, Debian 12) reads without a
-            # warning; pyogrio's newer GDAL would write 1.4
-            pyogrio.write_dataframe(layers[name], tmp, layer=name, driver="GPKG",
-                                    dataset_options={"VERSION": "1.3"})
+    with _fixed_gdal_date():  # the same bytes on every run (issue 15)
+        for name in LAYERS:
+            if name in layers:
+                # GeoPackage 1.3: what GDAL 3.6 (QGIS 3.28 LTR, Debian 12) reads without a
+                # warning; pyogrio's newer GDAL would write 1.4
+                pyogrio.write_dataframe(layers[name], tmp, layer=name, driver="GPKG",
+                                        dataset_options={"VERSION": "1.3"})
     if tmp.exists():
         tmp.replace(path)
     return path
@@ -354,9 +361,9 @@ def write_workbook(csv_path: str | Path, xlsx_path: str | Path, *, title: str = 
 
     src, dst = Path(csv_path), Path(xlsx_path)
     with open(src, encoding="utf-8-sig", newline="") as fh:
-        reader = csv.reader(fh)
-        header = next(reader, [])
-        raw = [dict(zip(header, r, strict=False)) for r in reader]
+        reader = csv.reader(fh)  # cells as written before freight.spreadsheet's quote
+        header = [restore(h) for h in next(reader, [])]
+        raw = [dict(zip(header, map(restore, r), strict=False)) for r in reader]
     rows = _typed(raw)
     wb = Workbook()
     ws = wb.active
@@ -417,8 +424,50 @@ def write_workbook(csv_path: str | Path, xlsx_path: str | Path, *, title: str = 
     ws.oddFooter.center.text = f"{src.name} — &P / &N"
     tmp = dst.with_name(f".{dst.stem}-tmp{dst.suffix}")
     wb.save(tmp)
+    _reproducible_zip(tmp)
     tmp.replace(dst)
     return dst
+
+
+#: The date written where a file format asks for one (a GeoPackage's ``last_change``, the
+#: entries of an .xlsx archive): the earliest a ZIP archive can hold, as reproducible
+#: builds use, so two runs of one scenario write the same bytes.
+FIXED_DATE = "1980-01-01T00:00:00.000Z"
+
+
+@contextlib.contextmanager
+def _fixed_gdal_date() -> Iterator[None]:
+    """GDAL's ``OGR_CURRENT_DATE`` set to :data:`FIXED_DATE` while GeoPackage layers are
+    written (it stamps ``gpkg_contents.last_change`` otherwise with the time of writing),
+    and set back after: the option is process-wide."""
+    import pyogrio
+
+    old = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": FIXED_DATE})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": old})
+
+
+def _reproducible_zip(path: Path) -> None:
+    """Rewrite an .xlsx (a ZIP archive) without the times of writing: each entry dated
+    1980-01-01, and the workbook's created / modified properties (which openpyxl sets to
+    now on every save) left out -- they are optional in the format."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as src:
+        entries = [(info, src.read(info)) for info in src.infolist()]
+    with zipfile.ZipFile(path, "w") as dst:
+        for info, data in entries:
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"<dcterms:(created|modified)\b[^>]*>[^<]*</dcterms:\1>", b"",
+                              data)  # fmt: skip
+            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            fixed.compress_type = info.compress_type
+            fixed.external_attr = info.external_attr
+            fixed.create_system = 3
+            dst.writestr(fixed, data)
 
 
 def _text_cell(cell: Any, text: str) -> None:

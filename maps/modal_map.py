@@ -25,8 +25,9 @@ import shapely
 from shapely.geometry import LineString, box
 
 from maps import _style as st
+from maps._escape import Tooltip  # folium's puts its text in a JS template literal
 from maps._legend import Attribution, Headline, HtmlPopup, Legend, legend_html
-from maps.assets import external_resources, make_offline
+from maps.assets import external_resources, make_offline, stable_ids
 from maps.extent import flow_area, study_area
 from maps.results import STATES, Results, by_place, county_reduction, finite, read_results
 from networks import Network
@@ -692,7 +693,7 @@ def build_map(
         # disc inside it the terminal's throughput
         folium.CircleMarker(
             location=(a["lat"], a["lon"]), radius=a["radius"], color=st.ACCESS_COLOUR, weight=4,
-            fill=False, tooltip=folium.Tooltip(a["tip"]),
+            fill=False, tooltip=Tooltip(a["tip"]),
         ).add_to(groups["access"])  # fmt: skip
 
     bind_lines, bind_points = bottleneck_features(links, results.bottlenecks, unit_t=unit)
@@ -702,19 +703,19 @@ def build_map(
     for b in bind_points:
         folium.CircleMarker(
             location=(b["lat"], b["lon"]), radius=10, color=st.BOTTLENECK_COLOUR, weight=3,
-            fill=True, fill_color="#ffffff", fill_opacity=0.3, tooltip=folium.Tooltip(b["tip"]),
+            fill=True, fill_color="#ffffff", fill_opacity=0.3, tooltip=Tooltip(b["tip"]),
         ).add_to(groups["bottlenecks"])  # fmt: skip
 
     for t in terminal_markers(results.terminals):
         folium.CircleMarker(
             location=(t["lat"], t["lon"]), radius=t["radius"], color="#404040", weight=1,
-            fill=True, fill_color=t["colour"], fill_opacity=0.85, tooltip=folium.Tooltip(t["tip"]),
+            fill=True, fill_color=t["colour"], fill_opacity=0.85, tooltip=Tooltip(t["tip"]),
         ).add_to(groups["terminals"])  # fmt: skip
 
     for s in shipper_markers(network, results.flows):
         marker = folium.CircleMarker(
             location=(s["lat"], s["lon"]), radius=6, color="#000000", weight=2, fill=True,
-            fill_color="#ffffff", fill_opacity=1.0, tooltip=folium.Tooltip(s["tooltip"]),
+            fill_color="#ffffff", fill_opacity=1.0, tooltip=Tooltip(s["tooltip"]),
         ).add_to(groups["shippers"])  # fmt: skip
         marker.add_child(HtmlPopup(s["popup"], max_width=420))
 
@@ -771,6 +772,8 @@ def render_map(
     """
     results = read_results(result_dir)
     m = build_map(results, network, counties=counties, tiles=tiles)
+    # the same page for the same scenario: element ids from the scenario, not at random
+    stable_ids(m.get_root(), seed=f"map.html {results.summary.get('scenario', '')}")
     html = m.get_root().render()
     remote = external_resources(html)
     if remote:

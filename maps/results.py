@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from freight.spreadsheet import restore
 from maps._style import MODE_ORDER
 from networks import InputError, InputErrors, csvtable
 
@@ -74,7 +75,9 @@ def read_table(path: Path, numeric: tuple[str, ...] = ()) -> list[dict[str, Any]
     errors: list[InputError] = []
     rows: list[dict[str, Any]] = []
     for row in csvtable.read_table(path, required=(), errors=errors):
-        rec: dict[str, Any] = dict(row.cells)
+        # text cells as written, before freight.spreadsheet quoted those that would
+        # start a spreadsheet formula; numeric columns as numbers
+        rec: dict[str, Any] = {k: restore(v) for k, v in row.cells.items()}
         for col in numeric:
             if col in rec:
                 rec[col] = _num(rec[col])

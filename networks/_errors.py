@@ -53,6 +53,19 @@ class InfeasibleError(FreightError):
         super().__init__(message)
 
 
+class SolverError(FreightError):
+    """The solver ended without an optimum (an iteration or time limit, a numerical
+    failure): nothing is written. ``status`` is the :class:`freight.problem.Status` value."""
+
+    def __init__(self, message: str, *, status: str) -> None:
+        self.status = status
+        super().__init__(message)
+
+
+class BusyError(FreightError):
+    """Another run holds the lock of the result folder this run would replace."""
+
+
 def raise_if_any(errors: list[InputError]) -> None:
     """Raise :class:`InputErrors` when ``errors`` is not empty."""
     if errors:

@@ -29,6 +29,19 @@ import shapely
 #: Attributes that must be equal on both sides of a node for it to be contracted.
 MERGE_ATTRS: tuple[str, ...] = ("name", "lines", "capacity_t", "freight", "commodities")
 
+#: Optional edge attribute: where along its geometry an edge's ``length_km`` is not spread
+#: in proportion to geodesic length -- an edge merged from features whose given
+#: ``length_km`` differ in km per geodesic km. A tuple of ``(vertex index, km from the
+#: geometry's first vertex)`` at the interior vertices where the rate changes; between two
+#: of them (and the ends, at 0 and ``length_km``) km are spread by geodesic length.
+#: Absent (or empty): one rate along the whole edge. See :func:`networks.graph.km_along`.
+KM_AT = "km_at"
+
+#: A merged edge gets :data:`KM_AT` marks only when spreading its km by geodesic length
+#: would put a joint of its features further than this from the km the features give
+#: (1 m: the precision the shipped layers give ``length_km`` in).
+MARK_TOL_KM = 1e-3
+
 
 @contextlib.contextmanager
 def no_gc() -> Iterator[None]:
@@ -143,7 +156,9 @@ def table_from_graph(
         fwd=np.ones(len(edges), dtype=bool),
         length=np.array([d[weight] for _, _, d in edges], dtype=object),
         src=[d for _, _, d in edges],
-        key=key_ids([tuple(d.get(a) for a in attrs) for _, _, d in edges]),
+        # an edge whose km are not spread evenly (KM_AT) keeps to itself: its own key
+        key=key_ids([tuple(d.get(a) for a in attrs) + ((i,) if d.get(KM_AT) else ())
+                     for i, (_, _, d) in enumerate(edges)]),
         adjacency=(ptr, nbr, eid),
         weight=weight,
         isolated=[n for n in node_ids if G.degree(n) == 0],
@@ -246,6 +261,8 @@ def contract(t: EdgeTable, *, keep: Collection[int] = ()) -> nx.Graph:
     out_b = [p[0][1] for p in paths[:n_single]]
     out_src = [p[1][0] for p in paths[:n_single]]
     out_len = [length[e] for e in out_src]
+    out_marks: dict[int, tuple] = {}  # output edge -> KM_AT marks, in traversal order
+    geo: list[float] = []  # geodesic km of every edge, computed at the first merge
     piece_e = list(out_src)
     piece_p = list(out_a)  # node position the piece is traversed from
     piece_q = list(out_b)
@@ -277,6 +294,11 @@ def contract(t: EdgeTable, *, keep: Collection[int] = ()) -> nx.Graph:
                 for ei in edges[i:j]:
                     total += float(length[ei])
                 out_len.append(total)
+                if not geo:
+                    geo = _geodesic_of_edges(t)
+                marks = _merged_marks(t, edges[i:j], length, geo)
+                if marks:
+                    out_marks[k] = marks
             for r in range(i, j):
                 piece_e.append(edges[r])
                 piece_p.append(nodes[r])
@@ -294,14 +316,54 @@ def contract(t: EdgeTable, *, keep: Collection[int] = ()) -> nx.Graph:
     ebunch = []
     weight = t.weight
     src = t.src
+    n_vertices = shapely.get_num_coordinates(geoms) if out_marks else None
     for k, (x, y) in enumerate(zip(out_a, out_b, strict=True)):
         d = dict(src[out_src[k]])
         d[weight] = out_len[k]
         d["geometry"] = geoms[k]
+        if k in out_marks:
+            marks = out_marks[k]
+            if ids[x] > ids[y]:  # the geometry runs from the smaller id: marks follow
+                n_v = int(n_vertices[k])  # type: ignore[index]
+                marks = tuple((n_v - 1 - a, out_len[k] - km) for a, km in reversed(marks))
+            d[KM_AT] = marks
         ebunch.append((ids[x], ids[y], d))
     H.add_edges_from(ebunch)
     _set_node_attrs(H, t, pos_of)
     return H
+
+
+def _geodesic_of_edges(t: EdgeTable) -> list[float]:
+    """Geodesic km of every edge's geometry (as stored), in one vectorised call."""
+    from networks.io import _geodesic_km_flat  # (io does not import this module)
+
+    n = (t.stop - t.start).astype(np.int64)
+    which = np.repeat(np.arange(len(n)), n)
+    pos = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+    coords = t.xy[np.asarray(t.start, dtype=np.int64)[which] + pos]
+    return _geodesic_km_flat(coords, which, len(n)).tolist()  # type: ignore[no-any-return]
+
+
+def _merged_marks(t: EdgeTable, edges: list[int], length: list[Any], geo: list[float]) -> tuple:
+    """:data:`KM_AT` marks of an edge merged from ``edges`` (in traversal order): the
+    vertex and km at every joint, when spreading the summed km by geodesic length would
+    misplace a joint by more than :data:`MARK_TOL_KM`; else ``()``."""
+    n = [int(t.stop[e] - t.start[e]) for e in edges]
+    km = g = 0.0
+    at = 0
+    joints = []
+    for e, n_e, g_e in zip(edges, n, [geo[e] for e in edges], strict=True):
+        km += float(length[e])
+        g += g_e
+        at += n_e - 1
+        joints.append((at, km, g))
+    total_km, total_g = km, g
+    joints.pop()  # the far end
+    if total_g <= 0 or all(
+        abs(k - total_km * gj / total_g) <= MARK_TOL_KM for _, k, gj in joints
+    ):
+        return ()
+    return tuple((a, k) for a, k, _ in joints)
 
 
 def _set_node_attrs(H: nx.Graph, t: EdgeTable, pos_of: dict[int, int]) -> None:

@@ -155,6 +155,9 @@ def read_table(
         a short row's missing cells are ``""``.
     """
     name = label or str(path)
+    if Path(path).exists() and not Path(path).is_file():  # a FIFO or a device never ends
+        errors.append(InputError(name, "file", "(file)", "not a regular file; give a file"))
+        return []
     try:
         data = Path(path).read_bytes()
     except FileNotFoundError:

@@ -30,7 +30,7 @@ import numpy as np
 import shapely
 from shapely.geometry import LineString
 
-from networks._table import EdgeTable, key_ids, no_gc
+from networks._table import KM_AT, EdgeTable, key_ids, no_gc
 from networks.io import (
     GEOD,
     PIPELINE_DEFAULT_COMMODITIES,
@@ -100,24 +100,79 @@ def add_edge(
         length_km = geodesic_km(coords)
     if u == v:
         raise ValueError("add_edge: u == v (self-loop)")
+    marks = tuple(attrs.pop(KM_AT, ()) or ())  # along coords as given (from u)
     if G.has_edge(u, v):
         if len(coords) < 3:
             mid = (coords[0] + coords[-1]) / 2.0
-            coords = np.vstack([coords[0], mid, coords[-1]])
+            coords = np.vstack([coords[0], mid, coords[-1]])  # (no interior marks)
         seg = np.hypot(*np.diff(coords, axis=0).T)
         cum = np.concatenate([[0.0], np.cumsum(seg)])
         k = int(np.clip(np.argmin(np.abs(cum[1:-1] - cum[-1] / 2.0)) + 1, 1, len(coords) - 2))
         w = new_node(G, coords[k, 0], coords[k, 1])
         a, b = coords[: k + 1], coords[k:]
-        la, lb = _split_length(length_km, a, b)
-        return add_edge(G, u, w, a, length_km=la, **attrs) + add_edge(
-            G, w, v, b, length_km=lb, **attrs
+        if marks:
+            la = km_along(coords, length_km, marks, k, 0.0)
+            lb = length_km - la
+        else:
+            la, lb = _split_length(length_km, a, b)
+        ma, mb = split_marks(marks, k, k + 1, la)
+        return add_edge(G, u, w, a, length_km=la, **_with_marks(attrs, ma)) + add_edge(
+            G, w, v, b, length_km=lb, **_with_marks(attrs, mb)
         )
     if u > v:
         u, v, coords = v, u, coords[::-1]
+        marks = flip_marks(marks, len(coords), float(length_km))
+    if marks:
+        attrs[KM_AT] = marks
     data = {**EDGE_DEFAULTS, **attrs}
     G.add_edge(u, v, length_km=float(length_km), geometry=shapely.linestrings(coords), **data)
     return [(u, v)]
+
+
+def _with_marks(attrs: dict[str, Any], marks: tuple) -> dict[str, Any]:
+    out = dict(attrs)
+    if marks:
+        out[KM_AT] = marks
+    return out
+
+
+def km_along(
+    coords: np.ndarray, length_km: float, marks: Sequence[tuple[int, float]], seg: int, t: float
+) -> float:
+    """Km from ``coords[0]`` to the point at fraction ``t`` of segment ``seg`` of an edge.
+
+    Between two marks (the ends count as marks at 0 and ``length_km``; the others are the
+    edge's :data:`KM_AT`), km are spread in proportion to geodesic length: so a place
+    splitting an edge merged from features given as 399, 3000 and 401 km gets the given
+    km of the features it passes, not the merged total spread by map distance.
+    """
+    n = len(coords)
+    pts = [(0, 0.0), *((int(i), float(k)) for i, k in marks), (n - 1, float(length_km))]
+    p = 0
+    while p + 2 < len(pts) and pts[p + 1][0] <= seg:
+        p += 1
+    (i0, k0), (i1, k1) = pts[p], pts[p + 1]
+    q = coords[seg] + t * (coords[seg + 1] - coords[seg])
+    before = geodesic_km(np.vstack([coords[i0 : seg + 1], q]))
+    whole = geodesic_km(coords[i0 : i1 + 1])
+    share = 0.5 if whole <= 0 else min(max(before / whole, 0.0), 1.0)
+    return k0 + (k1 - k0) * share
+
+
+def split_marks(
+    marks: Sequence[tuple[int, float]], k_first: int, k_second: int, la: float
+) -> tuple[tuple, tuple]:
+    """The :data:`KM_AT` marks of the two parts of an edge split at a point: the first
+    part holds vertices ``0 .. k_first - 1`` and the point, the second the point and
+    vertices ``k_second ..``; ``la`` is the km of the first part."""
+    first = tuple((i, k) for i, k in marks if 0 < i < k_first)
+    second = tuple((i - k_second + 1, k - la) for i, k in marks if i >= k_second)
+    return first, second
+
+
+def flip_marks(marks: Sequence[tuple[int, float]], n: int, length_km: float) -> tuple:
+    """The :data:`KM_AT` marks of an edge of ``n`` vertices with its geometry reversed."""
+    return tuple((n - 1 - i, length_km - k) for i, k in reversed(marks))
 
 
 def _split_length(
@@ -184,12 +239,18 @@ def split_edge(G: nx.Graph, u: int, v: int, seg: int, t: float) -> int:
         return a
     if gb == 0.0:
         return b
-    attrs = {k: val for k, val in data.items() if k not in ("length_km", "geometry")}
-    la, lb = _split_length(data["length_km"], first, second, ga=ga, gb=gb)
+    attrs = {k: val for k, val in data.items() if k not in ("length_km", "geometry", KM_AT)}
+    marks = data.get(KM_AT) or ()
+    if marks:  # the given km of the stretch the point is on, not the edge's map share
+        la = km_along(coords, data["length_km"], marks, seg, t)
+        lb = data["length_km"] - la
+    else:
+        la, lb = _split_length(data["length_km"], first, second, ga=ga, gb=gb)
+    ma, mb = split_marks(marks, k_first, k_second, la)
     G.remove_edge(a, b)
     w = new_node(G, q[0], q[1])
-    add_edge(G, a, w, first, length_km=la, **attrs)
-    add_edge(G, w, b, second, length_km=lb, **attrs)
+    add_edge(G, a, w, first, length_km=la, **_with_marks(attrs, ma))
+    add_edge(G, w, b, second, length_km=lb, **_with_marks(attrs, mb))
     return w
 
 

@@ -170,12 +170,31 @@ def parse_set(value: Any) -> frozenset[str] | None:
 
 
 def check_file(path: str | os.PathLike[str], *, field_name: str = "path") -> InputError | None:
-    """An error when ``path`` is not a readable file (None when it is)."""
+    """An error when ``path`` is not a regular file (or a ``.gdb`` folder) that can be
+    read: missing, a folder, a pipe or a device (reading ``/dev/zero`` or a FIFO would
+    never end), or a Shapefile without the ``.dbf`` that holds its attributes (GDAL would
+    read its lines with no ``name``, ``capacity_t`` or ``length_km`` at all). None when
+    it is sound."""
     p = Path(path)
+    if str(path).lower().startswith("/vsi"):
+        return None  # a GDAL virtual path: GDAL checks it
     if not p.exists():
         return InputError(str(path), "file", field_name, "file not found")
-    if p.is_dir() and p.suffix.lower() not in {".gdb"}:
+    if p.is_dir():
+        if p.suffix.lower() == ".gdb":
+            return None
         return InputError(str(path), "file", field_name, "is a directory, expected a file")
+    if not p.is_file():
+        return InputError(str(path), "file", field_name,
+                          "not a regular file (a pipe or a device?); give a file")
+    if p.suffix.lower() == ".shp":
+        stem = p.name[:-4].lower()
+        beside = {f.name.lower() for f in p.parent.iterdir()} if p.parent.is_dir() else set()
+        if f"{stem}.dbf" not in beside:
+            return InputError(str(path), "file", "dbf",
+                              f"no {p.name[:-4]}.dbf beside it: a Shapefile keeps its "
+                              "attributes (name, capacity_t, length_km, ...) in the .dbf, "
+                              "and every one would be lost")  # fmt: skip
     return None
 
 
@@ -237,9 +256,30 @@ def read_line_layer(
             warnings.simplefilter("ignore")
             gdf = pyogrio.read_dataframe(gdal_path, layer=layer)
     except Exception as exc:
-        raise_if_any([InputError(file, "file" if single else "layer", "format",
-                                 f"cannot read: {_first_line(exc)}")])
+        # a geometry GEOS refuses (a LineString of one point): name its features
+        raise_if_any(_bad_geometries(file, gdal_path, layer)
+                     or [InputError(file, "file" if single else "layer", "format",
+                                    f"cannot read: {_first_line(exc)}")])  # fmt: skip
     return validate_line_frame(gdf, file=file, mode=mode)
+
+
+def _bad_geometries(file: str, gdal_path: str, layer: str | None) -> list[InputError]:
+    """The features of a layer whose geometry GDAL reads but GEOS refuses (a LineString
+    of one point: "point array must contain 0 or >1 elements"), one error each; [] when
+    that is not why the layer cannot be read."""
+    import pyogrio.raw
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _, _, wkb, _ = pyogrio.raw.read(gdal_path, layer=layer, columns=[])
+        geoms = shapely.from_wkb(wkb, on_invalid="ignore")
+    except Exception:  # noqa: BLE001 -- unreadable for another reason: the caller says so
+        return []
+    return [InputError(file, f"feature {i}", "geometry",
+                       "not a valid line (a LineString needs at least 2 points)")
+            for i, (raw, g) in enumerate(zip(wkb, geoms, strict=True), start=1)
+            if raw is not None and g is None]  # fmt: skip
 
 
 def validate_line_frame(gdf: Any, *, file: str, mode: str = "road") -> list[LineFeature]:
@@ -269,7 +309,9 @@ def validate_line_frame(gdf: Any, *, file: str, mode: str = "road") -> list[Line
     type_id = shapely.get_type_id(geoms)  # -1 missing, 1 LineString, 5 MultiLineString
     empty = shapely.is_empty(geoms)
     xy_all, owner = shapely.get_coordinates(geoms, return_index=True)
-    off = (np.abs(xy_all[:, 0]) > 180) | (np.abs(xy_all[:, 1]) > 90)
+    # NaN compares false with anything: test finiteness first
+    finite = np.isfinite(xy_all).all(axis=1)
+    off = ~finite | (np.abs(xy_all[:, 0]) > 180) | (np.abs(xy_all[:, 1]) > 90)
     first_off = {int(j): k for k, j in zip(np.flatnonzero(off)[::-1], owner[off][::-1],
                                             strict=True)}
     n_coords = shapely.get_num_coordinates(geoms)
@@ -319,6 +361,11 @@ def validate_line_frame(gdf: Any, *, file: str, mode: str = "road") -> list[Line
             continue
         if i - 1 in first_off:
             x, y = xy_all[first_off[i - 1]]
+            if not (math.isfinite(x) and math.isfinite(y)):
+                errors.append(InputError(file, f"feature {i}", "geometry",
+                                         f"coordinate ({x:.6g}, {y:.6g}) is not a number; "
+                                         "give lon/lat degrees"))  # fmt: skip
+                continue
             why = lonlat_problem(float(x), float(y)) or ""
             if "swapped" in why:
                 why = (f"coordinate ({x:.6g}, {y:.6g}) looks swapped (lat, lon); a layer "
@@ -383,6 +430,25 @@ def _parse_column(
             out.append(None)
             bad[r] = str(exc)
     return out, bad
+
+
+def one_layer(file: str, *, wanted: str) -> tuple[str | None, InputError | None]:
+    """The layer to read from ``file``: the one named ``wanted``, or the only one; an
+    error naming the layers when there are several and none is ``wanted`` (reading the
+    first would silently take another layer than the planner meant)."""
+    if file.lower().endswith((".geojson", ".geojson.gz", ".json", ".csv")):
+        return None, None  # one layer by nature
+    import pyogrio
+
+    try:
+        layers = [str(row[0]) for row in pyogrio.list_layers(gdal_name(file))]
+    except Exception as exc:  # pyogrio raises several error types for unreadable files
+        return None, InputError(file, "file", "format", f"cannot read: {_first_line(exc)}")
+    if wanted in layers or len(layers) <= 1:
+        return (wanted if wanted in layers else None), None
+    return None, InputError(file, "layer", "layer",
+                            f"{len(layers)} layers ({', '.join(layers)}) and none named "
+                            f"{wanted!r}: name the layer {wanted!r} or keep one")  # fmt: skip
 
 
 def gdal_name(file: str) -> str:

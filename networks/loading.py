@@ -2,15 +2,19 @@
 
 Stages: read and validate the layers (all problems gathered), build each mode's graph
 and contract degree-2 chains, match the named rail lines, read the places and join
-them to the graphs. The result is pickled under ``cache_dir`` (default
-``$FREIGHT_CACHE_DIR`` or ``.cache/networks`` in the current directory).
+them to the graphs. The result is cached under ``cache_dir`` (default
+``$FREIGHT_CACHE_DIR`` or ``.cache/networks`` in the current directory) in a format that
+runs no code and is checked before use (:mod:`networks.cache`).
 
 Cache key: SHA-256 of :data:`CODE_VERSION`, the source of this package, the config's
-values and the BYTES of every
-input file. Hashing content rather than size+mtime costs ~0.1 s on the 9 MB of default
-layers, and it stays right when a file is rewritten within the same second, copied with
-its mtime, or checked out by git (which resets mtimes) -- stale networks would be the
-worse failure. A corrupt or unreadable cache entry is ignored and rebuilt.
+values and the BYTES of every file of every input -- a Shapefile's ``.shx``, ``.dbf``,
+``.prj`` and ``.cpg`` beside its ``.shp``, every file in a ``.gdb`` folder
+(:func:`networks.cache.layer_files`). Hashing content rather than size+mtime costs ~0.1 s
+on the 9 MB of default layers, and it stays right when a file is rewritten within the same
+second, copied with its mtime, or checked out by git (which resets mtimes) -- stale
+networks would be the worse failure. A damaged entry is rebuilt with a one-line notice
+(logged as a warning); the folder keeps the :data:`networks.cache.MAX_ENTRIES` most
+recently used entries.
 """
 
 from __future__ import annotations
@@ -18,17 +22,15 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 import os
-import pickle
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
-import numpy as np
-import shapely
 
+from networks import cache
 from networks._errors import InputError, InputErrors
 from networks._table import contract, no_gc
 from networks._types import MODES, Network, NetworkConfig
@@ -39,7 +41,9 @@ from networks.places import link_places, read_places
 from networks.sidings import add_lines, check_pieces, stations_of
 
 #: Bump when the way a network is built changes, so old cache entries are not used.
-CODE_VERSION = "networks-4"
+CODE_VERSION = "networks-5"
+
+_log = logging.getLogger(__name__)
 
 
 def _place_paths(places: str | Sequence[str]) -> list[str]:
@@ -80,11 +84,17 @@ def cache_key(config: NetworkConfig) -> str:
     for f in _inputs(config):
         h.update(f.encode())
         try:
-            with open(f, "rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    h.update(chunk)
+            parts = cache.layer_files(f)
         except OSError:
-            h.update(b"<missing>")
+            parts = [Path(f)]
+        for part in parts:
+            h.update(b"\0" + str(part).encode() + b"\0")
+            try:
+                with open(part, "rb") as fh:
+                    for chunk in iter(lambda: fh.read(1 << 20), b""):
+                        h.update(chunk)
+            except OSError:
+                h.update(b"<missing>")
     return h.hexdigest()
 
 
@@ -122,74 +132,34 @@ def load_network(
     InputErrors
         Every problem in the inputs, one line each.
     """
-    path: Path | None = None
-    if use_cache:
-        key = cache_key(config)
-        path = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-        path = path / f"{key[:32]}.pickle"
-        if path.exists():
-            try:
-                with open(path, "rb") as fh, no_gc():
-                    net = _load(fh)
-                if isinstance(net, Network):
-                    return net
-            except Exception:  # a corrupt or foreign cache entry: rebuild it
-                pass
+    if not use_cache:
+        return build_network(config)
+    key = cache_key(config)
+    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    path = cache.entry_path(folder, key)
+    try:
+        with no_gc():
+            net = cache.read_entry(path, key)
+        cache.touch(path)
+        return net
+    except FileNotFoundError:
+        pass
+    except (OSError, cache.CacheDamaged) as exc:
+        _log.warning("network cache entry %s cannot be used (%s): rebuilding it", path, exc)
     net = build_network(config)
-    if path is not None:
-        _write_atomic(path, net)
+    _write_entry(folder, path, key, net)
     return net
 
 
-#: The cache file: ``{"format": CACHE_FORMAT, "network": Network with every edge's
-#: geometry set to None, "wkb": {mode: WKB of the geometries in edge order}}`` -- pickling
-#: ~65k shapely objects one by one costs ~0.4 s, their WKB in one vectorised call ~0.03 s.
-CACHE_FORMAT = "network-wkb-1"
-
-
-def _dump(net: Network, fh: Any) -> None:
-    saved: list[tuple[list[dict[str, Any]], list[Any]]] = []
-    wkb: dict[str, Any] = {}
+def _write_entry(folder: Path, path: Path, key: str, net: Network) -> None:
     try:
-        for mode, G in net.graphs.items():
-            datas = [d for _, _, d in G.edges(data=True)]
-            geoms = [d.get("geometry") for d in datas]
-            wkb[mode] = shapely.to_wkb(np.array(geoms, dtype=object))
-            saved.append((datas, geoms))
-            for d in datas:
-                if "geometry" in d:
-                    d["geometry"] = None  # keeps the key's place in the dict
-        pickle.dump({"format": CACHE_FORMAT, "network": net, "wkb": wkb}, fh,
-                    protocol=pickle.HIGHEST_PROTOCOL)
-    finally:
-        for datas, geoms in saved:
-            for d, g in zip(datas, geoms, strict=True):
-                if "geometry" in d:
-                    d["geometry"] = g
-
-
-def _load(fh: Any) -> Network | None:
-    obj = pickle.load(fh)
-    if not (isinstance(obj, dict) and obj.get("format") == CACHE_FORMAT):
-        return None
-    net = obj["network"]
-    for mode, wkb in obj["wkb"].items():
-        geoms = shapely.from_wkb(wkb).tolist()
-        for (_, _, d), g in zip(net.graphs[mode].edges(data=True), geoms, strict=True):
-            if "geometry" in d:
-                d["geometry"] = g
-    return net if isinstance(net, Network) else None
-
-
-def _write_atomic(path: Path, net: Network) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh, no_gc():
-            _dump(net, fh)
-        os.replace(tmp, path)
+        with no_gc():
+            cache.write_entry(path, key, net)
+        cache.evict(folder)
     except OSError:
         pass  # an unwritable cache only costs time
+    except (TypeError, ValueError) as exc:  # something the format cannot hold: not cached
+        _log.info("network not cached: %s", exc)
 
 
 def read_extra_lines(file: str) -> list[tuple[str, str, Any]]:
@@ -209,15 +179,18 @@ def read_extra_lines(file: str) -> list[tuple[str, str, Any]]:
 
     import pyogrio
 
-    from networks.io import check_file, gdal_name
+    from networks.io import check_file, gdal_name, one_layer
 
     err = check_file(file)
+    if err is not None:
+        raise InputErrors([err])
+    layer, err = one_layer(file, wanted="extra_lines")
     if err is not None:
         raise InputErrors([err])
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            gdf = pyogrio.read_dataframe(gdal_name(file))
+            gdf = pyogrio.read_dataframe(gdal_name(file), layer=layer)
     except Exception as exc:
         raise InputErrors([InputError(file, "file", "format", f"cannot read: {exc}")]) from None
     if "mode" not in gdf.columns:

@@ -23,7 +23,7 @@ import networkx as nx
 
 from networks._errors import InputError, raise_if_any
 from networks._types import MODES, Link, Place
-from networks.io import check_file, gdal_name, lonlat_problem, parse_float, read_table
+from networks.io import check_file, gdal_name, lonlat_problem, one_layer, parse_float, read_table
 from networks.snapping import EdgeLocator
 
 KINDS: frozenset[str] = frozenset(
@@ -116,8 +116,11 @@ def _read_rows(file: str) -> list[tuple[str, dict[str, Any]]]:
         return [(f"row {line}", row) for line, row in read_table(file, required=REQUIRED)]
     import pyogrio
 
+    layer, err = one_layer(file, wanted="places")
+    if err is not None:
+        raise_if_any([err])
     try:
-        gdf = pyogrio.read_dataframe(gdal_name(file))
+        gdf = pyogrio.read_dataframe(gdal_name(file), layer=layer)
     except Exception as exc:
         raise_if_any([InputError(file, "file", "format", f"cannot read: {exc}")])
     out: list[tuple[str, dict[str, Any]]] = []

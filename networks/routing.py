@@ -19,7 +19,7 @@ from shapely.geometry import LineString
 
 from networks._errors import InputError
 from networks._types import MODES, Network
-from networks.graph import edge_coords_from, geodesic_km, total_km
+from networks.graph import KM_AT, edge_coords_from, km_along, total_km
 from networks.places import freight_edge
 from networks.snapping import EdgeLocator
 
@@ -121,9 +121,8 @@ def _anchors(network: Network, key: str, mode: str) -> list[_Anchor]:
     q = np.array([hit.lon, hit.lat])
     first = np.vstack([coords[: hit.seg + 1], q])
     second = np.vstack([q, coords[hit.seg + 1:]])
-    g1, g2 = geodesic_km(first), geodesic_km(second)
-    share = 0.5 if g1 + g2 <= 0 else g1 / (g1 + g2)
-    along = float(d["length_km"]) * share
+    # the given km of the stretch the point is on (KM_AT), else the edge's geodesic share
+    along = km_along(coords, float(d["length_km"]), d.get(KM_AT) or (), hit.seg, hit.t)
     start = np.array([[lon, lat], [hit.lon, hit.lat]])
     return [
         _Anchor(hit.u, hit.offset_km + along, np.vstack([start, first[::-1][1:]]),

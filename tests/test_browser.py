@@ -8,6 +8,7 @@ Skipped when Chromium is missing, unless ``CI`` is set: then a missing browser f
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -161,3 +162,101 @@ def test_report_renders(driver: object, pages: dict) -> None:
     n_rects = drv.execute_script("return document.querySelectorAll('svg rect').length;")  # type: ignore[attr-defined]
     assert n_rects >= 4
     _screenshot(drv, "report_fixture.png")
+
+
+# --- hostile names (issue 15) ---------------------------------------------------------------
+
+#: What a name from the data may hold: the end of the title element, a script, a
+#: template-literal placeholder, a backtick, quotes and an event handler. Each sets
+#: window.__pwned if it runs.
+HOSTILE = ("</title><script>window.__pwned='script'</script>`${window.__pwned='literal'}`"
+           "'\"<img src=x onerror=\"window.__pwned='img'\">\\")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def hostile_pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A real run (freight run, maps on) of the small scenario of tests/scenario_kit.py
+    with HOSTILE in every name field: title, places (mine, plant, terminals; names and
+    counties), a place id, flow ids, shippers, the rail line's name, an investment's name,
+    and a bottleneck."""
+    from freight.cli import main
+    from tests.scenario_kit import DEFAULT_FLOWS, DEFAULT_PLACES, write_scenario
+
+    base = tmp_path_factory.mktemp("hostile")
+    places = [dict(p, name=f"{p['name']}{HOSTILE}", county=HOSTILE) for p in DEFAULT_PLACES]
+    places[1]["capacity_t"] = 600  # a binding terminal: a bottleneck marker too
+    places[2]["id"] = f"mine{HOSTILE}"
+    flows = [dict(DEFAULT_FLOWS[0], id=f"F{HOSTILE}", origin=places[2]["id"], shipper=HOSTILE),
+             dict(DEFAULT_FLOWS[0], id="F2", origin=places[2]["id"], tonnes_per_year=50,
+                  shipper=f"2{HOSTILE}")]  # fmt: skip
+    investment = (f"[investments.x]\nname = {json.dumps('投资' + HOSTILE, ensure_ascii=False)}\n"
+                  'capex_cny = 1e6\nlife_years = 10\nsource = "test"\n')  # fmt: skip
+    toml = write_scenario(base / "s", title=f"标题{HOSTILE}", places=places, flows=flows,
+                          rail_name=f"铁路{HOSTILE}", enforcement="soft",
+                          extra_toml=investment)  # fmt: skip
+    out = base / "out"
+    assert main(["run", str(toml), "--out", str(out)]) == 0
+    return {"map": out / "map.html", "report": out / "report.html"}
+
+
+def _open_everything(drv: object) -> int:
+    """Open every tooltip and popup of every layer (and every layer group): their HTML
+    is inserted as they open. Returns how many were opened."""
+    return int(drv.execute_script(  # type: ignore[attr-defined]
+        "const maps = Object.keys(window).filter(k => k.startsWith('map_') && window[k] instanceof L.Map);"
+        "const m = window[maps[0]]; let n = 0;"
+        "for (const k of Object.keys(window)) {"
+        "  const g = window[k];"
+        "  if (g instanceof L.LayerGroup && !m.hasLayer(g)) { m.addLayer(g); }"
+        "}"
+        "m.eachLayer(l => {"
+        "  if (l.getTooltip && l.getTooltip()) { l.openTooltip(l.getLatLng ? l.getLatLng() : (l.getBounds ? l.getBounds().getCenter() : undefined)); n++; }"
+        "  if (l.getPopup && l.getPopup()) { l.openPopup(); n++; }"
+        "});"
+        "return n;"
+    ))
+
+
+def test_hostile_names_run_nothing_and_the_map_still_draws(
+    driver: object, hostile_pages: dict[str, Path]
+) -> None:
+    from selenium.common.exceptions import NoAlertPresentException
+
+    drv = driver
+    drv.get(hostile_pages["map"].as_uri())  # type: ignore[attr-defined]
+    time.sleep(1.0)
+    assert drv.execute_script("return window.__pwned === undefined;")  # type: ignore[attr-defined]
+    severe = [e for e in drv.get_log("browser") if e["level"] == "SEVERE"]  # type: ignore[attr-defined]
+    assert severe == []
+    assert _paths(drv) > 0
+    assert drv.title.startswith("标题</title>")  # type: ignore[attr-defined]  # the name, as text
+    opened = _open_everything(drv)
+    assert opened >= 5
+    time.sleep(0.5)
+    assert drv.execute_script("return window.__pwned === undefined;")  # type: ignore[attr-defined]
+    # the names are shown as text wherever they appear
+    shown = drv.execute_script(  # type: ignore[attr-defined]
+        "return Array.from(document.querySelectorAll('.leaflet-tooltip, .leaflet-popup'))"
+        ".map(e => e.textContent).join('\\n');"
+    )
+    assert "`${window.__pwned='literal'}`" in shown and "<img src=x" in shown
+    try:
+        alert = drv.switch_to.alert  # type: ignore[attr-defined]
+        raise AssertionError(f"an alert is open: {alert.text}")
+    except NoAlertPresentException:
+        pass
+    assert [e for e in drv.get_log("browser") if e["level"] == "SEVERE"] == []  # type: ignore[attr-defined]
+    _screenshot(drv, "map_hostile.png")
+
+
+def test_hostile_names_in_the_report_are_text(
+    driver: object, hostile_pages: dict[str, Path]
+) -> None:
+    drv = driver
+    drv.get(hostile_pages["report"].as_uri())  # type: ignore[attr-defined]
+    time.sleep(0.3)
+    assert drv.execute_script("return window.__pwned === undefined;")  # type: ignore[attr-defined]
+    assert [e for e in drv.get_log("browser") if e["level"] == "SEVERE"] == []  # type: ignore[attr-defined]
+    assert drv.title.startswith("标题</title>")  # type: ignore[attr-defined]
+    body = drv.execute_script("return document.body.textContent;")  # type: ignore[attr-defined]
+    assert HOSTILE.replace("\\", "") in body.replace("\\", "")

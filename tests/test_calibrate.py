@@ -120,6 +120,25 @@ def test_a_split_without_a_capacity_is_a_tie(tmp_path: Path) -> None:
     assert all(f.reproduced for f in cal.flows)
 
 
+def _yard_case(tmp_path: Path, *, yard_handling: float) -> Path:
+    """The hand case with a public yard S 1 % of the way short of D, D's siding handling
+    (prior 2.5) calibrated within 0–100."""
+    path = write_case(tmp_path, flows=[("F1", T, "road")], calibration="""
+[calibration.parameters."costs.handling.siding"]
+lower = 0.0
+upper = 100.0
+source = "test"
+""", extra=f"[costs.handling]\nsiding = 2.5\nstation = {yard_handling}\n")
+    (tmp_path / "places.csv").write_text(
+        "id,name,lon,lat,kind,modes,handling_cny_per_t,capacity_t,source\n"
+        "O,矿,115.0,36.0,mine,road;rail,2.5,,test\n"
+        "D,厂,116.0,36.0,siding,road;rail,,,test\n"
+        "S,站,115.99,36.0,station,road;rail,,,test\n",
+        encoding="utf-8",
+    )
+    return path
+
+
 def test_alternatives_grow_until_none_undercuts(tmp_path: Path) -> None:
     """A second rail chain, through a public yard S next to D, takes over as the cheapest
     alternative once the siding's handling rises: the loop must find it.
@@ -129,20 +148,7 @@ def test_alternatives_grow_until_none_undercuts(tmp_path: Path) -> None:
     Calibrating the siding's handling (prior 2.5, bounds 0–100) to keep the road flow
     least-cost needs h ≥ 12.5, and the yard chain (157.75) never undercuts 150: answer
     12.5, after the first alternative."""
-    path = write_case(tmp_path, flows=[("F1", T, "road")], calibration="""
-[calibration.parameters."costs.handling.siding"]
-lower = 0.0
-upper = 100.0
-source = "test"
-""", extra="[costs.handling]\nsiding = 2.5\nstation = 20.0\n")
-    (tmp_path / "places.csv").write_text(
-        "id,name,lon,lat,kind,modes,handling_cny_per_t,capacity_t,source\n"
-        "O,矿,115.0,36.0,mine,road;rail,2.5,,test\n"
-        "D,厂,116.0,36.0,siding,road;rail,,,test\n"
-        "S,站,115.99,36.0,station,road;rail,,,test\n",
-        encoding="utf-8",
-    )
-    cal, p = _fit(path)
+    cal, p = _fit(_yard_case(tmp_path, yard_handling=20.0))
     assert p.value == 12.5
     assert cal.flows[0].reproduced
 
@@ -153,20 +159,7 @@ def test_alternatives_grow_through_a_second_chain(tmp_path: Path) -> None:
     no siding handling within bounds reproduces today's road: the least misfit, 150 −
     142.75 = 7.25, is reached once the siding chain is no cheaper than the yard chain
     (h = 5.25); the yard chain is found only in a second round."""
-    path = write_case(tmp_path, flows=[("F1", T, "road")], calibration="""
-[calibration.parameters."costs.handling.siding"]
-lower = 0.0
-upper = 100.0
-source = "test"
-""", extra="[costs.handling]\nsiding = 2.5\nstation = 5.0\n")
-    (tmp_path / "places.csv").write_text(
-        "id,name,lon,lat,kind,modes,handling_cny_per_t,capacity_t,source\n"
-        "O,矿,115.0,36.0,mine,road;rail,2.5,,test\n"
-        "D,厂,116.0,36.0,siding,road;rail,,,test\n"
-        "S,站,115.99,36.0,station,road;rail,,,test\n",
-        encoding="utf-8",
-    )
-    cal, p = _fit(path)
+    cal, p = _fit(_yard_case(tmp_path, yard_handling=5.0))
     assert cal.rounds >= 2
     (f,) = cal.flows
     assert f.misfit_cny_per_t == pytest.approx(150.0 - f.alternative_cny_per_t)
@@ -227,3 +220,36 @@ def test_a_margin_never_splits_a_tie_that_today_splits(tmp_path: Path) -> None:
     cal, p = _fit(path)
     assert p.value == 10.0
     assert [f.misfit_cny_per_t for f in cal.flows] == pytest.approx([0.0, 0.0], abs=1e-9)
+
+
+def test_the_adjustment_that_explains_one_flow_prices_the_rule_on_another(
+    tmp_path: Path,
+) -> None:
+    """Alumina (not covered by the rule) goes by road though rail is 9 CNY/t cheaper; with
+    the default's 1 CNY/t margin, +10 on rail's wagon-supply premium explains it. Coal's
+    rail tariff is 10 CNY/t dearer than alumina's rail, so at the prior its rail and road
+    tie; after the +10, rail is 10 CNY/t dearer than road, and the rule (coal, 500 km, rail
+    at both ends) forces it onto rail at 10 × its tonnes. The CO2 it abates is (60 − 10) g
+    × 500 km = 25 kg a tonne, so abatement cost × CO2 = policy cost, at 400 CNY a tonne."""
+    extra = "[costs.rail.alumina]\ncny_per_t = 11.0\ncny_per_tkm = 0.25\n"
+    calib = RELIABILITY.format(upper=50) + "[calibration]\nmargin_cny_per_t = 1.0\n"
+    path = write_case(tmp_path, flows=[("A1", T, "road", "alumina"), ("C1", 2 * T, "road")],
+                      rail_per_t=20.0, extra=extra, calibration=calib)
+    cal, p = _fit(path)
+    assert p.value == 10.0
+    assert all(f.reproduced for f in cal.flows)
+    out = write_calibration(cal, tmp_path / "out")
+    scenario = load_scenario(out / "calibrated.toml")
+    problem = build_problem(scenario, load_network(scenario.network))
+    with_rule = solve(problem)
+    without = solve_policy_off(problem, with_rule)
+    modes = {a.flow_id: a.chain.line_haul_mode() for a in without.assignments}
+    assert modes == {"A1": "road", "C1": "road"}  # today's choices, without the rule
+    assert {a.flow_id: a.chain.line_haul_mode() for a in with_rule.assignments} == {
+        "A1": "road", "C1": "rail"}
+    policy_cost = with_rule.objective_cny - without.objective_cny
+    assert policy_cost == pytest.approx(10.0 * 2 * T)
+    co2 = without.stats["co2_t"] - with_rule.stats["co2_t"]
+    assert co2 == pytest.approx(0.025 * 2 * T)
+    assert (policy_cost / co2) * co2 == pytest.approx(policy_cost)
+    assert policy_cost / co2 == pytest.approx(400.0)

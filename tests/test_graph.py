@@ -261,14 +261,25 @@ def _reference_simplify(G: nx.Graph) -> nx.Graph:
                 H.add_edge(x, y, **G.edges[x, y])
                 continue
             pieces, length = [], 0.0
+            joints = []  # (vertex, km, geodesic km) at the end of each piece
             for p, q in zip(sub[:-1], sub[1:], strict=True):
                 c = shapely.get_coordinates(G.edges[p, q]["geometry"])
                 pieces.append(c if p < q else c[::-1])
                 length += float(G.edges[p, q]["length_km"])
+                at = sum(len(c) - 1 for c in pieces)
+                joints.append((at, length, (joints[-1][2] if joints else 0.0) + geodesic_km(c)))
             coords = np.vstack([pieces[0]] + [c[1:] for c in pieces[1:]])
             data = dict(G.edges[sub[0], sub[1]])
             data["length_km"] = length
             data["geometry"] = LineString(coords if x < y else coords[::-1])
+            # the features' own km where spreading the sum by map length misplaces a
+            # joint by more than 1 m
+            g = joints[-1][2]
+            marks = [(a, k) for a, k, gj in joints[:-1]]
+            if g > 0 and any(abs(k - length * gj / g) > 1e-3 for _, k, gj in joints[:-1]):
+                if x > y:
+                    marks = [(len(coords) - 1 - a, length - k) for a, k in reversed(marks)]
+                data["km_at"] = tuple(marks)
             H.add_edge(x, y, **data)
     return H
 

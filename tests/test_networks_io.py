@@ -220,7 +220,7 @@ def test_cached_network_is_the_built_one(tmp_path: Path) -> None:
                            rail=str(DATA / "toy_rail.geojson"),
                            places=(str(DATA / "toy_places.csv"),))
     built = load_network(config, cache_dir=tmp_path)
-    assert list(tmp_path.glob("*.pickle"))
+    assert list(tmp_path.glob("*.netcache"))
     cached = load_network(config, cache_dir=tmp_path)
     assert cached is not built
     for mode, G in built.graphs.items():

@@ -100,21 +100,21 @@ def test_cache_hit_and_invalidation(tmp_path: Path) -> None:
     b = load_network(cfg, cache_dir=cache)
     warm = time.perf_counter() - t0
     print(f"toy network cold {cold:.3f} s, warm {warm:.3f} s")
-    assert len(list(cache.glob("*.pickle"))) == 1
+    assert len(list(cache.glob("*.netcache"))) == 1
     assert summarize(a) == summarize(b)
     places = src / "toy_places.csv"
     places.write_text(places.read_text(encoding="utf-8").replace("116.26,35.97", "116.36,35.97"),
                       encoding="utf-8")
     c = load_network(cfg, cache_dir=cache)
     assert c.places["p_town"].lon == 116.36
-    assert len(list(cache.glob("*.pickle"))) == 2
+    assert len(list(cache.glob("*.netcache"))) == 2
 
 
 def test_cache_dir_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FREIGHT_CACHE_DIR", str(tmp_path / "env-cache"))
     load_network(_config())
-    assert list((tmp_path / "env-cache").glob("*.pickle"))
-    bad = next((tmp_path / "env-cache").glob("*.pickle"))
+    assert list((tmp_path / "env-cache").glob("*.netcache"))
+    bad = next((tmp_path / "env-cache").glob("*.netcache"))
     bad.write_bytes(b"garbage")  # a corrupt entry is rebuilt, not an error
     assert load_network(_config()).places
     assert os.path.getsize(bad) > 100
