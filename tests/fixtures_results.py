@@ -239,9 +239,12 @@ def write_result_folder(out: Path, network: Network | None = None) -> Path:
                 for mode, nodes in legs:
                     km = route_km(mode, nodes)
                     for u, v in _path_edges(nodes):
-                        rec = load.setdefault((mode, u, v), {s: {"comm": {}, "access": 0.0}
+                        rec = load.setdefault((mode, u, v), {s: {"comm": {}, "access": 0.0,
+                                                                 "flows": []}
                                                              for s in STATES})  # fmt: skip
                         rec[x]["comm"][comm] = rec[x]["comm"].get(comm, 0.0) + tt
+                        if fid not in rec[x]["flows"]:
+                            rec[x]["flows"].append(fid)
                         if mode == "road" and lh != "road":
                             rec[x]["access"] += tt
                     if mode == "road" and lh != "road":  # 短驳
@@ -313,6 +316,7 @@ def write_result_folder(out: Path, network: Network | None = None) -> Path:
         for x in STATES:
             props[f"tonnes_{x}"] = sum(rec[x]["comm"].values())
             props[f"by_commodity_{x}"] = rec[x]["comm"]
+            props[f"flows_{x}"] = rec[x]["flows"]
         for x in STATES:
             props[f"access_t_{x}"] = rec[x]["access"]
         props.update(capacity_t=cap, utilisation=util, binding=binding,
