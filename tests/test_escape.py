@@ -8,7 +8,9 @@ import re
 from pathlib import Path
 
 from freight.cli import main
-from maps._escape import html_text, js_string
+import pytest
+
+from maps._escape import html_text, js_json, js_string
 from tests.test_browser import HOSTILE
 
 
@@ -24,6 +26,18 @@ def test_js_string_cannot_end_a_script_or_become_a_template() -> None:
 def test_html_text_escapes_markup_and_quotes() -> None:
     assert html_text('<a href="x">\'') == "&lt;a href=&quot;x&quot;&gt;&#x27;"
     assert html_text(None) == ""
+    assert html_text("{{ 7*7 }}") == "&#123;&#123; 7*7 &#125;&#125;"
+
+
+def test_js_json_is_data_that_never_reads_as_markup_or_a_template() -> None:
+    value = {"n": HOSTILE, "xs": [1, 2.5, None, True, "{%x%}"], "k{": "}"}
+    text = js_json(value)
+    assert json.loads(text) == value
+    for raw in ("<", ">", "&", "'", "{{", "{%", "}}"):
+        assert raw not in text.replace('{"n"', "").replace("]}", "")
+    assert "信发" in js_json("信发")  # UTF-8, not \\u escapes: half the bytes
+    with pytest.raises(ValueError):
+        js_json(float("nan"))
 
 
 def test_no_hostile_name_reaches_a_page_raw(tmp_path: Path) -> None:
