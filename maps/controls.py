@@ -1,6 +1,6 @@
 """The modal map's controls as branca elements: the page's own script and style, the
 headline, legend and selection panels as Leaflet controls, the metric scale bar, the
-layer switch, zoom buttons, the data attribution and popups.
+layer switch, zoom buttons and the data attribution.
 
 The panels' HTML is built (and escaped) in Python (:mod:`maps.panels`) and written into
 the page; ``maps/static/modal_map.js`` moves each into a Leaflet control, so controls in
@@ -177,11 +177,11 @@ class LayerSwitch(MacroElement):
         """
         {% macro script(this, kwargs) %}
             LC.layers({{ this._parent.get_name() }},
-                [{% for label, layer in this.bases %}[{{ label|tojson }}, {{ layer.get_name() }}],{% endfor %}],
-                [{% for label, layer in this.overlays %}[{{ label|tojson }}, {{ layer.get_name() }}],{% endfor %}],
-                {{ this.titles|tojson }});
+                [{% for label, layer in this.bases %}[{{ label }}, {{ layer.get_name() }}],{% endfor %}],
+                [{% for label, layer in this.overlays %}[{{ label }}, {{ layer.get_name() }}],{% endfor %}],
+                {{ this.titles }});
             LC.states({{ this._parent.get_name() }},
-                { {% for key, layer in this.states.items() %}{{ key|tojson }}: {{ layer.get_name() }},{% endfor %} });
+                { {% for key, layer in this.states.items() %}{{ key }}: {{ layer.get_name() }},{% endfor %} });
         {% endmacro %}
         """
     )
@@ -192,33 +192,10 @@ class LayerSwitch(MacroElement):
     ) -> None:  # fmt: skip
         super().__init__()
         self._name = "LayerSwitch"
-        self.bases = bases
-        self.overlays = overlays
-        self.states = states
-        self.titles = ["货流：一次一种状态 Flows: one state at a time", "图层 Layers"]
-
-
-class HtmlPopup(MacroElement):
-    """A popup bound to its parent layer from an HTML string.
-
-    folium's ``Popup`` builds its content with jQuery (``$(...)``); this one calls
-    Leaflet's ``bindPopup`` directly, so no jQuery has to be shipped.
-    """
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-            {{ this._parent.get_name() }}.bindPopup({{ this.js_html }},
-                {"maxWidth": {{ this.max_width|tojson }}});
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, html: str, *, max_width: int = 420) -> None:
-        super().__init__()
-        self._name = "HtmlPopup"
-        self.js_html = js_json(html)
-        self.max_width = max_width
+        self.bases = [(js_json(label), layer) for label, layer in bases]
+        self.overlays = [(js_json(label), layer) for label, layer in overlays]
+        self.states = {js_json(k): layer for k, layer in states.items()}
+        self.titles = js_json(["货流：一次一种状态 Flows: one state at a time", "图层 Layers"])
 
 
 class Attribution(MacroElement):

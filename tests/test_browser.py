@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from maps import render_map, render_report
-from maps.modal_map import LAYER_NAMES
+from maps.modal_map import LAYER_NAMES, STATE_LAYERS
 from tests.fixtures_results import make_network, write_counties, write_result_folder
 
 pytestmark = pytest.mark.browser
@@ -87,7 +87,7 @@ def _screenshot(drv: object, name: str) -> None:
         drv.save_screenshot(str(Path(out) / name))  # type: ignore[attr-defined]
 
 
-def test_map_loads_offline_and_toggles_today_layer(driver: object, pages: dict) -> None:
+def test_map_loads_offline_and_switches_to_today(driver: object, pages: dict) -> None:
     from selenium.webdriver.common.by import By
 
     drv = driver
@@ -101,37 +101,29 @@ def test_map_loads_offline_and_toggles_today_layer(driver: object, pages: dict) 
         " zoom: maps.length ? window[maps[0]].getZoom() : null};"
     )
     assert info["version"] == "1.9.4" and info["maps"] == 1 and info["zoom"] is not None
-    labels = [
-        e.text.strip()
-        for e in drv.find_elements(  # type: ignore[attr-defined]
-            By.CSS_SELECTOR, ".leaflet-control-layers-overlays label"
-        )
-    ]
-    assert labels == [LAYER_NAMES[k] for k in ("counties", "road", "rail", "pipeline",
-                                               "bottlenecks", "baseline", "without_rule",
-                                               "with_rule", "terminals", "access",
-                                               "shippers")]  # fmt: skip
+    def labels(section: str) -> list[str]:
+        return [e.text.strip() for e in drv.find_elements(  # type: ignore[attr-defined]
+            By.CSS_SELECTOR, f".leaflet-control-layers-{section} label")]
+
+    assert labels("base") == [LAYER_NAMES[k] for k in STATE_LAYERS]
+    assert labels("overlays") == [LAYER_NAMES[k] for k in LAYER_NAMES if k not in STATE_LAYERS]
     assert drv.find_element(By.ID, "lc-legend").is_displayed()  # type: ignore[attr-defined]
     head = drv.find_element(By.ID, "lc-headline")  # type: ignore[attr-defined]
     assert head.is_displayed() and "有规则最低成本" in head.text and "请先校准" in head.text
-    n_off = _paths(drv)
-    assert n_off > 0
-    _screenshot(drv, "map_fixture.png")
-    before = next(
-        e
-        for e in drv.find_elements(By.CSS_SELECTOR, ".leaflet-control-layers-overlays label")  # type: ignore[attr-defined]
-        if LAYER_NAMES["baseline"] in e.text
-    )
-    box = before.find_element(By.TAG_NAME, "input")
-    assert not box.is_selected()
-    box.click()
-    time.sleep(0.3)
-    assert box.is_selected()
     n_on = _paths(drv)
-    assert n_on > n_off
-    box.click()
+    assert n_on > 0
+    _screenshot(drv, "map_fixture.png")
+    radio = next(
+        e
+        for e in drv.find_elements(By.CSS_SELECTOR, ".leaflet-control-layers-base label")  # type: ignore[attr-defined]
+        if LAYER_NAMES["baseline"] in e.text
+    ).find_element(By.TAG_NAME, "input")
+    assert not radio.is_selected()
+    radio.click()
     time.sleep(0.3)
-    assert _paths(drv) == n_off
+    assert radio.is_selected()
+    # one state at a time: today's flows (all on the road) replace the with-rule ones
+    assert _paths(drv) != n_on
     assert [e for e in drv.get_log("browser") if e["level"] == "SEVERE"] == []  # type: ignore[attr-defined]
 
 
