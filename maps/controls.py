@@ -181,7 +181,8 @@ class LayerSwitch(MacroElement):
                 [{% for label, layer in this.overlays %}[{{ label }}, {{ layer.get_name() }}],{% endfor %}],
                 {{ this.titles }});
             LC.states({{ this._parent.get_name() }},
-                { {% for key, layer in this.states.items() %}{{ key }}: {{ layer.get_name() }},{% endfor %} });
+                { {% for key, layer in this.states.items() %}{{ key }}: {{ layer.get_name() }},{% endfor %} },
+                {{ this.state_names }});
         {% endmacro %}
         """
     )
@@ -195,6 +196,8 @@ class LayerSwitch(MacroElement):
         self.bases = [(js_json(label), layer) for label, layer in bases]
         self.overlays = [(js_json(label), layer) for label, layer in overlays]
         self.states = {js_json(k): layer for k, layer in states.items()}
+        names = {id(layer): label for label, layer in bases}
+        self.state_names = js_json({k: names[id(layer)] for k, layer in states.items()})
         self.titles = js_json(["货流：一次一种状态 Flows: one state at a time", "图层 Layers"])
 
 

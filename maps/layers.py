@@ -253,6 +253,65 @@ def flow_layer_features(
     return out
 
 
+def effect_layer_features(
+    links: dict[str, Any],
+    *,
+    before: str = "without_rule",
+    after: str = "with_rule",
+    unit_t: float | None = None,
+    tolerance_deg: float = 0.0005,
+    names: Mapping[str, Mapping[str, Any]] | None = None,
+    flow_index: Mapping[str, int] | None = None,
+    min_t: float = 0.5,
+) -> list[dict[str, Any]]:
+    """The difference between two states on each link (default the rule's effect: with −
+    without), sized by the change on the flows' width scale, coloured by mode: a link that
+    carries more in ``after`` is a solid line, one that carries less a hollow one (a white
+    core, ``core`` true, drawn over the coloured line).
+
+    Returns
+    -------
+    list of dict
+        Features with properties ``mode``, ``u``, ``v``, ``delta`` (t, signed), ``label``,
+        ``colour``, ``weight``, ``tip``, ``fl`` (flows on the link in either state, when
+        ``flow_index`` is given); a decrease has a second feature, its core.
+    """
+    unit = unit_t or width_unit_t(links)
+    out = []
+    for i, f in enumerate(links.get("features", [])):
+        p = f["properties"]
+        a, b = p.get(f"tonnes_{before}"), p.get(f"tonnes_{after}")
+        if a is None or b is None or abs(b - a) < min_t:
+            continue
+        delta = float(b) - float(a)
+        mode = p.get("mode", "road")
+        label = link_label(p, None, names or {})
+        word = "增加 more" if delta > 0 else "减少 less"
+        tip = (
+            f"<b>{st.esc(label)}</b> · {st.esc(st.mode_label(mode))}<br>"
+            f"{st.esc(st.STATE_LABELS[after][0])} − {st.esc(st.STATE_LABELS[before][0])}: "
+            f"<b>{'+' if delta > 0 else '−'}{st.fmt_num(abs(delta))} t/年</b> ({word})<br>"
+            f"{st.esc(st.STATE_LABELS[before][0])}: {st.fmt_num(a)} t · "
+            f"{st.esc(st.STATE_LABELS[after][0])}: {st.fmt_num(b)} t"
+        )
+        weight = line_width(abs(delta), unit)
+        geom = _simplified(f["geometry"]["coordinates"], tolerance_deg)
+        props: dict[str, Any] = {"mode": mode, "u": p.get("u"), "v": p.get("v"), "delta": delta,
+                                 "label": label, "colour": st.MODE_COLOURS.get(mode, "#000000"),
+                                 "weight": weight, "tip": tip}  # fmt: skip
+        if flow_index is not None:
+            ids = list(dict.fromkeys([*(p.get(f"flows_{before}") or []),
+                                      *(p.get(f"flows_{after}") or [])]))  # fmt: skip
+            props["fl"] = [flow_index[x] for x in ids if x in flow_index]
+        out.append({"type": "Feature", "id": f"effect{i}", "geometry": geom, "properties": props})
+        if delta < 0:
+            core = dict(props, colour="#ffffff", weight=round(max(weight - 3.0, 1.2), 2),
+                        core=True)  # fmt: skip
+            out.append({"type": "Feature", "id": f"effect{i}core", "geometry": geom,
+                        "properties": core})  # fmt: skip
+    return out
+
+
 def access_layer_features(
     links: dict[str, Any], *, state: str = "with_rule", unit_t: float | None = None,
     tolerance_deg: float = 0.0005, names: Mapping[str, Mapping[str, Any]] | None = None,

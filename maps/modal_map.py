@@ -1,7 +1,7 @@
 """The modal-split map of one run, as one self-contained (offline) HTML file a planner
 reads at a glance: a title and headline panel, the flows of one state at a time (today,
 least cost without the rule, least cost with it; with the rule first) with their 短驳
-access legs, the networks under them (road off at first; planned lines dashed), shippers,
+access legs, or the rule's effect (the change on each link), the networks under them (road off at first; planned lines dashed), shippers,
 terminals, bottlenecks, counties shaded by the road tonnes the rule moves, place labels by
 zoom, a legend above a km scale bar, and a click on a shipper, station or flow link that
 highlights and lists the flows concerned.
@@ -34,6 +34,7 @@ from maps.layers import (
     access_layer_features,
     bottleneck_features,
     county_shading,
+    effect_layer_features,
     flow_layer_features,
     flow_names,
     line_width,
@@ -53,8 +54,8 @@ from maps.results import STATES, Results, read_results
 from networks import Network
 
 __all__ = [
-    "HIDDEN_LAYERS", "LAYER_NAMES", "SHIPPER_KINDS", "STATE_LAYERS", "access_layer_features",
-    "access_station_markers", "bottleneck_features", "build_map", "county_shading",
+    "BASE_LAYERS", "HIDDEN_LAYERS", "LAYER_NAMES", "SHIPPER_KINDS", "STATE_LAYERS", "access_layer_features",
+    "access_station_markers", "bottleneck_features", "build_map", "county_shading", "effect_layer_features",
     "flow_layer_features", "headline_panel", "line_width", "network_layer_features",
     "render_map", "shipper_markers", "terminal_markers", "width_unit_t",
 ]  # fmt: skip
@@ -64,6 +65,7 @@ LAYER_NAMES: dict[str, str] = {
     "baseline": "现状 Today (baseline)",
     "without_rule": "无规则最低成本 Least cost without the rule",
     "with_rule": "有规则最低成本 Least cost with the rule",
+    "effect": "规则的效果 Rule effect: with − without",
     "counties": "区县：规则转出的公路货量 Counties: road tonnes moved by the rule",
     "road": "公路网 Road network",
     "rail": "铁路网 Rail network",
@@ -73,10 +75,12 @@ LAYER_NAMES: dict[str, str] = {
     "shippers": "货主 Shippers",
     "labels": "地名 Place labels",
 }
-#: The layers shown one at a time (radio buttons): the flows and 短驳 of each state.
+#: The states' layers: the flows and 短驳 of each state (the headline's columns).
 STATE_LAYERS: tuple[str, ...] = STATES
-#: Layers off when the map opens: the other two states, and the dense road network.
-HIDDEN_LAYERS: frozenset[str] = frozenset({"baseline", "without_rule", "road"})
+#: The layers shown one at a time (radio buttons): the states and the rule's effect.
+BASE_LAYERS: tuple[str, ...] = (*STATES, "effect")
+#: Layers off when the map opens: the other states, the effect, the dense road network.
+HIDDEN_LAYERS: frozenset[str] = frozenset({"baseline", "without_rule", "effect", "road"})
 #: Map panes (z-index), so a layer switched on later still draws at its own depth:
 #: counties under networks under bottleneck halos under flows (Leaflet's overlay pane,
 #: 400) under the click's highlight (410) under points (420) under labels (600).
@@ -220,6 +224,11 @@ def build_map(
             ).add_to(groups[state])  # fmt: skip
             station_layers.append((ring, a["id"]))
 
+    effect = effect_layer_features(links, unit_t=unit, names=names, flow_index=index)
+    layer = _geojson_layer(effect, groups["effect"], opacity=0.9)
+    if layer is not None:
+        link_layers.append((layer, "with_rule"))
+
     bind_lines, bind_points = bottleneck_features(links, results.bottlenecks, unit_t=unit)
     _geojson_layer(bind_lines, groups["bottlenecks"], opacity=0.45, pane="lcBind")
     for b in bind_points:
@@ -262,8 +271,8 @@ def build_map(
                           has_planned=has_planned)).add_to(m)  # fmt: skip
     ct.headline(headline_panel(results.summary)).add_to(m)
     overlays = [(LAYER_NAMES[k], groups[k]) for k in LAYER_NAMES
-                if k not in STATE_LAYERS and (k != "counties" or counties is not None)]
-    ct.LayerSwitch([(LAYER_NAMES[x], groups[x]) for x in STATE_LAYERS], overlays,
+                if k not in BASE_LAYERS and (k != "counties" or counties is not None)]
+    ct.LayerSwitch([(LAYER_NAMES[x], groups[x]) for x in BASE_LAYERS], overlays,
                    states={x: groups[x] for x in STATE_LAYERS}).add_to(m)  # fmt: skip
     ct.selection_panel().add_to(m)
     ct.ZoomButtons().add_to(m)

@@ -170,7 +170,11 @@ def legend_html(
         *(_item(_line(st.MODE_COLOURS[m], 5), st.esc(st.mode_label(m))) for m in st.MODE_ORDER),
         _item(_line(st.ACCESS_COLOUR, 5), "短驳 Access (站 ↔ 厂 station ↔ plant)"),
         "</div><div class='note'>一次显示一种状态：右上角切换 one state at a time: switch at the "
-        "top right</div>",
+        "top right</div><div class='rw'>",
+        _item(_line(st.MODE_COLOURS["rail"], 5), "规则的效果：增加 effect: more"),
+        _item(f'<span class="sw hollow" style="border-color:{st.MODE_COLOURS["road"]}"></span>',
+              "减少（空心）less (hollow)"),
+        "</div>",
         f"<div class='note'>线宽 Width = {st.fmt_num(MIN_FLOW_PX)} px + 1 px / "
         f"{st.fmt_num(unit_t)} t/年, ≤ {st.fmt_num(MAX_WIDTH_PX)} px</div><div class='rw'>",
     ]

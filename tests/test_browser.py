@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 
 from maps import render_map
-from maps.modal_map import HIDDEN_LAYERS, LAYER_NAMES, STATE_LAYERS
+from maps.modal_map import BASE_LAYERS, HIDDEN_LAYERS, LAYER_NAMES
 from tests.fixtures_results import make_network, write_counties, write_result_folder
 
 pytestmark = pytest.mark.browser
@@ -172,9 +172,9 @@ def test_map_journey_at_1600(driver: Any, default_pages: dict, shots: list[Path]
                                            f".leaflet-control-layers-{section} label")]  # fmt: skip
 
     # the three states one at a time, with the rule first; the road network off
-    assert labels("base") == [(LAYER_NAMES[k], k == "with_rule") for k in STATE_LAYERS]
+    assert labels("base") == [(LAYER_NAMES[k], k == "with_rule") for k in BASE_LAYERS]
     assert labels("overlays") == [(LAYER_NAMES[k], k not in HIDDEN_LAYERS) for k in LAYER_NAMES
-                                  if k not in STATE_LAYERS]  # fmt: skip
+                                  if k not in BASE_LAYERS]  # fmt: skip
     # the title, the headline figures open on a wide screen
     head = drv.find_element(By.ID, "lc-headline")
     assert drv.find_element(By.ID, "lc-title").text == default_pages["summary"]["title"]
@@ -259,6 +259,17 @@ def test_map_journey_at_1600(driver: Any, default_pages: dict, shots: list[Path]
     assert "on" in drv.find_element(By.CSS_SELECTOR, ".lc-states th[data-state='baseline']") \
         .get_attribute("class")
     assert _paths(drv) != n_with
+    # the difference view: the rule's effect, less as hollow lines (a white core)
+    next(e for e in drv.find_elements(By.CSS_SELECTOR, ".leaflet-control-layers-base label")
+         if LAYER_NAMES["effect"] in e.text).click()
+    time.sleep(0.4)
+    assert [s for s, on in labels("base") if on] == [LAYER_NAMES["effect"]]
+    assert drv.find_elements(By.CSS_SELECTOR, ".lc-states .on") == []
+    cores = drv.execute_script("return [...document.querySelectorAll('.leaflet-overlay-pane "
+                               "path')].filter(p => p.getAttribute('stroke') === '#ffffff')"
+                               ".length;")  # fmt: skip
+    assert cores > 0
+    _screenshot(drv, shots, "map_effect_1600.png")
     assert _severe(drv) == []
 
 

@@ -28,12 +28,14 @@ from maps.layers import (
     planned_places,
 )
 from maps.modal_map import (
+    BASE_LAYERS,
     HIDDEN_LAYERS,
     LAYER_NAMES,
     STATE_LAYERS,
     access_layer_features,
     access_station_markers,
     county_shading,
+    effect_layer_features,
     flow_layer_features,
     headline_panel,
     network_layer_features,
@@ -136,13 +138,13 @@ def test_layer_switch_states_one_at_a_time_and_road_off(rendered: dict) -> None:
     lines = html[html.index("LC.layers(map_"):].splitlines()
     bases = re.findall(r'\["([^"]+)", feature_group_\w+\]', lines[1])
     overlays = re.findall(r'\["([^"]+)", feature_group_\w+\]', lines[2])
-    assert bases == [LAYER_NAMES[x] for x in STATE_LAYERS]
-    assert overlays == [LAYER_NAMES[k] for k in LAYER_NAMES if k not in STATE_LAYERS]
+    assert bases == [LAYER_NAMES[x] for x in BASE_LAYERS]
+    assert overlays == [LAYER_NAMES[k] for k in LAYER_NAMES if k not in BASE_LAYERS]
     # at load: the with-rule flows, not the other states, not the road network
-    assert {"baseline", "without_rule", "road"} == HIDDEN_LAYERS
+    assert {"baseline", "without_rule", "effect", "road"} == HIDDEN_LAYERS
     groups = re.findall(r"var (feature_group_\w+) = L\.featureGroup", html)
     added = set(re.findall(r"(feature_group_\w+)\.addTo\(map_", html))
-    assert len(groups) == len(LAYER_NAMES) and len(added) == len(LAYER_NAMES) - 3
+    assert len(groups) == len(LAYER_NAMES) and len(added) == len(LAYER_NAMES) - 4
     road_group = re.search(r'\["' + re.escape(LAYER_NAMES["road"]) + r'", (feature_group_\w+)\]',
                            html).group(1)  # type: ignore[union-attr]
     assert road_group not in added
@@ -191,6 +193,29 @@ def test_flows_are_wider_than_the_idle_network(rendered: dict) -> None:
     assert flow and net
     assert min(flow) > max(net)
     assert max(NETWORK_WIDTH_PX.values()) < MIN_FLOW_PX
+
+
+def test_rule_effect_layer_solid_more_hollow_less(rendered: dict) -> None:
+    """The difference view: with − without per link; F4's oil leaves the road (9–4, a
+    hollow red line) for the pipeline (a solid purple one); links the rule leaves alone are
+    not drawn."""
+    res = rendered["results"]
+    feats = effect_layer_features(res.links)
+    by = {(f["properties"]["mode"], f["properties"]["u"], f["properties"]["v"],
+           bool(f["properties"].get("core"))): f["properties"] for f in feats}  # fmt: skip
+    assert set(by) == {("road", 4, 9, False), ("road", 4, 9, True),
+                       ("pipeline", 201, 202, False)}  # fmt: skip
+    road, core = by[("road", 4, 9, False)], by[("road", 4, 9, True)]
+    assert road["delta"] == -300_000 and road["colour"] == st.MODE_COLOURS["road"]
+    assert core["colour"] == "#ffffff" and core["weight"] < road["weight"]
+    pipe = by[("pipeline", 201, 202, False)]
+    assert pipe["delta"] == 300_000 and pipe["colour"] == st.MODE_COLOURS["pipeline"]
+    assert "+300,000 t/年" in pipe["tip"] and "−300,000 t/年" in road["tip"]
+    assert pipe["weight"] == road["weight"]  # one width scale for more and less
+    html = rendered["html"]
+    _, fc, _ = _layer(html, "effect")
+    assert [f["id"] for f in fc["features"]] == [f["id"] for f in feats]
+    assert "减少（空心）less (hollow)" in html
 
 
 def test_rendered_flow_tooltips_and_colours_match_links(rendered: dict) -> None:

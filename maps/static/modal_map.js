@@ -134,23 +134,28 @@
   };
 
   /* The headline's state columns switch the state shown; the shown one is marked. */
-  LC.states = function (map, groups) {
+  LC.states = function (map, groups, names) {
     function mark(state) {
       document.querySelectorAll(".lc-states [data-state]").forEach(function (n) {
         n.classList.toggle("on", n.getAttribute("data-state") === state);
       });
     }
     function show(state) {
-      Object.keys(groups).forEach(function (k) {
-        if (k !== state && map.hasLayer(groups[k])) map.removeLayer(groups[k]);
-      });
-      if (!map.hasLayer(groups[state])) map.addLayer(groups[state]);
+      var radios = document.querySelectorAll(".leaflet-control-layers-base input");
+      var labels = Array.prototype.slice.call(
+        document.querySelectorAll(".leaflet-control-layers-base label"));
+      // through the layer switch, so the other base layers (the rule's effect) go too
+      var i = labels.findIndex(function (l) { return l.textContent.trim() === names[state]; });
+      if (i >= 0 && !radios[i].checked) radios[i].click();
+      else if (!map.hasLayer(groups[state])) map.addLayer(groups[state]);
     }
     document.querySelectorAll(".lc-states th[data-state]").forEach(function (th) {
       th.addEventListener("click", function () { show(th.getAttribute("data-state")); });
     });
     map.on("baselayerchange", function (e) {
-      Object.keys(groups).forEach(function (k) { if (groups[k] === e.layer) mark(k); });
+      var hit = null;  // none of the columns when the rule's effect is shown
+      Object.keys(groups).forEach(function (k) { if (groups[k] === e.layer) hit = k; });
+      mark(hit);
     });
     Object.keys(groups).forEach(function (k) { if (map.hasLayer(groups[k])) mark(k); });
     LC.showState = show;
