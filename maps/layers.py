@@ -1,5 +1,5 @@
 """The line layers of the modal map as styled GeoJSON features: flows of one state, 短驳
-legs, the idle networks, bottlenecks, and the county shading.
+legs, the rule's effect, the idle networks (planned lines dashed) and bottlenecks.
 
 Plain functions of the result folder's data (and the scenario's network), so tests check
 widths, colours, dashes and tooltips without a browser; :mod:`maps.modal_map` hands their
@@ -24,7 +24,7 @@ import shapely
 from shapely.geometry import LineString, box
 
 from maps import _style as st
-from maps.results import STATES, county_reduction
+from maps.results import STATES
 from networks import Network
 
 #: The widest flow line (px) and the thinnest: a flow is always wider than the idle network.
@@ -274,7 +274,8 @@ def effect_layer_features(
     list of dict
         Features with properties ``mode``, ``u``, ``v``, ``delta`` (t, signed), ``label``,
         ``colour``, ``weight``, ``tip``, ``fl`` (flows on the link in either state, when
-        ``flow_index`` is given); a decrease has a second feature, its core.
+        ``flow_index`` is given); a decrease has a second feature, its core (``core``,
+        ``colour`` white, ``weight``, ``fl``; not interactive).
     """
     unit = unit_t or width_unit_t(links)
     out = []
@@ -304,9 +305,9 @@ def effect_layer_features(
                                       *(p.get(f"flows_{after}") or [])]))  # fmt: skip
             props["fl"] = [flow_index[x] for x in ids if x in flow_index]
         out.append({"type": "Feature", "id": f"effect{i}", "geometry": geom, "properties": props})
-        if delta < 0:
-            core = dict(props, colour="#ffffff", weight=round(max(weight - 3.0, 1.2), 2),
-                        core=True)  # fmt: skip
+        if delta < 0:  # the core lets the mouse through to the line under it (no tip)
+            core = {"colour": "#ffffff", "weight": round(max(weight - 3.0, 1.2), 2),
+                    "core": True, **({"fl": props["fl"]} if "fl" in props else {})}
             out.append({"type": "Feature", "id": f"effect{i}core", "geometry": geom,
                         "properties": core})  # fmt: skip
     return out
@@ -490,44 +491,3 @@ def bottleneck_features(
         points.append({"rank": b.get("rank"), "label": b.get("label"), "lon": b["lon"],
                        "lat": b["lat"], "shadow_cny_per_t": shadow, "tip": tip})  # fmt: skip
     return lines, points
-
-
-def county_breaks(values: Iterable[float], n: int = len(st.COUNTY_COLOURS)) -> list[float]:
-    """Upper bounds of ``n`` equal-interval classes over the positive reductions."""
-    top = max((v for v in values if v > 0), default=0.0)
-    if top <= 0:
-        return []
-    return [top * (k + 1) / n for k in range(n)]
-
-
-def county_shading(
-    counties: dict[str, Any], flows: list[dict[str, Any]]
-) -> tuple[list[dict[str, Any]], list[float]]:
-    """Shade county polygons by the road line-haul tonnes the rule moves off the road
-    (without − with; choropleth classes). A county with none is not filled at all
-    (:data:`maps._style.COUNTY_NONE_FILL_OPACITY`), so it never reads as the lowest class.
-
-    Returns
-    -------
-    (list of dict, list of float)
-        Per county feature ``name, adcode, reduction_t`` (without − with), ``total_t``
-        (today − with), ``cls`` (-1 = no reduction), ``colour`` and ``opacity`` (fill);
-        and the class upper bounds.
-    """
-    red = county_reduction(flows)
-    total = county_reduction(flows, a="baseline", b="with_rule")
-    breaks = county_breaks(red.values())
-    out = []
-    for f in counties.get("features", []):
-        props = f.get("properties") or {}
-        name = str(props.get("name", ""))
-        r = red.get(name, 0.0)
-        cls = -1
-        if r > 0:
-            cls = next((k for k, b in enumerate(breaks) if r <= b * (1 + 1e-12)), len(breaks) - 1)
-        colour = st.COUNTY_COLOURS[cls] if cls >= 0 else st.COUNTY_NONE_COLOUR
-        opacity = st.COUNTY_FILL_OPACITY if cls >= 0 else st.COUNTY_NONE_FILL_OPACITY
-        out.append({"name": name, "adcode": str(props.get("adcode", "")), "reduction_t": r,
-                    "total_t": total.get(name, 0.0), "cls": cls, "colour": colour,
-                    "opacity": opacity})  # fmt: skip
-    return out, breaks

@@ -26,6 +26,7 @@ from maps import _style as st
 from maps import controls as ct
 from maps._escape import GeoJsonLayer, Tooltip  # folium's: a JS template literal, tojson
 from maps.assets import external_resources, make_offline, stable_ids
+from maps.counties import county_shading
 from maps.extent import flow_area, study_area
 from maps.interaction import Selection, flow_table, place_flows
 from maps.labels import Labels, place_labels
@@ -33,7 +34,6 @@ from maps.layers import (
     _edge_key,
     access_layer_features,
     bottleneck_features,
-    county_shading,
     effect_layer_features,
     flow_layer_features,
     flow_names,
@@ -54,10 +54,11 @@ from maps.results import STATES, Results, read_results
 from networks import Network
 
 __all__ = [
-    "BASE_LAYERS", "HIDDEN_LAYERS", "LAYER_NAMES", "SHIPPER_KINDS", "STATE_LAYERS", "access_layer_features",
-    "access_station_markers", "bottleneck_features", "build_map", "county_shading", "effect_layer_features",
-    "flow_layer_features", "headline_panel", "line_width", "network_layer_features",
-    "render_map", "shipper_markers", "terminal_markers", "width_unit_t",
+    "BASE_LAYERS", "HIDDEN_LAYERS", "LAYER_NAMES", "SHIPPER_KINDS", "STATE_LAYERS",
+    "access_layer_features", "access_station_markers", "bottleneck_features", "build_map",
+    "county_shading", "effect_layer_features", "flow_layer_features", "headline_panel",
+    "line_width", "network_layer_features", "render_map", "shipper_markers",
+    "terminal_markers", "width_unit_t",
 ]  # fmt: skip
 
 #: Every layer of the map and its name in the layer switch, in the switch's order.

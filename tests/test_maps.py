@@ -201,14 +201,17 @@ def test_rule_effect_layer_solid_more_hollow_less(rendered: dict) -> None:
     not drawn."""
     res = rendered["results"]
     feats = effect_layer_features(res.links)
-    by = {(f["properties"]["mode"], f["properties"]["u"], f["properties"]["v"],
-           bool(f["properties"].get("core"))): f["properties"] for f in feats}  # fmt: skip
-    assert set(by) == {("road", 4, 9, False), ("road", 4, 9, True),
-                       ("pipeline", 201, 202, False)}  # fmt: skip
-    road, core = by[("road", 4, 9, False)], by[("road", 4, 9, True)]
+    by = {(f["properties"]["mode"], f["properties"]["u"], f["properties"]["v"]): f["properties"]
+          for f in feats if not f["properties"].get("core")}  # fmt: skip
+    assert set(by) == {("road", 4, 9), ("pipeline", 201, 202)}
+    road = by[("road", 4, 9)]
+    (core,) = [f["properties"] for f in feats if f["properties"].get("core")]
+    assert feats[feats.index(next(f for f in feats if f["properties"] is core)) - 1][
+        "properties"] is road  # the core right after its line: drawn over it
     assert road["delta"] == -300_000 and road["colour"] == st.MODE_COLOURS["road"]
     assert core["colour"] == "#ffffff" and core["weight"] < road["weight"]
-    pipe = by[("pipeline", 201, 202, False)]
+    assert "tip" not in core  # the mouse goes through it to the line's tooltip
+    pipe = by[("pipeline", 201, 202)]
     assert pipe["delta"] == 300_000 and pipe["colour"] == st.MODE_COLOURS["pipeline"]
     assert "+300,000 t/年" in pipe["tip"] and "−300,000 t/年" in road["tip"]
     assert pipe["weight"] == road["weight"]  # one width scale for more and less

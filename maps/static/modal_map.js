@@ -34,6 +34,7 @@
         };
       },
       onEachFeature: function (f, l) {
+        if (f.properties.core) l.options.interactive = false;  // a hollow line's core
         if (f.properties.tip) l.bindTooltip(f.properties.tip, { sticky: true });
       },
     };
