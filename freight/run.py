@@ -261,7 +261,7 @@ def _render(tmp: Path, network: Network, scenario, tiles: str | None, progress: 
     with progress.step("drawing map.html"):
         render_map(tmp, network, counties=scenario.counties, tiles=tiles, out=tmp / "map.html")
     with progress.step("writing report.html"):
-        render_report(tmp, out=tmp / "report.html")
+        render_report(tmp, out=tmp / "report.html", counties=scenario.counties)
 
 
 _COLS = ("baseline", "without_rule", "with_rule")

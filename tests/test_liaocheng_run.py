@@ -24,9 +24,8 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def base_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    out = tmp_path_factory.mktemp("liaocheng") / "liaocheng-2019"
-    result = run(default_scenario(), out, progress=Progress(None))
+def base_run(default_run: dict) -> dict:
+    out, result = default_run["out"], default_run["result"]  # tests/conftest.py: run once
     return {
         "out": out,
         "summary": json.loads((out / "summary.json").read_text(encoding="utf-8")),
@@ -135,8 +134,8 @@ def test_map_and_report_show_the_runs_numbers(base_run: dict) -> None:
     from maps.modal_map import LAYER_NAMES
 
     html = (base_run["out"] / "map.html").read_text(encoding="utf-8")
-    for name in LAYER_NAMES.values():  # folium writes layer names as JSON escapes
-        assert json.dumps(name)[1:-1] in html, name
+    for name in LAYER_NAMES.values():  # in the layer switch's script, as JSON strings
+        assert json.dumps(name, ensure_ascii=False) in html, name
     # the heaviest rail link with the rule appears in a flow tooltip with its tonnes
     top = max((f["properties"] for f in base_run["links"]["features"]
                if f["properties"]["mode"] == "rail"), key=lambda p: p["tonnes_with_rule"])

@@ -183,6 +183,12 @@ def test_result_folder(tmp_path):
     assert rail["tonnes_with_rule"] == pytest.approx(600.0) and rail["binding"]
     assert rail["utilisation"] == pytest.approx(1.0) and rail["capacity_t"] == 600.0
     assert props[("road", 1, 2)]["capacity_t"] is None
+    # the flows on each link, per state: with the rule only coal (600 t) fits the rail edge
+    assert rail["flows_with_rule"] == ["coal1"]
+    assert rail["flows_baseline"] == []
+    for p in props.values():
+        for s in ("baseline", "without_rule", "with_rule"):
+            assert bool(p[f"flows_{s}"]) == (p[f"tonnes_{s}"] > 0)
     for p in props.values():
         assert set(p) == {
             "mode",
@@ -197,6 +203,9 @@ def test_result_folder(tmp_path):
             "by_commodity_baseline",
             "by_commodity_without_rule",
             "by_commodity_with_rule",
+            "flows_baseline",
+            "flows_without_rule",
+            "flows_with_rule",
             "access_t_baseline",
             "access_t_without_rule",
             "access_t_with_rule",
