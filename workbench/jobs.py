@@ -243,15 +243,14 @@ class JobQueue:
         job_id, kind = int(msg["job"]), msg.get("event")
         with self.sessions() as db, db.begin():
             if kind == "started":
+                job = db.get(Job, job_id)
+                if job is None or job.status not in ("queued", "running"):
+                    return  # a late event of a job already final
                 # a task the cluster restarts (a worker lost) starts its steps afresh
                 db.execute(delete(JobStep).where(JobStep.job_id == job_id))
-                db.execute(
-                    update(Job)
-                    .where(Job.id == job_id, Job.status == "queued")
-                    .values(
-                        status="running", started_at=utcnow(), worker=str(msg.get("worker", ""))
-                    )
-                )
+                if job.status == "queued":
+                    job.status, job.started_at = "running", utcnow()
+                job.worker = str(msg.get("worker", ""))
             elif kind == "step":
                 db.add(JobStep(job_id=job_id, seq=int(msg["seq"]), label=str(msg["label"])))
             elif kind == "step_done":
