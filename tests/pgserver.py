@@ -60,25 +60,53 @@ def postgres_server() -> Iterator[str]:
     started = False
     try:
         subprocess.run(
-            _as_postgres([str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U",
-                          "postgres", "-E", "UTF8", "--no-sync"]),
-            check=True, capture_output=True,
-        )  # fmt: skip
+            _as_postgres(
+                [
+                    str(bindir / "initdb"),
+                    "-D",
+                    str(data),
+                    "-A",
+                    "trust",
+                    "-U",
+                    "postgres",
+                    "-E",
+                    "UTF8",
+                    "--no-sync",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+        )
         opts = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off"
         subprocess.run(
-            _as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l",
-                          str(base / "log"), "-w", "-t", "60", "start"]),
-            check=True, capture_output=True,
-        )  # fmt: skip
+            _as_postgres(
+                [
+                    str(bindir / "pg_ctl"),
+                    "-D",
+                    str(data),
+                    "-o",
+                    opts,
+                    "-l",
+                    str(base / "log"),
+                    "-w",
+                    "-t",
+                    "60",
+                    "start",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+        )
         started = True
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     finally:
         if started:
             subprocess.run(
-                _as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
-                              "-w", "stop"]),
+                _as_postgres(
+                    [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]
+                ),
                 capture_output=True,
-            )  # fmt: skip
+            )
         shutil.rmtree(base, ignore_errors=True)
 
 

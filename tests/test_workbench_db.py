@@ -43,8 +43,15 @@ def sessions(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
 
 
 def _scenario(db: Any) -> Scenario:
-    s = Scenario(slug=f"s{next(_n)}", title="聊城 测试 <b>", kind="shipped", path="/x.toml",
-                 overrides={"policy.threshold_km": 300.0}, warnings=[], created_by="ana")  # fmt: skip
+    s = Scenario(
+        slug=f"s{next(_n)}",
+        title="聊城 测试 <b>",
+        kind="shipped",
+        path="/x.toml",
+        overrides={"policy.threshold_km": 300.0},
+        warnings=[],
+        created_by="ana",
+    )
     db.add(s)
     db.flush()
     return s
@@ -54,8 +61,15 @@ def test_migrations_make_every_table_and_run_twice(sessions: Any) -> None:
     engine = sessions.kw["bind"]
     migrate(engine)  # again: nothing to do
     names = set(inspect(engine).get_table_names())
-    assert {"users", "sessions", "scenarios", "jobs", "job_steps", "audit",
-            "alembic_version"} <= names  # fmt: skip
+    assert {
+        "users",
+        "sessions",
+        "scenarios",
+        "jobs",
+        "job_steps",
+        "audit",
+        "alembic_version",
+    } <= names
 
 
 def test_passwords_are_argon2_hashes_and_authenticate(sessions: Any) -> None:
@@ -101,12 +115,21 @@ def test_jobs_steps_summary_and_audit_round_trip(sessions: Any) -> None:
     summary = {"schema_version": 2, "title": "聊城 2019", "states": {"with_rule": {"co2_t": 1.5}}}
     with sessions() as db, db.begin():
         s = _scenario(db)
-        job = Job(scenario_id=s.id, status="done", created_by="ana", summary=summary,
-                  result_dir="/data/runs/job-1")  # fmt: skip
+        job = Job(
+            scenario_id=s.id,
+            status="done",
+            created_by="ana",
+            summary=summary,
+            result_dir="/data/runs/job-1",
+        )
         db.add(job)
         db.flush()
-        db.add_all([JobStep(job_id=job.id, seq=1, label="solving", seconds=2.5),
-                    JobStep(job_id=job.id, seq=0, label="reading scenario", seconds=0.1)])  # fmt: skip
+        db.add_all(
+            [
+                JobStep(job_id=job.id, seq=1, label="solving", seconds=2.5),
+                JobStep(job_id=job.id, seq=0, label="reading scenario", seconds=0.1),
+            ]
+        )
         db.add(Audit(username="ana", action="job.submit", target=f"job {job.id}"))
         job_id = job.id
     with sessions() as db:
@@ -149,8 +172,10 @@ def test_recovery_interrupts_running_jobs_and_resubmits_queued_ones(
 ) -> None:
     with sessions() as db, db.begin():
         s = _scenario(db)
-        jobs = {st: Job(scenario_id=s.id, status=st, created_by="ana")
-                for st in ("done", "running", "cancelling", "queued", "failed")}  # fmt: skip
+        jobs = {
+            st: Job(scenario_id=s.id, status=st, created_by="ana")
+            for st in ("done", "running", "cancelling", "queued", "failed")
+        }
         jobs["done"].summary = {"ok": 1}
         db.add_all(jobs.values())
         db.flush()
@@ -182,11 +207,20 @@ def test_events_and_results_are_written_once_and_in_order(sessions: Any, tmp_pat
     with sessions() as db:
         job2 = db.get(Job, job_id)
         assert job2 is not None and job2.status == "running" and job2.worker == "tcp://w:1"
-        assert [(x.label, x.seconds) for x in job2.steps] == [("reading scenario", 0.25),
-                                                              ("solving", None)]  # fmt: skip
+        assert [(x.label, x.seconds) for x in job2.steps] == [
+            ("reading scenario", 0.25),
+            ("solving", None),
+        ]
     summary = {"schema_version": 2, "title": "t"}
-    fut = _Future("finished", {"status": "done", "summary": summary, "timings": {},
-                               "result_dir": str(tmp_path / "runs" / f"job-{job_id}")})  # fmt: skip
+    fut = _Future(
+        "finished",
+        {
+            "status": "done",
+            "summary": summary,
+            "timings": {},
+            "result_dir": str(tmp_path / "runs" / f"job-{job_id}"),
+        },
+    )
     q._on_done(job_id, fut)
     q._on_event((0, {"job": job_id, "event": "started", "worker": "late"}))  # late: ignored
     with sessions() as db:

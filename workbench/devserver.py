@@ -9,6 +9,7 @@ submits forms with their CSRF token, as a browser would.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -95,10 +96,8 @@ class LocalServer:
         """What a crash or a power cut does: SIGKILL to the server and its workers."""
         if self.proc is None:
             return
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.proc.wait(30)
         self._reap_group()
 
@@ -111,10 +110,8 @@ class LocalServer:
             except ProcessLookupError:
                 return
             time.sleep(0.1)
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
     def __enter__(self) -> LocalServer:
         return self.start()
