@@ -410,7 +410,7 @@ def create_app(settings: Settings) -> FastAPI:
         root = sc._make_root(data_dir, slug)
         try:
             path, over = sc.derive(Path(base.path), base.title, d, root)
-            warnings = _check_on_cluster(str(path), [str(root)])
+            warnings = _check_on_cluster(str(path), [str(data_dir / "scenarios")])
             with database() as db, db.begin():
                 row = Scenario(
                     slug=slug,
@@ -512,7 +512,7 @@ def create_app(settings: Settings) -> FastAPI:
                     f"is larger than {sc.MAX_UPLOAD_BYTES // 2**20} MB"
                 )
             toml = sc.unpack_upload(tmp, root / "upload")
-            warnings = _check_on_cluster(str(toml), [str(toml.parent)])
+            warnings = _check_on_cluster(str(toml), [str(toml.parent), str(root / "data")])
             from freight.scenario import load_scenario
 
             loaded = load_scenario(toml)

@@ -132,50 +132,46 @@ def _inside(path: str | Path, roots: Iterable[Path]) -> bool:
     return any(p == r or r in p.parents for r in roots)
 
 
-def _extends_chain(toml_path: Path) -> list[Path]:
-    """The files a scenario ``extends``, transitively (lexically normalised)."""
-    chain, seen = [], set()
+_PATH_KEYS = (
+    ("network", "road"), ("network", "rail"), ("network", "pipeline"),
+    ("network", "rail_lines"), ("network", "rail_line_stations"), ("network", "counties"),
+    ("network", "places"), ("network", "extra_lines"), ("flows", "file"), ("commodities", "file"),
+)  # fmt: skip
+
+
+def named_files(toml_path: Path) -> list[Path]:
+    """Every file a scenario TOML and the files it ``extends`` name, read as text before
+    any of them is opened: the TOMLs of the chain and their layer and table paths,
+    resolved against the file that names them, lexically normalised."""
+    out: list[Path] = []
     path = Path(os.path.normpath(toml_path.absolute()))
+    seen: set[Path] = set()
     while path not in seen:
         seen.add(path)
+        out.append(path)
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
             break  # validate() names the problem
+        for section, key in _PATH_KEYS:
+            table = data.get(section)
+            value = table.get(key) if isinstance(table, dict) else None
+            values = value if isinstance(value, list) else [value]
+            out += [Path(os.path.normpath(path.parent / v)) for v in values if isinstance(v, str)]
         ext = data.get("extends")
         if not isinstance(ext, str):
             break
         path = Path(os.path.normpath(path.parent / ext))
-        chain.append(path)
-    return chain
-
-
-def scenario_files(toml_path: Path) -> list[str]:
-    """Every file a loadable scenario names: layers, tables, counties, added lines."""
-    from freight.scenario import load_scenario
-
-    s = load_scenario(toml_path)
-    net = s.network
-    files = [
-        net.road,
-        net.rail,
-        net.pipeline,
-        net.rail_lines,
-        net.rail_line_stations,
-        s.counties,
-        s.flows_file,
-        s.commodities_file,
-        *net.places,
-        *net.extra_lines,
-    ]
-    return [str(f) for f in files if f]
+    return out
 
 
 def check_scenario(toml_path: str, roots: list[str]) -> list[str]:
     """Validate a scenario as ``freight validate`` does and return its warnings.
 
-    Runs on a Dask worker (it builds the network). Every file the scenario or its
-    ``extends`` chain names must lie under one of ``roots``.
+    Runs on a Dask worker (it builds the network). First, before any file is opened,
+    every file the scenario and its ``extends`` chain name must lie under one of
+    ``roots`` (its folder and the shipped data); then :func:`freight.scenario.validate`;
+    then the network is built and joined.
 
     Raises
     ------
@@ -189,7 +185,7 @@ def check_scenario(toml_path: str, roots: list[str]) -> list[str]:
 
     path = Path(toml_path)
     allowed = [Path(os.path.normpath(Path(r).absolute())) for r in roots]
-    outside = [str(p) for p in _extends_chain(path) if not _inside(p, allowed)]
+    outside = [str(p) for p in named_files(path) if not _inside(p, allowed)]
     if outside:
         raise ScenarioRefused(
             "场景引用了其文件夹以外的文件 / the scenario names a file outside its folder and "
@@ -202,13 +198,6 @@ def check_scenario(toml_path: str, roots: list[str]) -> list[str]:
             f"场景未通过校验 / the scenario does not validate ({len(problems)} problem(s)): "
             f"{problems[0]}",
             problems,
-        )
-    outside = [f for f in scenario_files(path) if not _inside(f, allowed)]
-    if outside:
-        raise ScenarioRefused(
-            "场景引用了其文件夹以外的文件 / the scenario names a file outside its folder and "
-            f"the shipped data: {outside[0]}",
-            outside,
         )
     try:
         scenario, network = load_network_for(path)
