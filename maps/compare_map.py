@@ -89,7 +89,7 @@ def render_compare_map(
     lats = [c[1] for d in diffs for c in d["coords"]]
     lons = [c[0] for d in diffs for c in d["coords"]]
     m = folium.Map(
-        location=[36.45, 115.98], zoom_start=7, tiles=None, control_scale=True, prefer_canvas=False
+        location=[36.45, 115.98], zoom_start=7, tiles=None, control_scale=False, prefer_canvas=False
     )
     make_offline(m, title=f"差异图 Difference map: {title_b} − {title_a}")
     layers: list[tuple[str, str | None]] = [("全部货类 All commodities", None)]
@@ -120,7 +120,7 @@ def render_compare_map(
         group.add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     legend = (
-        '<div style="position:fixed;bottom:28px;left:10px;z-index:9999;background:#fff;'
+        '<div style="position:fixed;bottom:24px;right:10px;z-index:9999;background:#fff;'
         "padding:8px 10px;border:1px solid #999;border-radius:4px;font:13px sans-serif;"
         'max-width:44%">'
         f"<b>差异 Δ = {st.esc(title_b)} − {st.esc(title_a)}</b>（有规则 with the rule）<br>"
@@ -134,6 +134,9 @@ def render_compare_map(
         + "</div>"
     )
     m.get_root().html.add_child(folium.Element(legend))  # type: ignore[attr-defined]
+    # metric only, bottom left, where the legend never covers it
+    scale = f"L.control.scale({{imperial: false, position: 'bottomleft'}}).addTo({m.get_name()});"
+    m.get_root().script.add_child(folium.Element(scale))  # type: ignore[attr-defined]
     if lats:
         m.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]])
     out = Path(out)

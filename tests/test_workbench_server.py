@@ -196,6 +196,26 @@ def test_cancel_a_queued_and_a_running_job(server: LocalServer, ana: Visitor) ->
     assert not (server.data_dir / "runs" / f"job-{first}").exists()
 
 
+def test_a_small_load_check_runs_without_errors(server: LocalServer, ana: Visitor) -> None:
+    """benchmarks/workbench_load.py in small: concurrent views of a finished run's page and
+    map while a job runs (no timing asserted: the figures are in benchmarks/README.md)."""
+    from benchmarks.workbench_load import load
+
+    sid = ana.scenario_id("liaocheng-2019")
+    finished = ana.run(sid)
+    assert ana.wait(finished) == "done"
+    running = ana.run(sid)
+    visitors = [Visitor(server.url, "vic", PASSWORD) for _ in range(5)]
+    try:
+        out = load(visitors, finished, rounds=1)
+    finally:
+        for v in visitors:
+            v.close()
+    assert out["errors"] == []
+    assert len(out["times"]["result page"]) == len(out["times"]["map.html"]) == 5
+    assert ana.wait(running) == "done"
+
+
 def test_every_job_and_scenario_is_audited(server: LocalServer) -> None:
     engine = create_engine(f"sqlite:///{server.data_dir / 'workbench.sqlite3'}")
     try:
