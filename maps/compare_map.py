@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import folium
+from branca.element import MacroElement
+from jinja2 import Template
 
 from maps import _style as st
 from maps.assets import make_offline
@@ -38,6 +40,17 @@ def _links(folder: Path) -> dict[tuple[Any, ...], dict[str, Any]]:
     path = Path(folder) / "links.geojson"
     data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"features": []}
     return {_key(f): f for f in data.get("features", []) if f.get("geometry")}
+
+
+def context_lines(run_a: Path, run_b: Path, *, state: str = STATE) -> list[dict[str, Any]]:
+    """Links carrying flow in either run (``mode``, ``coords``): the network the changes
+    are read against, drawn thin and grey under them."""
+    links = _links(run_a) | _links(run_b)
+    return [
+        {"mode": k[0], "coords": f["geometry"]["coordinates"]}
+        for k, f in links.items()
+        if float(f["properties"].get(f"tonnes_{state}") or 0.0) > 0.0
+    ]
 
 
 def link_differences(run_a: Path, run_b: Path, *, state: str = STATE) -> list[dict[str, Any]]:
@@ -75,6 +88,17 @@ def link_differences(run_a: Path, run_b: Path, *, state: str = STATE) -> list[di
     return out
 
 
+class _MetricScale(MacroElement):
+    """Leaflet's scale bar in km only (folium's ``control_scale`` adds miles too)."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "L.control.scale({imperial: false, position: 'bottomleft'})"
+        ".addTo({{ this._parent.get_name() }});"
+        "{% endmacro %}"
+    )
+
+
 def _width(delta: float, unit: float) -> float:
     return 1.5 + 7.0 * min(1.0, math.sqrt(abs(delta) / unit)) if unit > 0 else 2.0
 
@@ -92,6 +116,15 @@ def render_compare_map(
         location=[36.45, 115.98], zoom_start=7, tiles=None, control_scale=False, prefer_canvas=False
     )
     make_offline(m, title=f"差异图 Difference map: {title_b} − {title_a}")
+    context = folium.FeatureGroup(name="两次运行的货流路段 Links with flow (grey)", show=True)
+    for c in context_lines(run_a, run_b):
+        folium.PolyLine(
+            [(lat, lon) for lon, lat in c["coords"]],
+            color="#b8b8b8",
+            weight=1.5 if c["mode"] == "road" else 2.5,
+            opacity=0.8,
+        ).add_to(context)
+    context.add_to(m)
     layers: list[tuple[str, str | None]] = [("全部货类 All commodities", None)]
     layers += [(st.commodity_label(c), c) for c in commodities]
     for n, (label, commodity) in enumerate(layers):
@@ -120,23 +153,26 @@ def render_compare_map(
         group.add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     legend = (
-        '<div style="position:fixed;bottom:24px;right:10px;z-index:9999;background:#fff;'
-        "padding:8px 10px;border:1px solid #999;border-radius:4px;font:13px sans-serif;"
-        'max-width:44%">'
-        f"<b>差异 Δ = {st.esc(title_b)} − {st.esc(title_a)}</b>（有规则 with the rule）<br>"
+        '<details id="cmp-legend" open style="position:fixed;bottom:24px;right:10px;'
+        "z-index:9999;background:#fff;padding:6px 10px;border:1px solid #999;"
+        'border-radius:4px;font:13px sans-serif;max-width:min(30rem,70%)">'
+        f"<summary><b>差异 Δ = {st.esc(title_b)} − {st.esc(title_a)}</b>（有规则 with the "
+        "rule）</summary>"
         "实线 solid: B 更多 more in B · 虚线 dashed: B 更少 less in B<br>"
         + " · ".join(
             f'<span style="color:{st.MODE_COLOURS[k]}">━ {st.esc(st.mode_label(k))}</span>'
             for k in st.MODE_ORDER
         )
+        + '<br><span style="color:#999">━</span> 有货流未变化 flow, no change'
         + f"<br>线宽 width ∝ √|Δ|; 最大 largest |Δ| = {unit:,.0f} t"
         + ("" if diffs else "<br><b>两次运行的路段吨数相同 / no link differs</b>")
-        + "</div>"
+        + "</details>"
+        # folded on a narrow screen, so the map stays readable
+        + "<script>if (window.innerWidth < 900) "
+        "{ document.getElementById('cmp-legend').open = false; }</script>"
     )
     m.get_root().html.add_child(folium.Element(legend))  # type: ignore[attr-defined]
-    # metric only, bottom left, where the legend never covers it
-    scale = f"L.control.scale({{imperial: false, position: 'bottomleft'}}).addTo({m.get_name()});"
-    m.get_root().script.add_child(folium.Element(scale))  # type: ignore[attr-defined]
+    _MetricScale().add_to(m)  # bottom left, where the legend never covers it
     if lats:
         m.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]])
     out = Path(out)

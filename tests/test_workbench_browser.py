@@ -96,10 +96,14 @@ def _wait(cond: Any, timeout_s: float = 120.0, what: str = "") -> Any:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def _shoot(drv: Any, shots: Path, name: str, *, scroll_to: str | None = None) -> None:
+def _shoot(
+    drv: Any, shots: Path, name: str, *, scroll_to: str | None = None, reload: bool = True
+) -> None:
     for width in (1600, 800):
         drv.set_window_size(width, 1000)
-        time.sleep(0.6)
+        if reload:  # laid out for this width, as a planner opening it would see it
+            drv.refresh()
+        time.sleep(1.0)
         if scroll_to:
             drv.execute_script(f"document.querySelector({scroll_to!r}).scrollIntoView();")
             time.sleep(0.3)
@@ -127,6 +131,7 @@ def _run_to_the_end(drv: Any, shots: Path | None = None) -> int:
     """On a job page: watch the progress steps appear, then the results."""
     from selenium.webdriver.common.by import By
 
+    _wait(lambda: "/jobs/" in drv.current_url, 30, "the job page")
     job = int(drv.current_url.rstrip("/").rsplit("/", 1)[1])
     seen: set[str] = set()
 
@@ -168,7 +173,7 @@ def test_the_whole_journey(driver: Any, server: LocalServer, shots: Path, downlo
     drv.find_element(By.ID, "name").send_keys("threshold-300")
     drv.find_element(By.ID, "title").send_keys("聊城 2019 门槛 300 km / threshold 300 km")
     drv.find_element(By.ID, "threshold_km").send_keys("300")
-    _shoot(drv, shots, "derive")
+    _shoot(drv, shots, "derive", reload=False)  # keep what was typed
     drv.find_element(By.ID, "derive-submit").click()
     toml = _wait(lambda: drv.find_elements(By.ID, "toml"), 120, "the derived scenario")[0].text
     assert "policy.threshold_km = 300.0" in toml and "extends = " in toml

@@ -51,6 +51,7 @@ from workbench.db import (
 from workbench.jobs import EXPECTED_STEPS, JobQueue
 
 log = logging.getLogger(__name__)
+DEFAULT_PATH = str(sc.REPO_ROOT / "data" / "liaocheng" / "liaocheng-2019.toml")
 
 HERE = Path(__file__).parent
 #: The workbench's own pages: nothing from elsewhere, no inline script or style.
@@ -153,6 +154,7 @@ def _templates() -> jinja2.Environment:
         KIND_LABELS=KIND_LABELS,
         STATE_LABELS=res.STATE_LABELS,
         ROLES=ROLES,
+        default_path=DEFAULT_PATH,
     )
     return env
 
@@ -322,8 +324,10 @@ def create_app(settings: Settings) -> FastAPI:
         with database() as db:
             user, csrf = who(request, db)
             jobs = list(db.scalars(select(Job).order_by(Job.id.desc()).limit(15)))
-            scenarios = list(
-                db.scalars(select(Scenario).order_by(Scenario.kind.desc(), Scenario.id))
+            scenarios = sorted(
+                db.scalars(select(Scenario)),
+                # the embedded default first, then the other shipped ones, then the newest
+                key=lambda s: (s.path != DEFAULT_PATH, s.kind != "shipped", -s.id),
             )
             done = [
                 j
