@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from workbench.devserver import LocalServer, Visitor, add_user
+from workbench.devserver import LocalServer, Visitor, add_users
 
 PASSWORD = "load-check-1"
 
@@ -81,8 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="wb-load-") as tmp:
         data = Path(tmp)
-        add_user(data, "analyst", PASSWORD, "analyst")
-        add_user(data, "viewer", PASSWORD, "viewer")
+        add_users(data, {"analyst": "analyst", "viewer": "viewer"}, PASSWORD)
         with LocalServer(data, workers=1) as srv:
             ana = Visitor(srv.url, "analyst", PASSWORD)
             sid = ana.scenario_id("liaocheng-2019")

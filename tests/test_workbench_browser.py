@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from tests.test_browser import HEADLESS_FLAGS, _browser_paths
-from workbench.devserver import LocalServer, add_user
+from workbench.devserver import LocalServer, add_users
 
 pytestmark = pytest.mark.browser
 PASSWORD = "journey-pass-1"
@@ -77,8 +77,7 @@ def driver(downloads: Path) -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
     data = tmp_path_factory.mktemp("wb-journey")
-    add_user(data, "ana", PASSWORD, "analyst")
-    add_user(data, "vic", PASSWORD, "viewer")
+    add_users(data, {"ana": "analyst", "vic": "viewer"}, PASSWORD)
     srv = LocalServer(data, workers=1).start()
     try:
         yield srv

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import create_engine, func, select
 
 from workbench.db import Audit, Job, Scenario, User
-from workbench.devserver import LocalServer, Visitor, add_user
+from workbench.devserver import LocalServer, Visitor, add_user, add_users
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "your-city"
@@ -27,8 +27,7 @@ PASSWORD = "test-password-1"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
     data = tmp_path_factory.mktemp("wb-server")
-    for name, role in (("ana", "analyst"), ("vic", "viewer"), ("adm", "admin")):
-        add_user(data, name, PASSWORD, role)
+    add_users(data, {"ana": "analyst", "vic": "viewer", "adm": "admin"}, PASSWORD)
     srv = LocalServer(data)
     srv.start()
     try:
@@ -168,6 +167,57 @@ def test_data_strings_are_escaped(server: LocalServer, ana: Visitor) -> None:
     assert "<script>alert" not in r.text and "&lt;script&gt;alert" in r.text
 
 
+def test_derive_switches_on_a_planned_siding_and_changes_a_terminal(
+    server: LocalServer, ana: Visitor
+) -> None:
+    sid = ana.scenario_id("liaocheng-after-exits")
+    form = ana.get(f"/scenarios/{sid}/derive").text
+    key = re.search(r'name="planned" value="([^"]+#0)"', form)
+    assert key and "鲁西集团铁路专用线" in form
+    r = ana.post(
+        f"/scenarios/{sid}/derive",
+        data={
+            "name": "luxi-on",
+            "title": "鲁西专用线 on",
+            "planned": key.group(1),
+            "terminal_id": "stn_chiping",
+            "terminal_capacity_t": "12000000",
+            "carbon_price": "50",
+            "enforcement": "soft",
+            "penalty_cny_per_t": "80",
+        },
+    )
+    assert r.status_code == 200 and "/scenarios/" in str(r.url), r.text[-2000:]
+    toml = ana.get(str(r.url) + "/scenario.toml").text
+    assert 'extends = "data/liaocheng/liaocheng-after-exits.toml"' in toml
+    assert 'network.extra_lines = ["planned-1.geojson"]' in toml
+    assert "costs.carbon_price_cny_per_t = 50.0" in toml and 'policy.enforcement = "soft"' in toml
+    root = server.data_dir / "scenarios" / "luxi-on"
+    planned = (root / "planned-1.geojson").read_text(encoding="utf-8")
+    assert "鲁西集团铁路专用线" in planned and "聊泰" not in planned
+    places = next(root.glob("places-*.csv")).read_text(encoding="utf-8")
+    assert re.search(r"^stn_chiping,.*,12000000,", places, re.M)
+    from freight.scenario import load_scenario
+
+    loaded = load_scenario(root / "scenario.toml")
+    assert loaded.policy.enforcement == "soft" and loaded.policy.penalty_cny_per_t == 80.0
+
+
+def test_a_derived_scenario_that_does_not_load_is_refused_and_leaves_nothing(
+    server: LocalServer, ana: Visitor
+) -> None:
+    sid = ana.scenario_id("liaocheng-2019")
+    before = _counts(server)
+    r = ana.post(
+        f"/scenarios/{sid}/derive",
+        data={"name": "nope", "line_id": "no_such_line", "line_capacity_t": "5"},
+    )
+    assert r.status_code == 400 and "no_such_line" in r.text
+    r = ana.post(f"/scenarios/{sid}/derive", data={"name": "nope", "threshold_km": "abc"})
+    assert r.status_code == 400 and "not a number" in r.text
+    assert _counts(server) == before
+
+
 def test_a_failed_job_shows_the_input_errors_line(server: LocalServer, ana: Visitor) -> None:
     sid = ana.scenario_id("liaocheng-2019")
     r = ana.post(f"/scenarios/{sid}/derive",
@@ -229,13 +279,29 @@ def test_every_job_and_scenario_is_audited(server: LocalServer) -> None:
     assert users == {"ana", "vic", "adm"}
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """None (the embedded SQLite default) or the URL of a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield None
+        return
+    from tests.pgserver import fresh_database, postgres_server
+
+    with postgres_server() as url:
+        yield fresh_database(url, "workbench")
+
+
 def test_a_job_killed_with_the_server_is_interrupted_and_nothing_else_is_lost(
-    tmp_path: Path,
+    tmp_path: Path, database: str | None
 ) -> None:
     data = tmp_path / "wb"
-    add_user(data, "ana", PASSWORD, "analyst")
-    srv = LocalServer(data).start()
+    srv = LocalServer(data, db=database).start()
     try:
+        # a new database: serve says how to make the first admin
+        log = srv.log.read_text()
+        assert "freight users add NAME --role admin" in log
+        assert (database is None) == ("postgresql" not in log)
+        add_user(data, "ana", PASSWORD, "analyst", db=database)
         v = Visitor(srv.url, "ana", PASSWORD)
         sid = v.scenario_id("liaocheng-2019")
         done = v.run(sid)
@@ -248,7 +314,7 @@ def test_a_job_killed_with_the_server_is_interrupted_and_nothing_else_is_lost(
             time.sleep(0.1)
         v.close()
         srv.kill()  # mid-job, as a crash would
-        srv = LocalServer(data).start()
+        srv = LocalServer(data, db=database).start()
         v = Visitor(srv.url, "ana", PASSWORD)
         assert v.status(running)[0] == "interrupted"
         assert "the server stopped while this job ran" in v.get(f"/jobs/{running}").text

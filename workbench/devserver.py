@@ -44,6 +44,23 @@ def add_user(data_dir: Path, name: str, password: str, role: str, db: str | None
     subprocess.run(cmd, input=password + "\n", text=True, check=True, capture_output=True)
 
 
+def add_users(data_dir: Path, users: dict[str, str], password: str, db: str | None = None) -> None:
+    """Add users {name: role} with one password straight through the database layer (what
+    ``freight users add`` does, without a process per user)."""
+    from workbench import auth
+    from workbench.db import default_url, make_engine, migrate, session_factory
+
+    Path(data_dir).mkdir(parents=True, exist_ok=True)
+    engine = make_engine(db or default_url(Path(data_dir).absolute()))
+    try:
+        migrate(engine)
+        with session_factory(engine)() as s, s.begin():
+            for name, role in users.items():
+                auth.add_user(s, name, password, role, by="(test)")
+    finally:
+        engine.dispose()
+
+
 class LocalServer:
     """``freight serve`` on 127.0.0.1 in a subprocess (its own process group)."""
 
