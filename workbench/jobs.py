@@ -26,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import secrets
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -181,7 +180,14 @@ class JobQueue:
     # --- requests -----------------------------------------------------------------------------
 
     def result_dir(self, job_id: int) -> Path:
-        return self.runs_dir / f"job-{job_id}"
+        """A fresh folder for a job's run: ``runs/job-<id>``, or ``runs/job-<id>-<n>`` when
+        an earlier attempt (a job resubmitted after a restart) left one -- nothing is ever
+        deleted to make room, and :func:`freight.run.run` is never pointed at a folder
+        with other content."""
+        out, n = self.runs_dir / f"job-{job_id}", 2
+        while out.exists():
+            out, n = self.runs_dir / f"job-{job_id}-{n}", n + 1
+        return out
 
     def submit(self, job_id: int) -> None:
         """Send a queued job to the cluster (its row exists and is committed)."""
@@ -190,8 +196,6 @@ class JobQueue:
             assert job is not None
             scenario_path = job.scenario.path
         out = self.result_dir(job_id)
-        if out.exists():  # a job resubmitted after a restart starts from an empty folder
-            shutil.rmtree(out)
         future = self.client.submit(
             execute,
             job_id,
