@@ -323,19 +323,7 @@ def create_app(settings: Settings) -> FastAPI:
     def home(request: Request) -> Response:
         with database() as db:
             user, csrf = who(request, db)
-            jobs = list(db.scalars(select(Job).order_by(Job.id.desc()).limit(15)))
-            scenarios = sorted(
-                db.scalars(select(Scenario)),
-                # the embedded default first, then the other shipped ones, then the newest
-                key=lambda s: (s.path != DEFAULT_PATH, s.kind != "shipped", -s.id),
-            )
-            done = [
-                j
-                for j in db.scalars(
-                    select(Job).where(Job.status == "done").order_by(Job.id.desc()).limit(50)
-                )
-            ]
-            return page("home.html", request, user, csrf, jobs=jobs, scenarios=scenarios, done=done)
+            return page("home.html", request, user, csrf, **home_lists(db))
 
     @app.get("/scenarios/{sid}", response_class=HTMLResponse)
     def scenario_page(request: Request, sid: int) -> Response:
@@ -544,9 +532,7 @@ def create_app(settings: Settings) -> FastAPI:
                     user,
                     expected,
                     status=400,
-                    jobs=list(db.scalars(select(Job).order_by(Job.id.desc()).limit(15))),
-                    scenarios=list(db.scalars(select(Scenario).order_by(Scenario.id))),
-                    done=[],
+                    **home_lists(db),
                     upload_error=str(exc),
                     upload_details=exc.details,
                 )
@@ -809,6 +795,20 @@ def create_app(settings: Settings) -> FastAPI:
 
 
 # --- small helpers ----------------------------------------------------------------------------
+
+
+def home_lists(db: DbSession) -> dict[str, Any]:
+    """What the home page lists: the scenarios (the embedded default first, the other
+    shipped ones in order, then uploaded and derived ones, newest first), recent jobs,
+    and the finished runs one may compare."""
+    scenarios = sorted(
+        db.scalars(select(Scenario)),
+        key=lambda s: (s.path != DEFAULT_PATH, s.kind != "shipped",
+                       s.id if s.kind == "shipped" else -s.id),
+    )  # fmt: skip
+    jobs = list(db.scalars(select(Job).order_by(Job.id.desc()).limit(15)))
+    done_q = select(Job).where(Job.status == "done").order_by(Job.id.desc()).limit(50)
+    return {"scenarios": scenarios, "jobs": jobs, "done": list(db.scalars(done_q))}
 
 
 def _safe_next(url: str) -> str:
