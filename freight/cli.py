@@ -383,6 +383,49 @@ def _num(v) -> str:  # type: ignore[no-untyped-def]
         return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.4g}"
     return str(v)
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from workbench.cli import serve
+
+    return serve(args)
+
+
+def _cmd_users(args: argparse.Namespace) -> int:
+    from workbench.cli import users
+
+    return users(args)
+
+
+def _add_workbench_commands(sub) -> None:  # type: ignore[no-untyped-def]
+    """``serve`` and ``users``: the workbench (package ``workbench``, imported only when
+    one of them runs)."""
+    from workbench.cli import add_arguments
+
+    p = sub.add_parser("serve", help="start the workbench (web application) in the browser")
+    add_arguments(p)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: a local cluster)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="worker processes of the local cluster (default: one per core, ≤ 8)")
+    p.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
+    p.add_argument("--forwarded-allow-ips", default="127.0.0.1",
+                   help="proxies whose X-Forwarded-* headers are trusted (https behind nginx)")
+    p.set_defaults(func=_cmd_serve)
+
+    p = sub.add_parser("users", help="workbench accounts: add, set, list")
+    p.add_argument("action", choices=("add", "set", "list"))
+    p.add_argument("name", nargs="?", help="user name (a-z, 0-9, _ . -)")
+    add_arguments(p)
+    p.add_argument("--role", choices=("viewer", "analyst", "admin"), default=None,
+                   help="viewer looks; analyst runs and derives; admin manages users")
+    p.add_argument("--password", action="store_true", help="with set: ask for a new password")
+    p.add_argument("--password-stdin", action="store_true",
+                   help="read the password from the first line of standard input")
+    p.add_argument("--disable", action="store_true", help="with set: the user can no longer log in")
+    p.add_argument("--enable", action="store_true", help="with set: the user can log in again")
+    p.set_defaults(func=_cmd_users)
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -494,6 +537,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "(faster at scale; where assignments tie in cost it may report another "
                    "of them than freight run would)")  # fmt: skip
     p.set_defaults(func=_cmd_sweep)
+
+    _add_workbench_commands(sub)
     return parser
 
 

@@ -39,8 +39,11 @@ def write_case(
     line = [[115.0, 36.0], [116.0, 36.0]]
 
     def layer(props: dict) -> str:
-        feat = {"type": "Feature", "properties": {"length_km": km, **props},
-                "geometry": {"type": "LineString", "coordinates": line}}
+        feat = {
+            "type": "Feature",
+            "properties": {"length_km": km, **props},
+            "geometry": {"type": "LineString", "coordinates": line},
+        }
         return json.dumps({"type": "FeatureCollection", "features": [feat]})
 
     (folder / "road.geojson").write_text(layer({"name": "G0"}), encoding="utf-8")
@@ -59,7 +62,8 @@ def write_case(
     )
     (folder / "flows.csv").write_text(
         "id,commodity,origin,destination,tonnes_per_year,baseline_mode,shipper,source,note\n"
-        + rows + "\n",
+        + rows
+        + "\n",
         encoding="utf-8",
     )
     (folder / "commodities.csv").write_text(COMMODITIES, encoding="utf-8")

@@ -223,8 +223,9 @@ def write_result_folder(out: Path, network: Network | None = None) -> Path:
                 for mode, nodes in legs:
                     kms[mode] += route_km(mode, nodes)
                 lh = max(legs, key=lambda lg: route_km(lg[0], lg[1]))[0]
-                c_cny = tt * (sum(kms[m] * unit[m] for m in modes)
-                              + sum(ENTRY_CNY_PER_T[m] for m, _ in legs))
+                c_cny = tt * (
+                    sum(kms[m] * unit[m] for m in modes) + sum(ENTRY_CNY_PER_T[m] for m, _ in legs)
+                )
                 c_t = tt * sum(kms[m] * CO2_G_PER_TKM[m] for m in modes) / 1e6
                 T["tonnes"][lh] += tt
                 for m in modes:

@@ -60,8 +60,11 @@ def test_bounds_too_tight_leave_the_misfit_reported(tmp_path: Path) -> None:
 
 
 def test_calibrating_twice_gives_the_same_result(tmp_path: Path) -> None:
-    path = write_case(tmp_path, flows=[("F1", T, "road"), ("F2", 2 * T, "rail")],
-                      calibration=RELIABILITY.format(upper=50))
+    path = write_case(
+        tmp_path,
+        flows=[("F1", T, "road"), ("F2", 2 * T, "rail")],
+        calibration=RELIABILITY.format(upper=50),
+    )
     cal, p = _fit(path)
     out = write_calibration(cal, tmp_path / "out")
     again, q = _fit(out / "calibrated.toml")
@@ -101,8 +104,12 @@ def test_margin_makes_the_choice_strict_and_prices_the_rule(tmp_path: Path) -> N
 def test_a_split_held_by_a_full_railway_is_a_capacity(tmp_path: Path) -> None:
     """Half the tonnes by rail, which is full: the rail row's shadow price, 10 CNY/t, is
     exactly the gap that keeps the other half on the road; no parameter moves."""
-    path = write_case(tmp_path, flows=[("F1", T, "road"), ("F2", T, "rail")],
-                      rail_capacity_t=T, calibration=RELIABILITY.format(upper=50))
+    path = write_case(
+        tmp_path,
+        flows=[("F1", T, "road"), ("F2", T, "rail")],
+        rail_capacity_t=T,
+        calibration=RELIABILITY.format(upper=50),
+    )
     cal, p = _fit(path)
     assert p.value == 0.0
     assert all(f.reproduced for f in cal.flows)
@@ -112,8 +119,11 @@ def test_a_split_held_by_a_full_railway_is_a_capacity(tmp_path: Path) -> None:
 
 
 def test_a_split_without_a_capacity_is_a_tie(tmp_path: Path) -> None:
-    path = write_case(tmp_path, flows=[("F1", T, "road"), ("F2", T, "rail")],
-                      calibration=RELIABILITY.format(upper=50))
+    path = write_case(
+        tmp_path,
+        flows=[("F1", T, "road"), ("F2", T, "rail")],
+        calibration=RELIABILITY.format(upper=50),
+    )
     cal, p = _fit(path)
     assert p.value == 10.0
     assert [f.explanation for f in cal.flows] == ["tie", "tie"]
@@ -194,14 +204,26 @@ def test_cli_prints_the_fit_line(tmp_path: Path, capsys: pytest.CaptureFixture[s
     ("block", "expect"),
     [
         ("", "no parameter to calibrate"),
-        ('[calibration.parameters."costs.road.speed_kmh"]\nlower = 10.0\nupper = 90.0\n'
-         'source = "x"\n', "not a cost parameter freight calibrate can move"),
-        ('[calibration.parameters."costs.rail.nonsense"]\nlower = 0.0\nupper = 1.0\n'
-         'source = "x"\n', "not a numeric cost parameter"),
-        ('[calibration.parameters."costs.rail.reliability_cny_per_t"]\nlower = 5.0\n'
-         'upper = 9.0\nsource = "x"\n', "prior value 0 lies outside [5, 9]"),
-        ('[calibration.parameters."costs.rail.reliability_cny_per_t"]\nlower = 0.0\n'
-         'upper = 9.0\n', "required: where the bounds come from"),
+        (
+            '[calibration.parameters."costs.road.speed_kmh"]\nlower = 10.0\nupper = 90.0\n'
+            'source = "x"\n',
+            "not a cost parameter freight calibrate can move",
+        ),
+        (
+            '[calibration.parameters."costs.rail.nonsense"]\nlower = 0.0\nupper = 1.0\n'
+            'source = "x"\n',
+            "not a numeric cost parameter",
+        ),
+        (
+            '[calibration.parameters."costs.rail.reliability_cny_per_t"]\nlower = 5.0\n'
+            'upper = 9.0\nsource = "x"\n',
+            "prior value 0 lies outside [5, 9]",
+        ),
+        (
+            '[calibration.parameters."costs.rail.reliability_cny_per_t"]\nlower = 0.0\n'
+            "upper = 9.0\n",
+            "required: where the bounds come from",
+        ),
     ],
 )
 def test_bad_calibration_tables_are_input_errors(tmp_path: Path, block: str, expect: str) -> None:

@@ -27,8 +27,12 @@ def dezhou(tmp_path_factory: pytest.TempPathFactory) -> dict:
     result = run(EXAMPLE / "dezhou.toml", out, progress=Progress(None))
     with open(out / "flows.csv", encoding="utf-8-sig", newline="") as fh:
         flows = list(csv.DictReader(fh))
-    return {"out": out, "summary": result.summary, "flows": flows,
-            "html": (out / "map.html").read_text(encoding="utf-8")}
+    return {
+        "out": out,
+        "summary": result.summary,
+        "flows": flows,
+        "html": (out / "map.html").read_text(encoding="utf-8"),
+    }
 
 
 def test_the_example_validates(capsys) -> None:

@@ -120,9 +120,11 @@ def test_result_folder(tmp_path):
         assert trips["total"] == pytest.approx(trips["line_haul"] + trips["access"])
         assert st["access"]["trips"] == pytest.approx(trips["access"])
         assert sum(v["tonnes"] for v in st["access_by_station"].values()) == pytest.approx(
-            st["access"]["tonnes"])
+            st["access"]["tonnes"]
+        )
         assert sum(v["tkm"] for v in st["access_by_county"].values()) == pytest.approx(
-            st["access"]["tkm"])
+            st["access"]["tkm"]
+        )
         assert ("objective_cny" in st) == (name != "baseline")
 
     cols, rows = _read_csv(out / "flows.csv")
@@ -134,12 +136,15 @@ def test_result_folder(tmp_path):
     # flow-level columns repeat on each row of a flow: one value per flow id
     per_flow = {r["flow_id"]: r for r in rows}
     assert sum(float(r["rule_cost_cny"]) for r in per_flow.values()) == pytest.approx(
-        js["comparisons"]["policy_cost_cny"]["value"], abs=0.01 * len(per_flow))
+        js["comparisons"]["policy_cost_cny"]["value"], abs=0.01 * len(per_flow)
+    )
     assert sum(float(r["cost_cny_with_rule"]) for r in per_flow.values()) == pytest.approx(
-        on["objective_cny"], abs=0.01 * len(per_flow))
+        on["objective_cny"], abs=0.01 * len(per_flow)
+    )
     for r in per_flow.values():
         assert float(r["road_t_with_rule"]) == pytest.approx(
-            sum(float(x["road_t"]) for x in rows if x["flow_id"] == r["flow_id"]))
+            sum(float(x["road_t"]) for x in rows if x["flow_id"] == r["flow_id"])
+        )
     coal = [r for r in rows if r["flow_id"] == "coal1"]
     # rail 600 t (capacity) at 178 CNY/t; 400 t road at 160.4 + 30 penalty
     assert {r["line_haul_mode"]: float(r["tonnes"]) for r in coal} == pytest.approx(

@@ -83,9 +83,7 @@ def test_two_processes_with_a_limit_and_columns_to_skip(tmp_path: Path) -> None:
         one = pricer.price(pi, sigma, phase=2, flows=flows, limit=limit, skip=skip, fast=True)
         assert pricer.start_worker()
         try:
-            two = pricer.price(
-                pi, sigma, phase=2, flows=flows, limit=limit, skip=skip, fast=True
-            )
+            two = pricer.price(pi, sigma, phase=2, flows=flows, limit=limit, skip=skip, fast=True)
         finally:
             pricer.stop_worker()
         # a quota per side (at least one each): one column more at most, and nothing
