@@ -79,7 +79,7 @@ _SECTION_KEYS: dict[str, tuple[str, ...]] = {
 }
 #: Keys of one [investments.<id>] table, of one [calibration.parameters."<key>"] table.
 INVESTMENT_KEYS = ("name", "capex_cny", "life_years", "source")
-CALIBRATION_PARAMETER_KEYS = ("lower", "upper", "weight", "source")
+CALIBRATION_PARAMETER_KEYS = ("lower", "upper", "weight", "source", "distribution")
 _TIME_KEYS = ("cny_per_t_hour", "dwell_h")
 #: Keys whose value is one path (str), and keys whose value is a path or a list of paths.
 _PATH_KEYS = (
@@ -246,7 +246,7 @@ def _check_sources(
 _FREE_SECTIONS = {
     "investments": _check_tables_of(INVESTMENT_KEYS, "name, capex_cny, life_years, source"),
     "calibration.parameters": _check_tables_of(
-        CALIBRATION_PARAMETER_KEYS, "lower, upper, weight, source"
+        CALIBRATION_PARAMETER_KEYS, "lower, upper, weight, source, distribution"
     ),
     "costs.time": _check_time_keys,
     "sources": _check_sources,

@@ -46,11 +46,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
 from freight.baseline import baseline
-from freight.expanded_graph import EDGE, SINK, SOURCE, CostClass, MultimodalGraph
+from freight.expanded_graph import EDGE, SINK, SOURCE, CostClass, MultimodalGraph, lightest_csr
 from freight.model import SmallLP, SmallLPResult
 from freight.problem import Chain, Flow, Problem
 from freight.progress import Progress
@@ -211,21 +210,6 @@ def _value(scenario: Scenario, key: str) -> float:
 # --- pricing: the cheapest chain of the other class -------------------------------------
 
 
-def _csr(
-    tail: np.ndarray, head: np.ndarray, w: np.ndarray, n: int
-) -> tuple[sp.csr_matrix, np.ndarray]:
-    """CSR of arcs (parallel arcs keep the lightest) and the arc index of each entry."""
-    ok = np.flatnonzero(np.isfinite(w))
-    order = ok[np.lexsort((w[ok], head[ok], tail[ok]))]
-    t, h = tail[order], head[order]
-    keep = np.ones(len(order), dtype=bool)
-    keep[1:] = (t[1:] != t[:-1]) | (h[1:] != h[:-1])
-    order, t, h = order[keep], t[keep], h[keep]
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.add.at(indptr, t + 1, 1)
-    return sp.csr_matrix((w[order], h, np.cumsum(indptr)), shape=(n, n)), order
-
-
 def cheapest_alternatives(
     graph: MultimodalGraph,
     flows: list[Flow],
@@ -269,12 +253,12 @@ def cheapest_alternatives(
             head = np.concatenate([graph.head[same], graph.head[same] + n,
                                    graph.head[main] + n, graph.head[main] + n])
             ids = np.concatenate([np.flatnonzero(same)] * 2 + [np.flatnonzero(main)] * 2)
-            mat, arc_of = _csr(tail, head, w[ids], 2 * n)
+            mat, arc_of = lightest_csr(tail, head, w[ids], 2 * n)
             arc_of = ids[arc_of]
             start, shift = graph.src(origin), n
         else:
             sel = np.flatnonzero(road_arcs)
-            mat, arc_of = _csr(graph.tail[sel], graph.head[sel], w[sel], n)
+            mat, arc_of = lightest_csr(graph.tail[sel], graph.head[sel], w[sel], n)
             arc_of = sel[arc_of]
             start, shift = graph.src(origin), 0
         dist, pred = dijkstra(mat, indices=start, return_predecessors=True)

@@ -20,6 +20,7 @@ Stages, each gathering every problem it finds (cheapest first):
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Literal
@@ -145,13 +146,18 @@ def _stages(
     *,
     solver: Literal["highs", "cbc"] | None,
     progress: Progress,
+    network: Network | None = None,
+    graph_of: Callable[[Problem], MultimodalGraph] | None = None,
 ) -> tuple[Network | None, Problem | None, MultimodalGraph | None]:
     """Stages 2-5 (see the module docstring), gathering every problem into ``errors``;
-    what was built, None from the first stage that could not be."""
+    what was built, None from the first stage that could not be. ``network`` and
+    ``graph_of``: the scenario's network and a maker of the problem's graph, when a caller
+    holds them (a sweep's worker)."""
     errors.extend(pipeline_errors(scenario))
     try:
         with progress.step("building networks (cached after the first run)"):
-            network = load_network(scenario.network)
+            if network is None:
+                network = load_network(scenario.network)
     except InputErrors as exc:
         errors.extend(exc.errors)
         return None, None, None
@@ -164,7 +170,10 @@ def _stages(
     if solver:
         problem = replace(problem, solver=solver)
     with progress.step("expanding the multimodal graph"):
-        graph = MultimodalGraph(problem.network, problem.costs)
+        if graph_of is None:
+            graph = MultimodalGraph(problem.network, problem.costs)
+        else:
+            graph = graph_of(problem)
     with progress.step("checking that every flow has a route"):
         errors.extend(route_errors(scenario, problem, graph))
     return network, problem, graph
@@ -175,8 +184,12 @@ def prepare(
     *,
     solver: Literal["highs", "cbc"] | None = None,
     progress: Progress | None = None,
+    network: Network | None = None,
+    graph_of: Callable[[Problem], MultimodalGraph] | None = None,
 ) -> tuple[Network, Problem, MultimodalGraph]:
-    """Everything a run does before solving: ``(network, problem, graph)``.
+    """Everything a run does before solving: ``(network, problem, graph)``; with
+    ``network`` (the scenario's, already loaded) and ``graph_of`` (the graph of a problem
+    on it, e.g. re-costed from one already built), the same checks on those.
 
     Raises
     ------
@@ -185,7 +198,8 @@ def prepare(
     """
     errors: list[InputError] = []
     network, problem, graph = _stages(scenario, errors, solver=solver,
-                                      progress=progress or Progress(None))  # fmt: skip
+                                      progress=progress or Progress(None),
+                                      network=network, graph_of=graph_of)  # fmt: skip
     raise_if_any(errors)
     assert network is not None and problem is not None and graph is not None
     return network, problem, graph

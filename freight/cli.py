@@ -279,6 +279,154 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    """``freight sweep``: plan the points (every bad --vary at once), write their TOMLs,
+    solve them on Dask (or here with --workers 0), write the tables and sweep.html."""
+    import contextlib
+
+    from freight.cluster import dask_client
+    from freight.scenario import load_scenario
+    from freight.sweep import WORKER_MODULES, parse_vary, plan_sweep, run_sweep, to_solve
+    from freight.sweep_results import HEADLINES, write_points, write_sweep
+    from maps.sweep_page import render_sweep
+
+    base = _scenario_arg(args.scenario)
+    varies, errors = [], []
+    for spec in args.vary or []:
+        try:
+            varies.append(parse_vary(spec))
+        except InputError as exc:
+            errors.append(exc)
+    if errors:
+        raise InputErrors(errors)
+    plan = plan_sweep(base, varies, zipped=args.zip, n_sample=args.sample or 0, seed=args.seed)
+    out = Path(args.out) if args.out else Path("runs") / f"{load_scenario(base).name}-sweep"
+    toml_dir = write_points(plan, out)
+    runs_dir = out / "runs" if args.keep_runs else None
+    todo = len(to_solve(plan, cache_dir=out / "cache", runs_dir=runs_dir))
+    local = args.workers == 0 or not todo  # nothing to solve: no cluster to start
+    where = ("this process" if local else args.scheduler
+             or f"a local Dask cluster of {args.workers or 'one process per core'}")  # fmt: skip
+    print(f"sweep of {len(plan.specs)} point(s) of {base}, {todo} to solve ("
+          f"{len(plan.specs) - todo} stored) on {where}; results in {out}/",
+          file=sys.stderr)  # fmt: skip
+    client_cm = (contextlib.nullcontext(None) if local
+                 else dask_client(args.scheduler, workers=args.workers,
+                                  preload=WORKER_MODULES))  # fmt: skip
+    with contextlib.ExitStack() as stack:
+        try:
+            client = stack.enter_context(client_cm)
+        except OSError as exc:
+            raise FreightError(f"no Dask scheduler answers at {args.scheduler}: {exc}") from None
+        sweep = run_sweep(base, plan, client, _progress_bar(plan.keys), cache_dir=out / "cache",
+                          runs_dir=runs_dir, toml_dir=toml_dir, warm=args.warm)  # fmt: skip
+    meta = write_sweep(sweep, out)
+    render_sweep(out)
+    _print_sweep(sweep, meta, HEADLINES)
+    print(f"\nresults in {out}/ (sweep.html, sweep.csv, sweep.parquet, mac.csv, points/)")
+    return 1 if meta["counts"]["error"] else 0
+
+
+def _progress_bar(keys):  # type: ignore[no-untyped-def]
+    """A line on stderr per finished point: a bar, the count, the point, its status."""
+
+    def show(done: int, total: int, r) -> None:  # type: ignore[no-untyped-def]
+        width = 24
+        fill = round(width * done / total)
+        what = ", ".join(f"{k.rsplit('.', 1)[-1]}={v:g}" if isinstance(v, float)
+                         else f"{k.rsplit('.', 1)[-1]}={v}" for k, v in r.overrides.items())
+        how = "stored" if r.cached else f"{r.seconds:.1f} s"
+        print(f"[{'#' * fill}{'.' * (width - fill)}] {done:>{len(str(total))}}/{total} "
+              f"{_clip(what, 48).rstrip()}  {r.status} ({how})", file=sys.stderr, flush=True)
+        if r.status != "optimal" and not r.cached:
+            print(f"    {r.error[:300]}", file=sys.stderr, flush=True)
+
+    return show
+
+
+def _print_sweep(sweep, meta, headlines) -> None:  # type: ignore[no-untyped-def]
+    """The points and their headline figures (or their spread over the draws)."""
+    counts = meta["counts"]
+    print(f"\n{len(sweep.results)} points: " + ", ".join(f"{n} {s}" for s, n in counts.items()
+                                                     if n))  # fmt: skip
+    heads = headlines[:4]
+    if not sweep.plan.drawn_keys:
+        keys = sweep.plan.keys
+        widths = [max(12, len(k.rsplit(".", 1)[-1]) + 2) for k in keys]
+        print("".join(f"{k.rsplit('.', 1)[-1]:>{w}}" for k, w in zip(keys, widths, strict=True))
+              + f"{'status':>13}"
+              + "".join(f"{_clip(h[2].split(' (')[0], 22):>24}" for h in heads))  # fmt: skip
+        for r in sweep.results:
+            vals = "".join(f"{_num(r.overrides.get(k)):>{w}}"
+                           for k, w in zip(keys, widths, strict=True))  # fmt: skip
+            figs = "".join(f"{_num(r.figures.get(h[0])):>24}" for h in heads)
+            print(f"{vals}{r.status:>13}{figs}")
+        print("(" + "; ".join(f"{h[2]}, {h[3]}" for h in heads) + ")")
+        return
+    print(f"\n{'figure':<58}{'P10':>16}{'P50':>16}{'P90':>16}  driven most by (Spearman)")
+    for col, _zh, en, unit in headlines:
+        st = meta["headlines"][col]
+        drv = st["drivers"][0] if st["drivers"] else None
+        d = f"{drv['parameter']} ({drv['spearman']:+.2f})" if drv else "—"
+        print(f"{_clip(f'{en}, {unit}', 58)}{_num(st['p10']):>16}{_num(st['p50']):>16}"
+              f"{_num(st['p90']):>16}  {d}")
+
+
+def _num(v) -> str:  # type: ignore[no-untyped-def]
+    if v is None or (isinstance(v, float) and v != v):
+        return "—"
+    if isinstance(v, float):
+        if abs(v) < 1e-9:  # float noise of a difference
+            return "0"
+        if v.is_integer() and abs(v) < 100:
+            return str(int(v))
+        return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.4g}"
+    return str(v)
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from workbench.cli import serve
+
+    return serve(args)
+
+
+def _cmd_users(args: argparse.Namespace) -> int:
+    from workbench.cli import users
+
+    return users(args)
+
+
+def _add_workbench_commands(sub) -> None:  # type: ignore[no-untyped-def]
+    """``serve`` and ``users``: the workbench (package ``workbench``, imported only when
+    one of them runs)."""
+    from workbench.cli import add_arguments
+
+    p = sub.add_parser("serve", help="start the workbench (web application) in the browser")
+    add_arguments(p)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: a local cluster)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="worker processes of the local cluster (default: one per core, ≤ 8)")
+    p.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
+    p.add_argument("--forwarded-allow-ips", default="127.0.0.1",
+                   help="proxies whose X-Forwarded-* headers are trusted (https behind nginx)")
+    p.set_defaults(func=_cmd_serve)
+
+    p = sub.add_parser("users", help="workbench accounts: add, set, list")
+    p.add_argument("action", choices=("add", "set", "list"))
+    p.add_argument("name", nargs="?", help="user name (a-z, 0-9, _ . -)")
+    add_arguments(p)
+    p.add_argument("--role", choices=("viewer", "analyst", "admin"), default=None,
+                   help="viewer looks; analyst runs and derives; admin manages users")
+    p.add_argument("--password", action="store_true", help="with set: ask for a new password")
+    p.add_argument("--password-stdin", action="store_true",
+                   help="read the password from the first line of standard input")
+    p.add_argument("--disable", action="store_true", help="with set: the user can no longer log in")
+    p.add_argument("--enable", action="store_true", help="with set: the user can log in again")
+    p.set_defaults(func=_cmd_users)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="freight",
@@ -357,6 +505,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", nargs="?", help="scenario TOML (default: embedded Liaocheng)")
     p.add_argument("--out", help="output folder (default: runs/<scenario name>-calibration)")
     p.set_defaults(func=_cmd_calibrate)
+
+    p = sub.add_parser(
+        "sweep",
+        help="run a scenario at many points (a grid over its keys, or Monte-Carlo draws of "
+        "its [calibration.parameters] ranges) on Dask; writes sweep.csv, sweep.parquet, "
+        "mac.csv and sweep.html",
+    )
+    p.add_argument("scenario", nargs="?", help=_SCENARIO_HELP)
+    p.add_argument("--vary", action="append", metavar="KEY=VALUES",
+                   help="a dotted scenario key and its values: a range start:stop:step "
+                   "(policy.threshold_km=200:800:50) or a list a,b,c; repeat for more keys "
+                   "(crossed)")  # fmt: skip
+    p.add_argument("--zip", action="store_true",
+                   help="take the i-th value of every --vary together instead of crossing")
+    p.add_argument("--sample", type=int, metavar="N",
+                   help="N Monte-Carlo draws of every [calibration.parameters] range "
+                   "(uniform, or triangular around the scenario's value); crossed with "
+                   "the --vary grid")  # fmt: skip
+    p.add_argument("--seed", type=int, default=0, help="seed of the draws (default 0)")
+    p.add_argument("--scheduler", metavar="ADDR",
+                   help="a Dask scheduler (tcp://host:8786); default: a local cluster")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="processes of the local cluster (default: one per core); 0 solves "
+                   "in this process, without Dask")  # fmt: skip
+    p.add_argument("--out", help="sweep folder (default: runs/<scenario name>-sweep)")
+    p.add_argument("--keep-runs", action="store_true",
+                   help="also keep each point's whole result folder in <out>/runs/")
+    p.add_argument("--warm", action="store_true",
+                   help="start each point from the nearest point solved on the same worker "
+                   "(faster at scale; where assignments tie in cost it may report another "
+                   "of them than freight run would)")  # fmt: skip
+    p.set_defaults(func=_cmd_sweep)
+
+    _add_workbench_commands(sub)
     return parser
 
 

@@ -159,6 +159,23 @@ def is_compliant(legs: tuple[Leg, ...] | list[Leg], max_access_km: float) -> boo
     return bool(legs) and all(leg.mode != "road" for leg in legs)
 
 
+def lightest_csr(
+    tail: np.ndarray, head: np.ndarray, weights: np.ndarray, n: int
+) -> tuple[sp.csr_matrix, np.ndarray]:
+    """An ``n`` x ``n`` CSR matrix of the arcs ``tail -> head`` with finite ``weights``:
+    of parallel arcs the lightest (the first of equals), and, aligned with the matrix's
+    data, the index of the arc each entry stands for."""
+    ok = np.flatnonzero(np.isfinite(weights))
+    order = ok[np.lexsort((weights[ok], head[ok], tail[ok]))]
+    t, h = tail[order], head[order]
+    keep = np.ones(len(order), dtype=bool)
+    keep[1:] = (t[1:] != t[:-1]) | (h[1:] != h[:-1])
+    order, t, h = order[keep], t[keep], h[keep]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.add.at(indptr, t + 1, 1)
+    return sp.csr_matrix((weights[order], h, np.cumsum(indptr)), shape=(n, n)), order
+
+
 class MultimodalGraph:
     """The expanded graph of a :class:`~networks.Network` for a set of :class:`Costs`.
 
@@ -471,22 +488,13 @@ class MultimodalGraph:
         the arc index each entry stands for. ``local`` (global node -> local index) and
         ``size`` build the matrix on a subset of nodes; ``reverse`` turns every arc around.
         """
-        sel = np.flatnonzero(mask & np.isfinite(weights))
+        sel = np.flatnonzero(mask)
         tail, head = (self.head, self.tail) if reverse else (self.tail, self.head)
         n = self.n_nodes
         if local is not None:
             tail, head, n = local[tail], local[head], int(size)  # type: ignore[arg-type]
-        order = np.lexsort((weights[sel], head[sel], tail[sel]))
-        sel = sel[order]
-        t, h = tail[sel], head[sel]
-        keep = np.ones(len(sel), dtype=bool)
-        keep[1:] = (t[1:] != t[:-1]) | (h[1:] != h[:-1])
-        sel, t, h = sel[keep], t[keep], h[keep]
-        indptr = np.zeros(n + 1, dtype=np.int64)
-        np.add.at(indptr, t + 1, 1)
-        indptr = np.cumsum(indptr)
-        mat = sp.csr_matrix((weights[sel], h, indptr), shape=(n, n))
-        return mat, sel
+        mat, order = lightest_csr(tail[sel], head[sel], weights[sel], n)
+        return mat, sel[order]
 
     @staticmethod
     def path_nodes(pred: np.ndarray, source: int, target: int) -> np.ndarray:

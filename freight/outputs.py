@@ -247,13 +247,14 @@ def _flow_rows(
 
 def _edge_loads(problem: Problem, assigns: Sequence[Assignment]) -> dict[tuple, dict]:
     """By edge ``(mode, lower node, higher node)``: tonnes by direction (``dir``) and by
-    commodity (``comm``). Edges, directions and commodities are in order of first use and
-    tonnes are summed in assignment order, as a loop over every edge of every chain would
-    (computed from arrays, not edge by edge: benchmarks/README.md)."""
+    commodity (``comm``), and the ids of the flows using it (``flows``). Edges, directions,
+    commodities and flows are in order of first use and tonnes are summed in assignment
+    order, as a loop over every edge of every chain would (computed from arrays, not edge
+    by edge: benchmarks/README.md)."""
     flows = {f.id: f for f in problem.flows}
     us: list[np.ndarray] = []
     vs: list[np.ndarray] = []
-    meta: list[tuple[str, str, float, int]] = []
+    meta: list[tuple[str, str, float, int, str]] = []
     for a in assigns:
         commodity = flows[a.flow_id].commodity
         for leg in a.chain.legs:
@@ -261,29 +262,33 @@ def _edge_loads(problem: Problem, assigns: Sequence[Assignment]) -> dict[tuple, 
                 nodes = np.array(leg.nodes, dtype=np.int64)
                 us.append(nodes[:-1])
                 vs.append(nodes[1:])
-                meta.append((leg.mode, commodity, a.tonnes, len(leg.nodes) - 1))
+                meta.append((leg.mode, commodity, a.tonnes, len(leg.nodes) - 1, a.flow_id))
     if not meta:
         return {}
     modes = sorted({m[0] for m in meta})
     comms = sorted({m[1] for m in meta})
+    flow_ids = list(dict.fromkeys(m[4] for m in meta))
     mode_i = {m: i for i, m in enumerate(modes)}
     comm_i = {c: i for i, c in enumerate(comms)}
+    flow_i = {f: i for i, f in enumerate(flow_ids)}
     lens = [m[3] for m in meta]
     mode = np.repeat(np.array([mode_i[m[0]] for m in meta], dtype=np.int64), lens)
     comm = np.repeat(np.array([comm_i[m[1]] for m in meta], dtype=np.int64), lens)
+    flow = np.repeat(np.array([flow_i[m[4]] for m in meta], dtype=np.int64), lens)
     tonnes = np.repeat(np.array([m[2] for m in meta], dtype=float), lens)
     u, v = np.concatenate(us), np.concatenate(vs)
     lo, hi = np.minimum(u, v), np.maximum(u, v)
     edge, e_first = _first_use(mode, lo, hi)
     direction, d_first = _first_use(mode, u, v)
     by_comm, c_first = _first_use(edge, comm)
+    _, f_first = _first_use(edge, flow)
     dir_t = np.bincount(direction, tonnes).tolist()  # sequential: in assignment order
     comm_t = np.bincount(by_comm, tonnes).tolist()
     loads: dict[tuple, dict] = {}
     recs: list[dict] = []
     for m, a, b in zip(mode[e_first].tolist(), lo[e_first].tolist(), hi[e_first].tolist(),
                        strict=True):
-        rec: dict[str, dict] = {"dir": {}, "comm": {}}
+        rec: dict[str, Any] = {"dir": {}, "comm": {}, "flows": []}
         loads[(modes[m], a, b)] = rec
         recs.append(rec)
     for k, (e, a, b) in enumerate(
@@ -292,6 +297,8 @@ def _edge_loads(problem: Problem, assigns: Sequence[Assignment]) -> dict[tuple, 
         recs[e]["dir"][(a, b)] = dir_t[k]
     for k, (e, c) in enumerate(zip(edge[c_first].tolist(), comm[c_first].tolist(), strict=True)):
         recs[e]["comm"][comms[c]] = comm_t[k]
+    for e, f in zip(edge[f_first].tolist(), flow[f_first].tolist(), strict=True):
+        recs[e]["flows"].append(flow_ids[f])
     return loads
 
 
@@ -363,6 +370,7 @@ def _links(
             arec = ac.get(key) if ac is not None else None
             props[f"tonnes_{s}"] = None if ld is None else _sum_dir(rec)
             props[f"by_commodity_{s}"] = None if ld is None else dict(rec["comm"] if rec else {})
+            props[f"flows_{s}"] = None if ld is None else list(rec["flows"] if rec else [])
             props[f"access_t_{s}"] = None if ac is None else _sum_dir(arec)
         props.update(
             capacity_t=_num(cap),

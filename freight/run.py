@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -18,7 +18,9 @@ from freight.progress import Progress
 from networks import InfeasibleError, Network, SolverError
 
 if TYPE_CHECKING:
-    from freight.problem import Solution
+    from freight.baseline import Baseline
+    from freight.expanded_graph import MultimodalGraph
+    from freight.problem import Problem, Solution
     from freight.resultdir import ResultFolder
     from freight.scenario import Scenario
 
@@ -121,31 +123,97 @@ def _run(
 ) -> RunResult:
     """Solve ``scenario`` and write its result into ``folder`` (see :func:`run`)."""
     from freight.checks import prepare
-    from freight.outputs import write_results
-    from freight.scenario import scenario_parameters
-    from freight.solve import baseline, solve, solve_policy_off
-    from maps.exports import write_exports
 
     # every check before solving (freight validate makes the same ones)
     network, problem, graph = prepare(scenario, solver=solver, progress=progress)
-    with progress.step(f"solving with the rule ({problem.policy.enforcement})"):
-        solution = solve(problem, graph=graph, export_lp=export_lp)
+    states = solve_states(problem, graph, export_lp=export_lp, progress=progress)
+    tmp = folder.staging  # swapped in whole by folder.commit(), once every file is there
+    summary = write_states(tmp, scenario, scenario_path, network, problem, states, maps=maps,
+                           tiles=tiles, progress=progress)  # fmt: skip
+    out_dir = folder.commit()
+    return RunResult(out_dir=out_dir, summary=summary, timings=dict(progress.timings))
 
+
+@dataclass(frozen=True)
+class States:
+    """The two solves and the baseline of a run (``with_rule``, ``without_rule``,
+    ``baseline``: docs/CONTRACTS.md "Three states")."""
+
+    with_rule: Solution
+    without_rule: Solution
+    baseline: Baseline
+
+
+def solve_states(
+    problem: Problem,
+    graph: MultimodalGraph,
+    *,
+    warm: Solution | None = None,
+    baseline_of: Baseline | None = None,
+    export_lp: Path | None = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> States:
+    """What :func:`run` solves, on a graph already built for ``problem``: the rule as
+    configured (from ``warm``'s chains and basis when given), then the rule off warm from
+    that, then today's assignment (``baseline_of`` when the caller has it already: it
+    depends on the network, the costs and the flows, not on the rule). ``workers`` is
+    :func:`freight.solve.solve`'s (1: no forked helpers, e.g. inside a daemonic process).
+
+    Raises
+    ------
+    InfeasibleError
+        The hard rule cannot be met with the capacities given.
+    SolverError
+        A solve ended without an optimum.
+    """
+    from freight.solve import baseline, solve, solve_policy_off
+
+    progress = progress or Progress(None)
+    with progress.step(f"solving with the rule ({problem.policy.enforcement})"):
+        solution = solve(problem, graph=graph, warm=warm, export_lp=export_lp, workers=workers)
     _require_optimal(solution, "with the rule")
     with progress.step("solving without the rule (policy cost), warm"):
-        off = solve_policy_off(problem, solution, graph=graph)
+        if workers is None:
+            off = solve_policy_off(problem, solution, graph=graph)
+        else:  # the same, with the workers passed on
+            off_problem = replace(problem, policy=problem.policy.off())
+            off = solve(off_problem, warm=solution, graph=graph, workers=workers)
     _require_optimal(off, "without the rule")
     with progress.step("baseline (every flow on its current mode)"):
-        before = baseline(problem, graph)
+        before = baseline_of if baseline_of is not None else baseline(problem, graph)
+    return States(solution, off, before)
 
-    tmp = folder.staging  # swapped in whole by folder.commit(), once every file is there
+
+def write_states(  # noqa: PLR0913 -- the two solutions, the baseline and the run's context a folder records
+    dest: Path,
+    scenario: Scenario,
+    scenario_path: Path,
+    network: Network,
+    problem: Problem,
+    states: States,
+    *,
+    maps: bool = True,
+    exports: bool = True,
+    tiles: str | None = None,
+    progress: Progress | None = None,
+) -> dict:
+    """Write ``states``' result files into the folder ``dest`` (a result folder's staging
+    folder, :class:`freight.resultdir.ResultFolder`; created when missing) and return the
+    summary; ``exports``: results.gpkg and the workbooks, ``maps``: map.html and
+    report.html."""
+    from freight.outputs import write_results
+    from freight.scenario import scenario_parameters
+    from maps.exports import write_exports
+
+    progress = progress or Progress(None)
     with progress.step("writing summary.json, flows.csv, links.geojson, bottlenecks.csv"):
         summary = write_results(
             problem,
-            solution,
-            before,
-            off,
-            tmp,
+            states.with_rule,
+            states.baseline,
+            states.without_rule,
+            dest,
             scenario_meta={
                 "scenario": scenario.name,
                 "title": scenario.title,
@@ -158,12 +226,12 @@ def _run(
                 ),
             },
         )
-    with progress.step("writing results.gpkg, flows.xlsx, terminals.xlsx, bottlenecks.xlsx"):
-        write_exports(tmp, network, counties=scenario.counties)
+    if exports:
+        with progress.step("writing results.gpkg, flows.xlsx, terminals.xlsx, bottlenecks.xlsx"):
+            write_exports(dest, network, counties=scenario.counties)
     if maps:
-        _render(tmp, network, scenario, tiles, progress)
-    out_dir = folder.commit()
-    return RunResult(out_dir=out_dir, summary=summary, timings=dict(progress.timings))
+        _render(dest, network, scenario, tiles, progress)
+    return summary
 
 
 def _require_optimal(solution: Solution, what: str) -> None:
@@ -193,7 +261,7 @@ def _render(tmp: Path, network: Network, scenario, tiles: str | None, progress: 
     with progress.step("drawing map.html"):
         render_map(tmp, network, counties=scenario.counties, tiles=tiles, out=tmp / "map.html")
     with progress.step("writing report.html"):
-        render_report(tmp, out=tmp / "report.html")
+        render_report(tmp, out=tmp / "report.html", counties=scenario.counties)
 
 
 _COLS = ("baseline", "without_rule", "with_rule")

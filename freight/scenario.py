@@ -122,13 +122,18 @@ class Investment:
 
 @dataclass(frozen=True)
 class CalibratedParameter:
-    """One cost parameter ``freight calibrate`` may change, within sourced bounds."""
+    """One cost parameter ``freight calibrate`` may change, within sourced bounds.
+
+    ``distribution`` is how ``freight sweep --sample`` draws it within the bounds:
+    ``"uniform"``, or ``"triangular"`` with the scenario's value as its mode.
+    """
 
     key: str
     lower: float
     upper: float
     weight: float
     source: str
+    distribution: Literal["uniform", "triangular"] = "uniform"
 
 
 @dataclass(frozen=True)
@@ -497,7 +502,7 @@ def _parse_investments(v: Values, discount_rate: float) -> tuple[Investment, ...
     return tuple(out)
 
 
-def _parse_calibration(v: Values) -> CalibrationSettings | None:
+def _parse_calibration(v: Values) -> CalibrationSettings | None:  # noqa: C901, PLR0912 -- one check per [calibration] field, in the table's order
     tolerance = v.number("calibration.tolerance_cny_per_t")
     margin = v.number("calibration.margin_cny_per_t")
     share = v.number("calibration.warning_share")
@@ -532,18 +537,33 @@ def _parse_calibration(v: Values) -> CalibrationSettings | None:
             problems.append(("lower", f"lower {nums['lower']:g} > upper {nums['upper']:g}"))
         if nums.get("weight", 1.0) <= 0:
             problems.append(("weight", "expected a number > 0"))
+        distribution = table.get("distribution", "uniform")
+        if distribution not in DISTRIBUTIONS:
+            problems.append(("distribution", f"expected one of {', '.join(DISTRIBUTIONS)}, "
+                             f"got {distribution!r}"))  # fmt: skip
+        elif distribution == "triangular" and not problems:
+            mode = v.parameters[key].value
+            if not nums["lower"] <= cast(float, mode) <= nums["upper"]:
+                problems.append(("distribution", f"triangular needs the scenario's value "
+                                 f"{mode:g} (its mode) within [{nums['lower']:g}, "
+                                 f"{nums['upper']:g}]"))  # fmt: skip
         for field_name, problem in problems:
             file = v.origins.get(f"calibration.parameters.{key}.{field_name}", v.top_file)
             v.errors.append(InputError(file, where, field_name, problem))
         if not problems:
             params.append(
                 CalibratedParameter(
-                    key, nums["lower"], nums["upper"], nums.get("weight", 1.0), cast(str, source)
-                )
+                    key, nums["lower"], nums["upper"], nums.get("weight", 1.0),
+                    cast(str, source), cast(Literal["uniform", "triangular"], distribution),
+                )  # fmt: skip
             )
     if not params and raw is None:
         return CalibrationSettings((), tolerance, margin, share)
     return CalibrationSettings(tuple(params), tolerance, margin, share)
+
+
+#: How ``freight sweep --sample`` may draw a ``[calibration.parameters]`` entry.
+DISTRIBUTIONS = ("uniform", "triangular")
 
 
 def _calibratable(v: Values) -> list[str]:

@@ -25,9 +25,9 @@ DATA_ATTRIBUTION: str = (
 MODE_COLOURS: dict[str, str] = {"road": "#d7301f", "rail": "#2166ac", "pipeline": "#7b3294"}
 #: Network (infrastructure) colours by mode: light tints of the flow colours.
 NETWORK_COLOURS: dict[str, str] = {"road": "#fdae6b", "rail": "#6baed6", "pipeline": "#c2a5cf"}
-#: Lines that never carry freight (high-speed rail): dashed grey.
+#: Lines that never carry freight (high-speed rail): dotted grey (dashes mean "planned").
 NO_FREIGHT_COLOUR: str = "#8c8c8c"
-NO_FREIGHT_DASH: str = "6 6"
+NO_FREIGHT_DASH: str = "1 4"
 #: Binding capacities.
 BOTTLENECK_COLOUR: str = "#e7298a"
 
@@ -77,9 +77,19 @@ ACCESS_COLOUR: str = "#e08214"
 #: The warning banner of the map and the report.
 WARNING_COLOUR: str = "#b2182b"
 
-#: County choropleth: road-tonnage reduction classes, light to dark green.
-COUNTY_COLOURS: tuple[str, ...] = ("#edf8e9", "#bae4b3", "#74c476", "#31a354", "#006d2c")
-COUNTY_NONE_COLOUR: str = "#f0f0f0"
+#: County choropleth: road-tonnage reduction classes, light to dark green (ColorBrewer
+#: Greens without its palest step, so the lowest class reads as green, not as blank).
+COUNTY_COLOURS: tuple[str, ...] = ("#c7e9c0", "#a1d99b", "#74c476", "#31a354", "#006d2c")
+#: A county the rule moves no road tonnes in: no fill at all (its outline only), so "none"
+#: never looks like the lowest class.
+COUNTY_NONE_COLOUR: str = "#ffffff"
+COUNTY_FILL_OPACITY: float = 0.6
+COUNTY_NONE_FILL_OPACITY: float = 0.0
+
+#: Planned infrastructure (added lines with ``status = planned`` and their gate terminals):
+#: dashed, in the mode's strong colour, marked 规划 in the legend and the tooltips.
+PLANNED_DASH: str = "9 6"
+PLANNED_LABEL: str = "规划 planned"
 
 
 def esc(value: object) -> str:

@@ -128,7 +128,7 @@ def _states(props: dict[str, Any]) -> list[str]:
     return [k.removeprefix("tonnes_") for k in props if k.startswith("tonnes_")]
 
 
-def link_rows(links: dict[str, Any]) -> tuple[list[dict[str, Any]], list[Any]]:
+def link_rows(links: dict[str, Any]) -> tuple[list[dict[str, Any]], list[Any]]:  # noqa: C901, PLR0912 -- one branch per links.geojson property family
     """Flat rows (one per links.geojson feature) and their geometries.
 
     Per-commodity dicts (``by_commodity_<state>``) become ``<commodity>_<state>_t``
@@ -352,7 +352,7 @@ def _shown(value: float, fmt: str) -> str:
     return f"{value:,.{decimals}f}" if "," in fmt else f"{value:.{decimals}f}"
 
 
-def write_workbook(csv_path: str | Path, xlsx_path: str | Path, *, title: str = "") -> Path:
+def write_workbook(csv_path: str | Path, xlsx_path: str | Path, *, title: str = "") -> Path:  # noqa: PLR0915 -- one workbook's sheets, styles and widths in the order a planner sees them
     """A CSV of the result folder as a workbook a planner prints (module docstring)."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill

@@ -13,13 +13,14 @@ from pathlib import Path
 
 COMMODITIES = """id,name_zh,name_en,rail_tariff_class,pipeline_ok,source
 coal,煤炭,coal,4,false,test
+alumina,氧化铝,alumina,5,false,test
 """
 
 
 def write_case(
     folder: Path,
     *,
-    flows: list[tuple[str, float, str]],
+    flows: list[tuple[str, float, str]] | list[tuple[str, float, str, str]],
     km: float = 500.0,
     road_rate: float = 0.30,
     rail_per_t: float = 10.0,
@@ -29,7 +30,8 @@ def write_case(
     calibration: str = "",
     extra: str = "",
 ) -> Path:
-    """Write a scenario folder; ``flows`` are ``(id, tonnes, baseline_mode)`` from O to D.
+    """Write a scenario folder; ``flows`` are ``(id, tonnes, baseline_mode[, commodity])``
+    from O to D (coal unless said; the rule covers coal only).
 
     Returns the scenario TOML's path.
     """
@@ -37,8 +39,11 @@ def write_case(
     line = [[115.0, 36.0], [116.0, 36.0]]
 
     def layer(props: dict) -> str:
-        feat = {"type": "Feature", "properties": {"length_km": km, **props},
-                "geometry": {"type": "LineString", "coordinates": line}}
+        feat = {
+            "type": "Feature",
+            "properties": {"length_km": km, **props},
+            "geometry": {"type": "LineString", "coordinates": line},
+        }
         return json.dumps({"type": "FeatureCollection", "features": [feat]})
 
     (folder / "road.geojson").write_text(layer({"name": "G0"}), encoding="utf-8")
@@ -52,10 +57,13 @@ def write_case(
         f"D,厂,116.0,36.0,siding,road;rail,{handling},,test\n",
         encoding="utf-8",
     )
-    rows = "\n".join(f"{fid},coal,O,D,{t},{mode},厂,test," for fid, t, mode in flows)
+    rows = "\n".join(
+        f"{f[0]},{f[3] if len(f) > 3 else 'coal'},O,D,{f[1]},{f[2]},厂,test," for f in flows
+    )
     (folder / "flows.csv").write_text(
         "id,commodity,origin,destination,tonnes_per_year,baseline_mode,shipper,source,note\n"
-        + rows + "\n",
+        + rows
+        + "\n",
         encoding="utf-8",
     )
     (folder / "commodities.csv").write_text(COMMODITIES, encoding="utf-8")

@@ -223,8 +223,9 @@ def write_result_folder(out: Path, network: Network | None = None) -> Path:
                 for mode, nodes in legs:
                     kms[mode] += route_km(mode, nodes)
                 lh = max(legs, key=lambda lg: route_km(lg[0], lg[1]))[0]
-                c_cny = tt * (sum(kms[m] * unit[m] for m in modes)
-                              + sum(ENTRY_CNY_PER_T[m] for m, _ in legs))
+                c_cny = tt * (
+                    sum(kms[m] * unit[m] for m in modes) + sum(ENTRY_CNY_PER_T[m] for m, _ in legs)
+                )
                 c_t = tt * sum(kms[m] * CO2_G_PER_TKM[m] for m in modes) / 1e6
                 T["tonnes"][lh] += tt
                 for m in modes:
@@ -239,9 +240,12 @@ def write_result_folder(out: Path, network: Network | None = None) -> Path:
                 for mode, nodes in legs:
                     km = route_km(mode, nodes)
                     for u, v in _path_edges(nodes):
-                        rec = load.setdefault((mode, u, v), {s: {"comm": {}, "access": 0.0}
+                        rec = load.setdefault((mode, u, v), {s: {"comm": {}, "access": 0.0,
+                                                                 "flows": []}
                                                              for s in STATES})  # fmt: skip
                         rec[x]["comm"][comm] = rec[x]["comm"].get(comm, 0.0) + tt
+                        if fid not in rec[x]["flows"]:
+                            rec[x]["flows"].append(fid)
                         if mode == "road" and lh != "road":
                             rec[x]["access"] += tt
                     if mode == "road" and lh != "road":  # 短驳
@@ -313,6 +317,7 @@ def write_result_folder(out: Path, network: Network | None = None) -> Path:
         for x in STATES:
             props[f"tonnes_{x}"] = sum(rec[x]["comm"].values())
             props[f"by_commodity_{x}"] = rec[x]["comm"]
+            props[f"flows_{x}"] = rec[x]["flows"]
         for x in STATES:
             props[f"access_t_{x}"] = rec[x]["access"]
         props.update(capacity_t=cap, utilisation=util, binding=binding,
@@ -445,13 +450,28 @@ def write_result_folder(out: Path, network: Network | None = None) -> Path:
                        "rail_links_with_flow": 3, "rail_links_unknown": 0,
                        "pipeline_links_with_flow": 1, "pipeline_links_unknown": 0,
                        "terminals_with_flow": 5, "terminals_unknown": 3},
-        "parameters": {
-            "truck_payload_t": {"value": TRUCK_PAYLOAD_T, "source": "JT/T 1178 <33 t>"},
-            "road": {"cny_per_tkm": {"value": ROAD_CNY_PER_TKM, "source": "交通运输部 2019"},
-                     "co2_g_per_tkm": {"value": 100.0, "source": "GLEC 2019"}},
-            "rail": {"cny_per_tkm": {"value": RAIL_CNY_PER_TKM, "source": "国铁集团运价"}},
-            "pipeline": {"cny_per_tkm": {"value": PIPE_CNY_PER_TKM, "source": "fixture"}},
-            "carbon_price_cny_per_t": {"value": 0.0, "source": "scenario"},
+        "parameters": {  # as freight.scenario writes them: dotted keys, unit, source
+            "costs.truck_payload_t": {"value": TRUCK_PAYLOAD_T, "unit": "t",
+                                      "source": "[M] JT/T 1178 <33 t>"},
+            "costs.road.cny_per_tkm": {"value": ROAD_CNY_PER_TKM, "unit": "CNY/t·km",
+                                       "source": "[S] 交通运输部 2019"},
+            "costs.road.co2_g_per_tkm": {"value": 100.0, "unit": "g/t·km",
+                                         "source": "[D] from GLEC 2019 [S]"},
+            "costs.rail.cny_per_tkm": {"value": RAIL_CNY_PER_TKM, "unit": "CNY/t·km",
+                                       "source": "[S] 国铁集团运价"},
+            "costs.rail.coal.cny_per_t": {"value": 16.3, "unit": "CNY/t", "source": "[S] class 4"},
+            "costs.rail.steel.cny_per_t": {"value": 26.0, "unit": "CNY/t", "source": "[M] class 6"},
+            "costs.pipeline.cny_per_tkm": {"value": PIPE_CNY_PER_TKM, "unit": "CNY/t·km",
+                                           "source": "[M] fixture"},
+            "costs.handling.port": {"value": 29.185533, "unit": "CNY/t per lift",
+                                    "source": "calibrated by freight calibrate (inverse LP)"},
+            "costs.carbon_price_cny_per_t": {"value": 0.0, "unit": "CNY/t CO2",
+                                             "source": "scenario fixture.toml"},
+            "policy.threshold_km": {"value": 400.0, "unit": "km", "source": "scenario fixture.toml"},
+            "policy.enforcement": {"value": "soft", "unit": "hard | soft | off",
+                                   "source": "scenario fixture.toml"},
+            "policy.commodities": {"value": ["coal", "ore", "coke", "oil"], "unit": "commodity ids",
+                                   "source": "scenario fixture.toml"},
         },
         "solver": {"name": "highs", "iterations": 17, "columns": 42, "seconds": 0.05},
         "reasons": reasons,

@@ -29,8 +29,15 @@ def test_generator_is_deterministic(tmp_path: Path) -> None:
     c = _files(generate("tiny", tmp_path / "c", seed=8).parent)
     assert a == b
     assert a["road.geojson"] != c["road.geojson"]
-    assert {"scenario.toml", "road.geojson", "rail.geojson", "pipelines.geojson", "places.csv",
-            "flows.csv", "commodities.csv"} <= set(a)
+    assert {
+        "scenario.toml",
+        "road.geojson",
+        "rail.geojson",
+        "pipelines.geojson",
+        "places.csv",
+        "flows.csv",
+        "commodities.csv",
+    } <= set(a)
 
 
 def test_tiny_loads_through_the_real_loaders(tmp_path: Path) -> None:
@@ -52,8 +59,17 @@ def test_tiny_loads_through_the_real_loaders(tmp_path: Path) -> None:
 
 
 def _edge(G: nx.Graph, u: int, v: int, km: float, cap: float = math.inf, **kw: object) -> None:
-    G.add_edge(u, v, length_km=km, capacity_t=cap, geometry=LineString([(0, 0), (1, 0)]),
-               name="", lines=(), freight=True, commodities=kw.get("commodities"))
+    G.add_edge(
+        u,
+        v,
+        length_km=km,
+        capacity_t=cap,
+        geometry=LineString([(0, 0), (1, 0)]),
+        name="",
+        lines=(),
+        freight=True,
+        commodities=kw.get("commodities"),
+    )
 
 
 def _three_node(rail_cap: float = math.inf, terminal_cap: float = math.inf) -> Problem:
@@ -82,12 +98,17 @@ def _three_node(rail_cap: float = math.inf, terminal_cap: float = math.inf) -> P
         "SB": {"road": Link(2, 0.0), "rail": Link(10, 0.0)},
         "SC": {"road": Link(3, 0.0), "rail": Link(11, 0.0)},
     }
-    net = Network({"road": road, "rail": rail, "pipeline": nx.Graph(mode="pipeline")}, places,
-                  links)
-    costs = Costs({"road": ModeCost(0.5, 0.0, 60.0), "rail": ModeCost(0.1, 10.0, 10.0),
-                   "pipeline": ModeCost(0.1, 0.0, 5.0)})
-    policy = Policy(frozenset({"coal"}), threshold_km=150.0, max_access_km=60.0,
-                    enforcement="off")
+    net = Network(
+        {"road": road, "rail": rail, "pipeline": nx.Graph(mode="pipeline")}, places, links
+    )
+    costs = Costs(
+        {
+            "road": ModeCost(0.5, 0.0, 60.0),
+            "rail": ModeCost(0.1, 10.0, 10.0),
+            "pipeline": ModeCost(0.1, 0.0, 5.0),
+        }
+    )
+    policy = Policy(frozenset({"coal"}), threshold_km=150.0, max_access_km=60.0, enforcement="off")
     return Problem(net, (Flow("f1", "coal", "A", "C", 1000.0),), costs, policy)
 
 
@@ -117,7 +138,8 @@ def test_reference_three_node_rule() -> None:
     soft = replace(p.policy, enforcement="soft", penalty_cny_per_t=20.0)
     # 400 t compliant at 112.5, 600 t by road at 100 + 20 penalty
     assert solve_reference(replace(p, policy=soft)).objective_cny == pytest.approx(
-        400 * 112.5 + 600 * 120)
+        400 * 112.5 + 600 * 120
+    )
     # soft with a small penalty: all on road, paying it
     cheap = replace(soft, penalty_cny_per_t=10.0)
     assert solve_reference(replace(p, policy=cheap)).objective_cny == pytest.approx(110_000.0)
@@ -136,7 +158,8 @@ def test_reference_matches_solver_on_tiny(tmp_path: Path) -> None:
     toml = generate("tiny", tmp_path / "tiny", seed=3)
     scenario = scenario_mod.load_scenario(toml)
     problem = scenario_mod.build_problem(
-        scenario, networks.load_network(scenario.network, use_cache=False))
+        scenario, networks.load_network(scenario.network, use_cache=False)
+    )
     for enforcement in ("off", "soft", "hard"):
         p = replace(problem, policy=replace(problem.policy, enforcement=enforcement))
         ours = solve_mod.solve(p)

@@ -60,8 +60,11 @@ def test_bounds_too_tight_leave_the_misfit_reported(tmp_path: Path) -> None:
 
 
 def test_calibrating_twice_gives_the_same_result(tmp_path: Path) -> None:
-    path = write_case(tmp_path, flows=[("F1", T, "road"), ("F2", 2 * T, "rail")],
-                      calibration=RELIABILITY.format(upper=50))
+    path = write_case(
+        tmp_path,
+        flows=[("F1", T, "road"), ("F2", 2 * T, "rail")],
+        calibration=RELIABILITY.format(upper=50),
+    )
     cal, p = _fit(path)
     out = write_calibration(cal, tmp_path / "out")
     again, q = _fit(out / "calibrated.toml")
@@ -101,8 +104,12 @@ def test_margin_makes_the_choice_strict_and_prices_the_rule(tmp_path: Path) -> N
 def test_a_split_held_by_a_full_railway_is_a_capacity(tmp_path: Path) -> None:
     """Half the tonnes by rail, which is full: the rail row's shadow price, 10 CNY/t, is
     exactly the gap that keeps the other half on the road; no parameter moves."""
-    path = write_case(tmp_path, flows=[("F1", T, "road"), ("F2", T, "rail")],
-                      rail_capacity_t=T, calibration=RELIABILITY.format(upper=50))
+    path = write_case(
+        tmp_path,
+        flows=[("F1", T, "road"), ("F2", T, "rail")],
+        rail_capacity_t=T,
+        calibration=RELIABILITY.format(upper=50),
+    )
     cal, p = _fit(path)
     assert p.value == 0.0
     assert all(f.reproduced for f in cal.flows)
@@ -112,8 +119,11 @@ def test_a_split_held_by_a_full_railway_is_a_capacity(tmp_path: Path) -> None:
 
 
 def test_a_split_without_a_capacity_is_a_tie(tmp_path: Path) -> None:
-    path = write_case(tmp_path, flows=[("F1", T, "road"), ("F2", T, "rail")],
-                      calibration=RELIABILITY.format(upper=50))
+    path = write_case(
+        tmp_path,
+        flows=[("F1", T, "road"), ("F2", T, "rail")],
+        calibration=RELIABILITY.format(upper=50),
+    )
     cal, p = _fit(path)
     assert p.value == 10.0
     assert [f.explanation for f in cal.flows] == ["tie", "tie"]
@@ -194,14 +204,26 @@ def test_cli_prints_the_fit_line(tmp_path: Path, capsys: pytest.CaptureFixture[s
     ("block", "expect"),
     [
         ("", "no parameter to calibrate"),
-        ('[calibration.parameters."costs.road.speed_kmh"]\nlower = 10.0\nupper = 90.0\n'
-         'source = "x"\n', "not a cost parameter freight calibrate can move"),
-        ('[calibration.parameters."costs.rail.nonsense"]\nlower = 0.0\nupper = 1.0\n'
-         'source = "x"\n', "not a numeric cost parameter"),
-        ('[calibration.parameters."costs.rail.reliability_cny_per_t"]\nlower = 5.0\n'
-         'upper = 9.0\nsource = "x"\n', "prior value 0 lies outside [5, 9]"),
-        ('[calibration.parameters."costs.rail.reliability_cny_per_t"]\nlower = 0.0\n'
-         'upper = 9.0\n', "required: where the bounds come from"),
+        (
+            '[calibration.parameters."costs.road.speed_kmh"]\nlower = 10.0\nupper = 90.0\n'
+            'source = "x"\n',
+            "not a cost parameter freight calibrate can move",
+        ),
+        (
+            '[calibration.parameters."costs.rail.nonsense"]\nlower = 0.0\nupper = 1.0\n'
+            'source = "x"\n',
+            "not a numeric cost parameter",
+        ),
+        (
+            '[calibration.parameters."costs.rail.reliability_cny_per_t"]\nlower = 5.0\n'
+            'upper = 9.0\nsource = "x"\n',
+            "prior value 0 lies outside [5, 9]",
+        ),
+        (
+            '[calibration.parameters."costs.rail.reliability_cny_per_t"]\nlower = 0.0\n'
+            "upper = 9.0\n",
+            "required: where the bounds come from",
+        ),
     ],
 )
 def test_bad_calibration_tables_are_input_errors(tmp_path: Path, block: str, expect: str) -> None:
@@ -220,3 +242,36 @@ def test_a_margin_never_splits_a_tie_that_today_splits(tmp_path: Path) -> None:
     cal, p = _fit(path)
     assert p.value == 10.0
     assert [f.misfit_cny_per_t for f in cal.flows] == pytest.approx([0.0, 0.0], abs=1e-9)
+
+
+def test_the_adjustment_that_explains_one_flow_prices_the_rule_on_another(
+    tmp_path: Path,
+) -> None:
+    """Alumina (not covered by the rule) goes by road though rail is 9 CNY/t cheaper; with
+    the default's 1 CNY/t margin, +10 on rail's wagon-supply premium explains it. Coal's
+    rail tariff is 10 CNY/t dearer than alumina's rail, so at the prior its rail and road
+    tie; after the +10, rail is 10 CNY/t dearer than road, and the rule (coal, 500 km, rail
+    at both ends) forces it onto rail at 10 × its tonnes. The CO2 it abates is (60 − 10) g
+    × 500 km = 25 kg a tonne, so abatement cost × CO2 = policy cost, at 400 CNY a tonne."""
+    extra = "[costs.rail.alumina]\ncny_per_t = 11.0\ncny_per_tkm = 0.25\n"
+    calib = RELIABILITY.format(upper=50) + "[calibration]\nmargin_cny_per_t = 1.0\n"
+    path = write_case(tmp_path, flows=[("A1", T, "road", "alumina"), ("C1", 2 * T, "road")],
+                      rail_per_t=20.0, extra=extra, calibration=calib)
+    cal, p = _fit(path)
+    assert p.value == 10.0
+    assert all(f.reproduced for f in cal.flows)
+    out = write_calibration(cal, tmp_path / "out")
+    scenario = load_scenario(out / "calibrated.toml")
+    problem = build_problem(scenario, load_network(scenario.network))
+    with_rule = solve(problem)
+    without = solve_policy_off(problem, with_rule)
+    modes = {a.flow_id: a.chain.line_haul_mode() for a in without.assignments}
+    assert modes == {"A1": "road", "C1": "road"}  # today's choices, without the rule
+    assert {a.flow_id: a.chain.line_haul_mode() for a in with_rule.assignments} == {
+        "A1": "road", "C1": "rail"}
+    policy_cost = with_rule.objective_cny - without.objective_cny
+    assert policy_cost == pytest.approx(10.0 * 2 * T)
+    co2 = without.stats["co2_t"] - with_rule.stats["co2_t"]
+    assert co2 == pytest.approx(0.025 * 2 * T)
+    assert (policy_cost / co2) * co2 == pytest.approx(policy_cost)
+    assert policy_cost / co2 == pytest.approx(400.0)

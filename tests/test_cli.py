@@ -16,8 +16,11 @@ from freight.cli import main
 
 
 def _line(coords: list[tuple[float, float]], **props: object) -> dict:
-    return {"type": "Feature", "properties": props,
-            "geometry": {"type": "LineString", "coordinates": coords}}
+    return {
+        "type": "Feature",
+        "properties": props,
+        "geometry": {"type": "LineString", "coordinates": coords},
+    }
 
 
 def _write(folder: Path, *, rail_capacity_t: float | None, enforcement: str) -> Path:
@@ -27,25 +30,33 @@ def _write(folder: Path, *, rail_capacity_t: float | None, enforcement: str) -> 
     rail = [_line([(x, 36.02), (x + 0.5, 36.02)], **rail_props) for x in xs[:-1]]
     for name, feats in (("road", road), ("rail", rail)):
         (folder / f"{name}.geojson").write_text(
-            json.dumps({"type": "FeatureCollection", "features": feats}), encoding="utf-8")
+            json.dumps({"type": "FeatureCollection", "features": feats}), encoding="utf-8"
+        )
     (folder / "places.csv").write_text(
         "id,name,lon,lat,kind,modes,handling_cny_per_t,capacity_t,source\n"
         "t_west,西站,112.01,36.01,station,road;rail,10,,test\n"
         "t_east,东站,116.49,36.01,station,road;rail,10,,test\n"
         "s_mine,煤矿,112.02,36.0,mine,road,,,test\n"
-        "s_plant,电厂,116.48,36.0,plant,road,,,test\n", encoding="utf-8")
+        "s_plant,电厂,116.48,36.0,plant,road,,,test\n",
+        encoding="utf-8",
+    )
     (folder / "flows.csv").write_text(
         "id,commodity,origin,destination,tonnes_per_year,baseline_mode,shipper,source,note\n"
-        "F1,coal,s_mine,s_plant,1000,road,电厂,test,\n", encoding="utf-8")
+        "F1,coal,s_mine,s_plant,1000,road,电厂,test,\n",
+        encoding="utf-8",
+    )
     (folder / "commodities.csv").write_text(
-        "id,name_zh,name_en,rail_tariff_class,pipeline_ok,source\n"
-        "coal,煤炭,coal,4,no,test\n", encoding="utf-8")
+        "id,name_zh,name_en,rail_tariff_class,pipeline_ok,source\ncoal,煤炭,coal,4,no,test\n",
+        encoding="utf-8",
+    )
     toml = folder / "s.toml"
     toml.write_text(
         'name = "tiny"\n[network]\nroad = "road.geojson"\nrail = "rail.geojson"\n'
         'places = "places.csv"\n[flows]\nfile = "flows.csv"\n[commodities]\n'
         f'file = "commodities.csv"\n[policy]\nenforcement = "{enforcement}"\n'
-        'threshold_km = 400\ncommodities = ["coal"]\n', encoding="utf-8")
+        'threshold_km = 400\ncommodities = ["coal"]\n',
+        encoding="utf-8",
+    )
     return toml
 
 
@@ -83,8 +94,10 @@ def test_soft_rule_pays_the_penalty_instead(tmp_path: Path) -> None:
 def test_export_lp_writes_mps(tmp_path: Path) -> None:
     toml = _write(tmp_path, rail_capacity_t=None, enforcement="hard")
     mps = tmp_path / "final.mps"
-    assert main(["run", str(toml), "--out", str(tmp_path / "o"), "--no-maps",
-                 "--export-lp", str(mps)]) == 0
+    assert (
+        main(["run", str(toml), "--out", str(tmp_path / "o"), "--no-maps", "--export-lp", str(mps)])
+        == 0
+    )
     text = mps.read_text()
     assert "ROWS" in text and "demand_F1" in text
 
@@ -110,13 +123,16 @@ def test_bottleneck_values_one_more_daily_train(tmp_path: Path) -> None:
     toml = _write(tmp_path, rail_capacity_t=None, enforcement="soft")
     (tmp_path / "lines.csv").write_text(
         "line_id,name_zh,capacity_t,trains_per_day,train_net_t,freight\n"
-        "t,测试线,,0.0001,5000,true\n", encoding="utf-8")
+        "t,测试线,,0.0001,5000,true\n",
+        encoding="utf-8",
+    )
     (tmp_path / "stations.csv").write_text(
-        "line_id,seq,station,lon,lat\nt,1,西,112.0,36.02\nt,2,东,116.5,36.02\n",
-        encoding="utf-8")
+        "line_id,seq,station,lon,lat\nt,1,西,112.0,36.02\nt,2,东,116.5,36.02\n", encoding="utf-8"
+    )
     text = toml.read_text(encoding="utf-8").replace(
         'places = "places.csv"\n',
-        'places = "places.csv"\nrail_lines = "lines.csv"\nrail_line_stations = "stations.csv"\n')
+        'places = "places.csv"\nrail_lines = "lines.csv"\nrail_line_stations = "stations.csv"\n',
+    )
     toml.write_text(text, encoding="utf-8")
     out = tmp_path / "out"
     assert main(["run", str(toml), "--out", str(out), "--no-maps"]) == 0
@@ -129,7 +145,8 @@ def test_bottleneck_values_one_more_daily_train(tmp_path: Path) -> None:
     for r in rail:
         assert float(r["capacity_t"]) == pytest.approx(365 * 0.0001 * 5000)
         assert float(r["shadow_cny_per_daily_train_year"]) == pytest.approx(
-            float(r["shadow_cny_per_t"]) * 5000 * 365, rel=1e-6)
+            float(r["shadow_cny_per_t"]) * 5000 * 365, rel=1e-6
+        )
     from maps import render_report
 
     html = render_report(out).read_text(encoding="utf-8")
@@ -145,8 +162,10 @@ def test_networks_check_lists_the_topology_of_the_scenario_layers(
     road = json.loads((tmp_path / "road.geojson").read_text(encoding="utf-8"))
     # feature 10: a road from the north stopping ~50 m short of the main road (a near
     # miss); feature 11: one crossing the main road without a vertex
-    road["features"] += [_line([(113.2, 36.3), (113.2, 36.00045)]),
-                         _line([(114.2, 35.9), (114.2, 36.1)])]
+    road["features"] += [
+        _line([(113.2, 36.3), (113.2, 36.00045)]),
+        _line([(114.2, 35.9), (114.2, 36.1)]),
+    ]
     (tmp_path / "road.geojson").write_text(json.dumps(road), encoding="utf-8")
     assert main(["networks", str(toml), "--check"]) == 0
     out = capsys.readouterr().out
@@ -166,8 +185,13 @@ def test_networks_check_bad_layer_exits_2(
 ) -> None:
     toml = _write(tmp_path, rail_capacity_t=None, enforcement="hard")
     road = json.loads((tmp_path / "road.geojson").read_text(encoding="utf-8"))
-    road["features"].append({"type": "Feature", "properties": {},
-                             "geometry": {"type": "Point", "coordinates": [113, 36]}})
+    road["features"].append(
+        {
+            "type": "Feature",
+            "properties": {},
+            "geometry": {"type": "Point", "coordinates": [113, 36]},
+        }
+    )
     (tmp_path / "road.geojson").write_text(json.dumps(road), encoding="utf-8")
     assert main(["networks", str(toml), "--check"]) == 2
     assert "feature 10: field 'geometry'" in capsys.readouterr().err

@@ -62,8 +62,9 @@ def test_short_haul_trucks_pay_the_trip_twice_on_a_rail_chain(tmp_path: Path) ->
 
 
 def test_handling_by_kind_fills_blanks_and_a_place_value_wins(tmp_path: Path) -> None:
-    path = write_case(tmp_path, flows=[("F1", T, "road")],
-                      extra="[costs.handling]\nmine = 7.0\nsiding = 3.0\n")
+    path = write_case(
+        tmp_path, flows=[("F1", T, "road")], extra="[costs.handling]\nmine = 7.0\nsiding = 3.0\n"
+    )
     (tmp_path / "places.csv").write_text(
         "id,name,lon,lat,kind,modes,handling_cny_per_t,capacity_t,source\n"
         "O,矿,115.0,36.0,mine,road;rail,,,test\n"
@@ -80,8 +81,9 @@ def test_handling_by_kind_fills_blanks_and_a_place_value_wins(tmp_path: Path) ->
 
 def test_rail_charges_beside_the_tariff_add_per_rail_leg(tmp_path: Path) -> None:
     path = write_case(tmp_path, flows=[("F1", T, "rail")])
-    sol, _, problem = _chains(path, {"costs.rail.misc_cny_per_t": 3.0,
-                                     "costs.rail.reliability_cny_per_t": 4.0})
+    sol, _, problem = _chains(
+        path, {"costs.rail.misc_cny_per_t": 3.0, "costs.rail.reliability_cny_per_t": 4.0}
+    )
     assert problem.costs.of("rail", "coal").cny_per_t == pytest.approx(10.0 + 3.0 + 4.0)
     assert sol.objective_cny == pytest.approx(147.0 * T)
 
@@ -89,28 +91,37 @@ def test_rail_charges_beside_the_tariff_add_per_rail_leg(tmp_path: Path) -> None
 def test_time_costs_hours_on_the_way_and_in_yards(tmp_path: Path) -> None:
     """At 0.1 CNY/t·h: road 500 km at 50 km/h = 10 h → +1; rail 500 km at 25 km/h = 20 h
     plus two lifts of 24 h → +6.8. Road 151, rail 146.8."""
-    path = write_case(tmp_path, flows=[("F1", T, "road")],
-                      extra="[costs.time]\ncny_per_t_hour = 0.1\ndwell_h = 24.0\n")
-    sol, graph, problem = _chains(path, {"costs.road.speed_kmh": 50.0,
-                                         "costs.rail.speed_kmh": 25.0})
+    path = write_case(
+        tmp_path,
+        flows=[("F1", T, "road")],
+        extra="[costs.time]\ncny_per_t_hour = 0.1\ndwell_h = 24.0\n",
+    )
+    sol, graph, problem = _chains(
+        path, {"costs.road.speed_kmh": 50.0, "costs.rail.speed_kmh": 25.0}
+    )
     (a,) = sol.assignments
     assert a.chain.cost_cny_per_t == pytest.approx(146.8)
     assert graph.chain_cost(a.chain, "coal")[0] == pytest.approx(146.8)
     # per commodity
-    slow = write_case(tmp_path / "b", flows=[("F1", T, "road")],
-                      extra="[costs.time.coal]\ncny_per_t_hour = 0.0\n")
+    slow = write_case(
+        tmp_path / "b", flows=[("F1", T, "road")], extra="[costs.time.coal]\ncny_per_t_hour = 0.0\n"
+    )
     assert load_scenario(slow).costs.time_value("coal") == 0.0
 
 
 def test_investments_are_annualised_at_the_discount_rate(tmp_path: Path) -> None:
     """3.1 bn over 50 years at 8 %: 3.1e9 × 0.08 / (1 − 1.08^−50) = 253.4 M CNY a year."""
-    path = write_case(tmp_path, flows=[("F1", T, "road")], extra="""
+    path = write_case(
+        tmp_path,
+        flows=[("F1", T, "road")],
+        extra="""
 [investments.siding]
 name = "鲁西专用线"
 capex_cny = 3.1e9
 life_years = 50
 source = "test"
-""")
+""",
+    )
     (inv,) = load_scenario(path).investments
     assert inv.annualised_cny == pytest.approx(3.1e9 * 0.08 / (1 - 1.08**-50))
     assert inv.annualised_cny == pytest.approx(253.4e6, rel=1e-3)
@@ -120,8 +131,11 @@ source = "test"
 
 
 def test_sources_say_where_a_value_comes_from(tmp_path: Path) -> None:
-    path = write_case(tmp_path, flows=[("F1", T, "road")],
-                      extra='[sources]\n"costs.road.cny_per_tkm" = "a shipper survey, 2019"\n')
+    path = write_case(
+        tmp_path,
+        flows=[("F1", T, "road")],
+        extra='[sources]\n"costs.road.cny_per_tkm" = "a shipper survey, 2019"\n',
+    )
     source = load_scenario(path).parameters["costs.road.cny_per_tkm"].source
     assert source == "a shipper survey, 2019 (scenario case.toml)"
 
@@ -144,11 +158,13 @@ def test_overrides_act_as_a_scenario_extending_the_file(tmp_path: Path) -> None:
         ("[costs.pipeline]\nmisc_cny_per_t = 1.0\n", "unknown key; allowed: cny_per_tkm"),
         ("[costs.pipeline.coal]\nspeed_kmh = 1.0\n", "unknown key"),
         ("[costs.handling]\nwharf = 1.0\n", "unknown key; allowed: city, county"),
-        ("[investments.x]\nname = 'x'\ncapex_cny = 1.0\nlife_years = 0\nsource = 's'\n",
-         "expected a number > 0, got 0"),
+        (
+            "[investments.x]\nname = 'x'\ncapex_cny = 1.0\nlife_years = 0\nsource = 's'\n",
+            "expected a number > 0, got 0",
+        ),
         ("[investments.x]\ncapex_cny = 1.0\nlife_years = 10\n", "required: where the capital"),
         ("[costs.time]\nspeed = 1.0\n", "unknown key; allowed: cny_per_t_hour, dwell_h"),
-        ("[sources]\n\"costs.road.cny_per_tkm\" = 3\n", "expected the text of a source"),
+        ('[sources]\n"costs.road.cny_per_tkm" = 3\n', "expected the text of a source"),
     ],
 )
 def test_bad_cost_keys_are_named(tmp_path: Path, extra: str, expect: str) -> None:

@@ -7,8 +7,10 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from freight.cli import main
-from maps._escape import html_text, js_string
+from maps._escape import html_text, js_json, js_string
 from tests.test_browser import HOSTILE
 
 
@@ -24,6 +26,43 @@ def test_js_string_cannot_end_a_script_or_become_a_template() -> None:
 def test_html_text_escapes_markup_and_quotes() -> None:
     assert html_text('<a href="x">\'') == "&lt;a href=&quot;x&quot;&gt;&#x27;"
     assert html_text(None) == ""
+    assert html_text("{{ 7*7 }}") == "&#123;&#123; 7*7 &#125;&#125;"
+
+
+def test_js_json_is_data_that_never_reads_as_markup_or_a_template() -> None:
+    value = {"n": HOSTILE, "xs": [1, 2.5, None, True, "{%x%}"], "k{": "}"}
+    text = js_json(value)
+    assert json.loads(text) == value
+    for raw in ("<", ">", "&", "'", "{{", "{%", "}}"):
+        assert raw not in text.replace('{"n"', "").replace("]}", "")
+    assert "信发" in js_json("信发")  # UTF-8, not \\u escapes: half the bytes
+    with pytest.raises(ValueError):
+        js_json(float("nan"))
+
+
+def test_a_name_is_never_rendered_as_a_jinja_template(tmp_path: Path) -> None:
+    """branca parses each element's rendered script and HTML again as a Jinja template: a
+    name holding ``{{ 7*7 }}`` was written as 49 (and ``{{ ... }}`` could call Python
+    while the map was drawn). Every data string reaches the page with its braces escaped."""
+    from maps import render_map, render_report
+    from tests.fixtures_results import make_network, write_counties, write_result_folder
+
+    net = make_network()
+    run = write_result_folder(tmp_path / "run", net)
+    s = json.loads((run / "summary.json").read_text(encoding="utf-8"))
+    s["title"] = "T{{ 7*7 }}{% if true %}J{% endif %}"
+    (run / "summary.json").write_text(json.dumps(s, ensure_ascii=False), encoding="utf-8")
+    flows = (run / "flows.csv").read_text(encoding="utf-8-sig")
+    (run / "flows.csv").write_text(flows.replace("信发集团", "信发{{ 6*7 }}"), encoding="utf-8-sig")
+    html = render_map(run, net, counties=write_counties(tmp_path / "c.geojson")).read_text(
+        encoding="utf-8")
+    assert "{{" not in html and "{%" not in html
+    assert "T49" not in html and "信发42" not in html
+    # the headline's title, as text (an {% if %} not taken as a tag either)
+    assert "T&#123;&#123; 7*7 &#125;&#125;&#123;% if true %&#125;J&#123;% endif %&#125;" in html
+    assert "信发\\u007b\\u007b 6*7 \\u007d\\u007d" in html  # a shipper, in the script data
+    report = render_report(run).read_text(encoding="utf-8")
+    assert "{{" not in report and "T49" not in report
 
 
 def test_no_hostile_name_reaches_a_page_raw(tmp_path: Path) -> None:

@@ -28,8 +28,9 @@ def ogrinfo(*args: str) -> str:
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
             pytest.fail("CI is set but ogrinfo (Debian gdal-bin) is not installed")
         pytest.skip("ogrinfo not installed (apt-get install gdal-bin)")
-    done = subprocess.run([exe, "-ro", *args], capture_output=True, text=True, check=True,
-                          timeout=60)
+    done = subprocess.run(
+        [exe, "-ro", *args], capture_output=True, text=True, check=True, timeout=60
+    )
     assert "ERROR" not in done.stderr, done.stderr
     return done.stdout
 
@@ -49,8 +50,10 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
     toml = _write(folder, rail_capacity_t=None, enforcement="hard")
     with open(folder / "flows.csv", "a", encoding="utf-8") as fh:
         # shippers whose names start like a formula: data must never run as one
-        fh.write('F2,coal,s_mine,s_plant,50,road,"=HYPERLINK(""http://x"",""点我"")",test,\n'
-                 "F3,coal,s_plant,s_mine,20,road,@SUM(A1),test,-1+2\n")
+        fh.write(
+            'F2,coal,s_mine,s_plant,50,road,"=HYPERLINK(""http://x"",""点我"")",test,\n'
+            "F3,coal,s_plant,s_mine,20,road,@SUM(A1),test,-1+2\n"
+        )
     out = folder / "out"
     assert main(["run", str(toml), "--out", str(out), "--no-maps"]) == 0
     return out
@@ -67,23 +70,36 @@ def test_the_files_are_written_beside_the_csvs(tiny: Path) -> None:
 
 def test_ogrinfo_sums_coal_tonnes_after_by_mode_as_summary_json(tiny: Path) -> None:
     s = json.loads((tiny / "summary.json").read_text(encoding="utf-8"))
-    sums = sql_sums(tiny / "results.gpkg", "SELECT line_haul_mode, SUM(tonnes) AS t FROM flows "
-                                           "WHERE commodity = 'coal' GROUP BY line_haul_mode")
+    sums = sql_sums(
+        tiny / "results.gpkg",
+        "SELECT line_haul_mode, SUM(tonnes) AS t FROM flows "
+        "WHERE commodity = 'coal' GROUP BY line_haul_mode",
+    )
     after = {m: t for m, t in s["states"]["with_rule"]["by_commodity"]["coal"].items() if t > 0}
     assert sums == pytest.approx(after)
 
 
 def test_links_have_flat_numeric_columns_and_plain_text_lines(tiny: Path) -> None:
     info = ogrinfo("-so", str(tiny / "results.gpkg"), "links")
-    for field in ("coal_baseline_t", "coal_without_rule_t", "coal_with_rule_t", "coal_change_t",
-                  "tonnes_change", "tonnes_rule_effect", "km", "drawn_km"):
+    for field in (
+        "coal_baseline_t",
+        "coal_without_rule_t",
+        "coal_with_rule_t",
+        "coal_change_t",
+        "tonnes_change",
+        "tonnes_rule_effect",
+        "km",
+        "drawn_km",
+    ):
         assert f"{field}: Real" in info, field
     assert "lines: String" in info and "by_commodity" not in info
     links = json.loads((tiny / "links.geojson").read_text(encoding="utf-8"))
-    want = sum(f["properties"]["by_commodity_with_rule"].get("coal", 0.0)
-               for f in links["features"])
-    got = sql_sums(tiny / "results.gpkg",
-                   "SELECT mode, SUM(coal_with_rule_t) AS t FROM links GROUP BY mode")
+    want = sum(
+        f["properties"]["by_commodity_with_rule"].get("coal", 0.0) for f in links["features"]
+    )
+    got = sql_sums(
+        tiny / "results.gpkg", "SELECT mode, SUM(coal_with_rule_t) AS t FROM links GROUP BY mode"
+    )
     assert sum(got.values()) == pytest.approx(want)
 
 
@@ -91,8 +107,12 @@ def test_every_layer_opens_with_points_lines_and_1e6_degree_coordinates(tiny: Pa
     import pyogrio
 
     listing = ogrinfo(str(tiny / "results.gpkg"))
-    for layer, kind in (("links", "Line String"), ("flows", "Line String"),
-                        ("terminals", "Point"), ("shippers", "Point")):
+    for layer, kind in (
+        ("links", "Line String"),
+        ("flows", "Line String"),
+        ("terminals", "Point"),
+        ("shippers", "Point"),
+    ):
         assert f"{layer} ({kind})" in listing
     for layer in ("links", "flows", "terminals", "shippers"):
         gdf = pyogrio.read_dataframe(tiny / "results.gpkg", layer=layer)

@@ -28,8 +28,15 @@ def feats(*coords: list[tuple[float, float]], **kw: object) -> list[LineFeature]
 def check_contract(G: nx.Graph) -> None:
     """Every edge has every attribute; geometry runs from the smaller node to the larger."""
     for u, v, d in G.edges(data=True):
-        assert set(d) >= {"length_km", "geometry", "name", "lines", "capacity_t", "freight",
-                          "commodities"}
+        assert set(d) >= {
+            "length_km",
+            "geometry",
+            "name",
+            "lines",
+            "capacity_t",
+            "freight",
+            "commodities",
+        }
         a, b = min(u, v), max(u, v)
         xy = shapely.get_coordinates(d["geometry"])
         assert tuple(xy[0]) == (G.nodes[a]["x"], G.nodes[a]["y"])
@@ -40,29 +47,40 @@ def check_contract(G: nx.Graph) -> None:
 @pytest.mark.parametrize(("gap_m", "joined"), [(10.0, True), (100.0, False)])
 def test_end_points_snap_within_tolerance(gap_m: float, joined: bool) -> None:
     d = gap_m / M_PER_DEG_LAT
-    G = build_graph(feats([(116.0, 36.0), (116.1, 36.0)], [(116.1, 36.0 + d), (116.2, 36.0)]),
-                    mode="road", snap_m=30.0)
+    G = build_graph(
+        feats([(116.0, 36.0), (116.1, 36.0)], [(116.1, 36.0 + d), (116.2, 36.0)]),
+        mode="road",
+        snap_m=30.0,
+    )
     assert nx.is_connected(G) is joined
     assert G.number_of_nodes() == (3 if joined else 4)
     check_contract(G)
 
 
 def test_crossing_lines_do_not_join() -> None:
-    G = build_graph(feats([(116.0, 36.0), (116.2, 36.0)], [(116.1, 35.9), (116.1, 36.1)]),
-                    mode="road")
+    G = build_graph(
+        feats([(116.0, 36.0), (116.2, 36.0)], [(116.1, 35.9), (116.1, 36.1)]), mode="road"
+    )
     assert nx.number_connected_components(G) == 2
 
 
 def test_line_ending_on_another_lines_interior_does_not_join() -> None:
-    G = build_graph(feats([(116.0, 36.0), (116.1, 36.0), (116.2, 36.0)],
-                          [(116.1, 36.0), (116.1, 36.1)]), mode="road")
+    G = build_graph(
+        feats([(116.0, 36.0), (116.1, 36.0), (116.2, 36.0)], [(116.1, 36.0), (116.1, 36.1)]),
+        mode="road",
+    )
     assert nx.number_connected_components(G) == 2
 
 
 def test_parallel_edges_are_split() -> None:
-    G = build_graph(feats([(116.0, 36.0), (116.1, 36.0)],
-                          [(116.0, 36.0), (116.05, 36.02), (116.1, 36.0)],
-                          [(116.0, 36.0), (116.1, 36.0)]), mode="rail")
+    G = build_graph(
+        feats(
+            [(116.0, 36.0), (116.1, 36.0)],
+            [(116.0, 36.0), (116.05, 36.02), (116.1, 36.0)],
+            [(116.0, 36.0), (116.1, 36.0)],
+        ),
+        mode="rail",
+    )
     assert G.number_of_edges() == 5 and G.number_of_nodes() == 4
     check_contract(G)
     H = simplify_graph(G)  # contraction must not recreate the parallel edges
@@ -83,14 +101,18 @@ def test_contraction_keeps_length_and_geometry() -> None:
     assert H.number_of_nodes() == 4 and H.number_of_edges() == 3
     assert total_km(H) == pytest.approx(total_km(G))
     check_contract(H)
-    (u, v, geom), = [(u, v, g) for u, v, g in H.edges(data="geometry") if len(g.coords) == 3]
+    ((u, v, geom),) = [(u, v, g) for u, v, g in H.edges(data="geometry") if len(g.coords) == 3]
     assert geodesic_km(np.asarray(geom.coords)) == pytest.approx(H.edges[u, v]["length_km"])
 
 
 def test_contraction_needs_equal_attributes() -> None:
-    G = build_graph([LineFeature(1, (LineString([(116.0, 36.0), (116.1, 36.0)]),), name="甲"),
-                     LineFeature(2, (LineString([(116.1, 36.0), (116.2, 36.0)]),), name="乙")],
-                    mode="road")
+    G = build_graph(
+        [
+            LineFeature(1, (LineString([(116.0, 36.0), (116.1, 36.0)]),), name="甲"),
+            LineFeature(2, (LineString([(116.1, 36.0), (116.2, 36.0)]),), name="乙"),
+        ],
+        mode="road",
+    )
     assert simplify_graph(G).number_of_edges() == 2
 
 
@@ -106,7 +128,7 @@ def test_contraction_of_a_loop_keeps_the_graph_simple() -> None:
 
 def test_split_at_a_point_mid_segment_not_at_a_vertex() -> None:
     G = build_graph(feats([(116.0, 36.0), (116.1, 36.0), (116.3, 36.0)]), mode="road")
-    (u, v, before), = G.edges(data="length_km")
+    ((u, v, before),) = G.edges(data="length_km")
     w = split_edge(G, u, v, seg=1, t=0.25)  # at 116.15, between the vertices
     assert (G.nodes[w]["x"], G.nodes[w]["y"]) == pytest.approx((116.15, 36.0))
     assert G.edges[u, w]["length_km"] + G.edges[w, v]["length_km"] == pytest.approx(before)
@@ -116,16 +138,18 @@ def test_split_at_a_point_mid_segment_not_at_a_vertex() -> None:
 
 def test_split_at_an_end_returns_the_end() -> None:
     G = build_graph(feats([(116.0, 36.0), (116.1, 36.0)]), mode="road")
-    (u, v), = G.edges
+    ((u, v),) = G.edges
     assert split_edge(G, u, v, seg=0, t=0.0) == min(u, v)
     assert G.number_of_edges() == 1
 
 
 def test_add_lines_joins_a_named_end_to_nearest_point_on_a_line() -> None:
     G = build_graph(feats([(116.0, 36.0), (116.2, 36.0)]), mode="rail")
-    siding = gpd.GeoDataFrame({"name": ["专用线"], "join": ["start"]},
-                              geometry=[LineString([(116.1, 36.002), (116.1, 36.1)])],
-                              crs="EPSG:4326")
+    siding = gpd.GeoDataFrame(
+        {"name": ["专用线"], "join": ["start"]},
+        geometry=[LineString([(116.1, 36.002), (116.1, 36.1)])],
+        crs="EPSG:4326",
+    )
     add_lines(G, siding, tolerance_km=1.0)
     assert nx.is_connected(G) and G.number_of_nodes() == 4
     check_contract(G)
@@ -135,10 +159,10 @@ coord = st.tuples(st.floats(115.0, 117.0), st.floats(35.0, 37.0))
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.lists(coord, min_size=2, max_size=6), min_size=1, max_size=8),
-       st.integers(0, 3))
-def test_contraction_preserves_total_km(polylines: list[list[tuple[float, float]]],
-                                        chain_cut: int) -> None:
+@given(st.lists(st.lists(coord, min_size=2, max_size=6), min_size=1, max_size=8), st.integers(0, 3))
+def test_contraction_preserves_total_km(
+    polylines: list[list[tuple[float, float]]], chain_cut: int
+) -> None:
     # Chain the polylines end to end (some sharing ends, so there is something to contract).
     lines = []
     for i, pl in enumerate(polylines):
@@ -153,10 +177,12 @@ def test_contraction_preserves_total_km(polylines: list[list[tuple[float, float]
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(coord, min_size=2, max_size=6, unique=True), st.floats(0.0, 1.0),
-       st.integers(0, 10))
-def test_splitting_anywhere_preserves_length(pts: list[tuple[float, float]], t: float,
-                                             seg: int) -> None:
+@given(
+    st.lists(coord, min_size=2, max_size=6, unique=True), st.floats(0.0, 1.0), st.integers(0, 10)
+)
+def test_splitting_anywhere_preserves_length(
+    pts: list[tuple[float, float]], t: float, seg: int
+) -> None:
     G = build_graph(feats(pts), mode="road", snap_m=1.0)
     if G.number_of_edges() == 0:
         return
@@ -168,6 +194,7 @@ def test_splitting_anywhere_preserves_length(pts: list[tuple[float, float]], t: 
 
 
 # --- the array build against the edge-by-edge reference it replaced ------------------------
+
 
 def _reference_build(features: list[LineFeature], *, mode: str, snap_m: float) -> nx.Graph:
     """The graph the edge-by-edge code made: add_edge for every line, in order."""
@@ -199,8 +226,18 @@ def _reference_build(features: list[LineFeature], *, mode: str, snap_m: float) -
         if f.length_km is not None:
             t = total[id(f)]
             length = f.length_km * (length / t if t > 0 else 1.0 / len(f.parts))
-        add_edge(G, u, v, coords, length_km=length, name=f.name, lines=(),
-                 capacity_t=f.capacity_t, freight=f.freight, commodities=f.commodities)
+        add_edge(
+            G,
+            u,
+            v,
+            coords,
+            length_km=length,
+            name=f.name,
+            lines=(),
+            capacity_t=f.capacity_t,
+            freight=f.freight,
+            commodities=f.commodities,
+        )
     G.remove_nodes_from([n for n in list(G.nodes) if G.degree(n) == 0])
     return G
 
@@ -252,7 +289,7 @@ def _reference_simplify(G: nx.Graph) -> nx.Graph:
         else:
             cuts = [0, last]
         for i, j in zip(cuts[:-1], cuts[1:], strict=True):
-            sub = path[i:j + 1]
+            sub = path[i : j + 1]
             x, y = sub[0], sub[-1]
             for n in (x, y):
                 if n not in H:
@@ -292,27 +329,47 @@ def _assert_same_graph(G: nx.Graph, H: nx.Graph) -> None:
     for u, v, d in G.edges(data=True):
         e = H.edges[u, v]
         assert list(d) == list(e)
-        assert shapely.get_coordinates(d["geometry"]).tolist() == \
-            shapely.get_coordinates(e["geometry"]).tolist()
-        assert {k: x for k, x in d.items() if k != "geometry"} == \
-            {k: x for k, x in e.items() if k != "geometry"}
+        assert (
+            shapely.get_coordinates(d["geometry"]).tolist()
+            == shapely.get_coordinates(e["geometry"]).tolist()
+        )
+        assert {k: x for k, x in d.items() if k != "geometry"} == {
+            k: x for k, x in e.items() if k != "geometry"
+        }
 
 
 grid = st.tuples(st.integers(0, 4), st.integers(0, 4))
 
 
 @settings(max_examples=80, deadline=None)
-@given(st.lists(st.tuples(st.lists(grid, min_size=2, max_size=5), st.sampled_from(["", "甲"]),
-                          st.booleans()), min_size=1, max_size=14),
-       st.floats(0.0, 1.0))
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(grid, min_size=2, max_size=5), st.sampled_from(["", "甲"]), st.booleans()
+        ),
+        min_size=1,
+        max_size=14,
+    ),
+    st.floats(0.0, 1.0),
+)
 def test_array_build_and_contraction_match_edge_by_edge(
     lines: list[tuple[list[tuple[int, int]], str, bool]], jitter: float
 ) -> None:
     # lines on a small lattice: shared ends, doubled edges, loops, rings and name changes
     features = [
-        LineFeature(i + 1, (LineString([(116 + 0.01 * x + 1e-5 * jitter * k, 36 + 0.01 * y)
-                                        for k, (x, y) in enumerate(pts)]),),
-                    name=name, length_km=10.0 if given_len else None)
+        LineFeature(
+            i + 1,
+            (
+                LineString(
+                    [
+                        (116 + 0.01 * x + 1e-5 * jitter * k, 36 + 0.01 * y)
+                        for k, (x, y) in enumerate(pts)
+                    ]
+                ),
+            ),
+            name=name,
+            length_km=10.0 if given_len else None,
+        )
         for i, (pts, name, given_len) in enumerate(lines)
     ]
     from networks._table import contract

@@ -62,8 +62,9 @@ def test_other_encodings_are_not_called_gbk() -> None:
 
 
 @pytest.mark.parametrize("table", ["places.csv", "commodities.csv"])
-def test_an_unreadable_table_gives_one_error_and_no_follow_on(tmp_path: Path, table: str,
-                                                                capsys) -> None:
+def test_an_unreadable_table_gives_one_error_and_no_follow_on(
+    tmp_path: Path, table: str, capsys
+) -> None:
     toml = _write(tmp_path, rail_capacity_t=None, enforcement="hard")
     path = tmp_path / table
     path.write_bytes(path.read_text(encoding="utf-8").encode("gbk"))
@@ -85,8 +86,9 @@ def test_a_missing_places_file_does_not_make_every_flow_unknown(tmp_path: Path) 
 def test_a_commodity_given_by_its_name_is_the_commodity(tmp_path: Path, name: str) -> None:
     toml = _write(tmp_path, rail_capacity_t=None, enforcement="hard")
     flows = tmp_path / "flows.csv"
-    flows.write_text(flows.read_text(encoding="utf-8").replace(",coal,", f",{name},"),
-                     encoding="utf-8")
+    flows.write_text(
+        flows.read_text(encoding="utf-8").replace(",coal,", f",{name},"), encoding="utf-8"
+    )
     assert validate(toml) == []
     out = tmp_path / "out"
     assert main(["run", str(toml), "--out", str(out), "--no-maps"]) == 0
@@ -97,16 +99,18 @@ def test_a_commodity_given_by_its_name_is_the_commodity(tmp_path: Path, name: st
 
 def test_the_rule_takes_commodity_names_too(tmp_path: Path) -> None:
     toml = _write(tmp_path, rail_capacity_t=None, enforcement="hard")
-    toml.write_text(toml.read_text(encoding="utf-8").replace('["coal"]', '["煤炭"]'),
-                    encoding="utf-8")
+    toml.write_text(
+        toml.read_text(encoding="utf-8").replace('["coal"]', '["煤炭"]'), encoding="utf-8"
+    )
     assert validate(toml) == []
 
 
 def test_an_unknown_commodity_suggests_the_tables_names(tmp_path: Path) -> None:
     toml = _write(tmp_path, rail_capacity_t=None, enforcement="hard")
     flows = tmp_path / "flows.csv"
-    flows.write_text(flows.read_text(encoding="utf-8").replace(",coal,", ",煤 炭,"),
-                     encoding="utf-8")
+    flows.write_text(
+        flows.read_text(encoding="utf-8").replace(",coal,", ",煤 炭,"), encoding="utf-8"
+    )
     (p,) = validate(toml)
     assert p.where == "row 2" and p.field == "commodity"
     assert "did you mean 'coal (煤炭)'" in p.problem
@@ -134,16 +138,31 @@ def test_swapped_station_and_layer_coordinates(tmp_path: Path) -> None:
     lines = tmp_path / "rail_lines.csv"
     lines.write_text("line_id,name_zh,capacity_t,freight\nx,X线,,true\n", encoding="utf-8")
     stations = tmp_path / "rail_line_stations.csv"
-    stations.write_text("line_id,seq,station,lon,lat\nx,1,甲,116.0,36.0\nx,2,乙,36.1,116.1\n",
-                        encoding="utf-8")
+    stations.write_text(
+        "line_id,seq,station,lon,lat\nx,1,甲,116.0,36.0\nx,2,乙,36.1,116.1\n", encoding="utf-8"
+    )
     with pytest.raises(InputErrors) as exc:
         read_rail_lines(lines, stations)
     assert any(e.where == "row 3" and "swapped" in e.problem for e in exc.value.errors)
     layer = tmp_path / "rail.geojson"
-    layer.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {},
-         "geometry": {"type": "LineString", "coordinates": [[36.0, 116.0], [36.1, 116.1]]}}]}),
-        encoding="utf-8")
+    layer.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {},
+                        "geometry": {
+                            "type": "LineString",
+                            "coordinates": [[36.0, 116.0], [36.1, 116.1]],
+                        },
+                    }
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
     with pytest.raises(InputErrors) as exc:
         read_line_layer(layer, mode="rail")
     (e,) = exc.value.errors

@@ -66,8 +66,12 @@ def test_dead_end_on_the_line_splits_it_without_a_connector() -> None:
     (j,) = plan_joins(chains)[0]
     assert j.point == j.dead_end == P(5, 0) and j.distance_m == pytest.approx(0, abs=1e-6)
     new, _ = apply_joins(chains, [j], _stated(chains))
-    assert _edges(new) == {frozenset((P(0, 0), P(5, 0))), frozenset((P(5, 0), P(10, 0))),
-                           frozenset((P(10, 0), P(20, 0))), frozenset((P(5, 20), P(5, 0)))}
+    assert _edges(new) == {
+        frozenset((P(0, 0), P(5, 0))),
+        frozenset((P(5, 0), P(10, 0))),
+        frozenset((P(10, 0), P(20, 0))),
+        frozenset((P(5, 20), P(5, 0))),
+    }
 
 
 def test_beyond_near_m_nothing_is_joined() -> None:
@@ -121,14 +125,20 @@ def test_two_dead_ends_facing_each_other_are_joined_once() -> None:
     assert len(joins) == 1 and left == []
     assert chains == [[P(0, 0), P(10, 0), P(11, 0), P(20, 0)]]
     assert chain_stated_km(chains[0], stated) == pytest.approx(
-        1.1 * chain_km(a) + chain_km([P(10, 0), P(11, 0)]) + 1.1 * chain_km(b))
+        1.1 * chain_km(a) + chain_km([P(10, 0), P(11, 0)]) + 1.1 * chain_km(b)
+    )
 
 
 def test_join_dead_ends_leaves_nothing_to_join() -> None:
     # spurs one cell short of MAIN from either side, and a line from two cells above MAIN
     # (too far) to one cell below a fourth line (joined)
-    chains = [MAIN, [P(5, 20), P(5, 1)], [P(15, -20), P(15, -1)], [P(0, 30), P(20, 30)],
-              [P(7, 2), P(7, 29)]]
+    chains = [
+        MAIN,
+        [P(5, 20), P(5, 1)],
+        [P(15, -20), P(15, -1)],
+        [P(0, 30), P(20, 30)],
+        [P(7, 2), P(7, 29)],
+    ]
     new, stated, joins, left = join_dead_ends(chains, _stated(chains))
     assert sorted(j.dead_end for j in joins) == [P(5, 1), P(7, 29), P(15, -1)] and left == []
     assert plan_joins(new) == ([], [])

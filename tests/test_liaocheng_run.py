@@ -24,9 +24,8 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def base_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    out = tmp_path_factory.mktemp("liaocheng") / "liaocheng-2019"
-    result = run(default_scenario(), out, progress=Progress(None))
+def base_run(default_run: dict) -> dict:
+    out, result = default_run["out"], default_run["result"]  # tests/conftest.py: run once
     return {
         "out": out,
         "summary": json.loads((out / "summary.json").read_text(encoding="utf-8")),
@@ -39,8 +38,18 @@ def base_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 def test_every_output_is_written(base_run: dict) -> None:
     names = {p.name for p in base_run["out"].iterdir()}
-    assert {"summary.json", "flows.csv", "links.geojson", "bottlenecks.csv", "terminals.csv",
-            "map.html", "report.html", "results.gpkg", "flows.xlsx", "terminals.xlsx"} <= names
+    assert {
+        "summary.json",
+        "flows.csv",
+        "links.geojson",
+        "bottlenecks.csv",
+        "terminals.csv",
+        "map.html",
+        "report.html",
+        "results.gpkg",
+        "flows.xlsx",
+        "terminals.xlsx",
+    } <= names
 
 
 def test_qgis_engine_totals_coal_as_the_summary(base_run: dict) -> None:
@@ -49,8 +58,11 @@ def test_qgis_engine_totals_coal_as_the_summary(base_run: dict) -> None:
     from tests.test_exports import ogrinfo, sql_sums
 
     gpkg = base_run["out"] / "results.gpkg"
-    sums = sql_sums(gpkg, "SELECT line_haul_mode, SUM(tonnes) AS t FROM flows "
-                          "WHERE commodity = 'coal' GROUP BY line_haul_mode")
+    sums = sql_sums(
+        gpkg,
+        "SELECT line_haul_mode, SUM(tonnes) AS t FROM flows "
+        "WHERE commodity = 'coal' GROUP BY line_haul_mode",
+    )
     after = base_run["summary"]["states"]["with_rule"]["by_commodity"]["coal"]
     assert sums == pytest.approx({m: t for m, t in after.items() if t > 0})
     assert "Feature Count: 8" in ogrinfo("-so", str(gpkg), "counties")
@@ -72,7 +84,8 @@ def test_tonnes_are_conserved(base_run: dict) -> None:
     per_flow = {r["flow_id"]: r for r in flows}
     for x in ("baseline", "without_rule", "with_rule"):
         assert sum(float(r[f"road_t_{x}"]) for r in per_flow.values()) == pytest.approx(
-            s["states"][x]["tonnes"]["road"])
+            s["states"][x]["tonnes"]["road"]
+        )
     assert sum(float(r["access_t"]) for r in flows) == pytest.approx(on["access"]["tonnes"])
 
 
@@ -94,8 +107,13 @@ def test_the_hard_rule_holds_and_the_threshold_visibly_matters(base_run: dict) -
 def test_every_road_tonne_has_a_reason(base_run: dict) -> None:
     for r in base_run["flows"]:
         if float(r["road_t"]) > 0:
-            assert r["reason_code"] in {"below_threshold", "commodity_not_covered", "no_access",
-                                        "capacity", "cheaper_not_eligible"}, r
+            assert r["reason_code"] in {
+                "below_threshold",
+                "commodity_not_covered",
+                "no_access",
+                "capacity",
+                "cheaper_not_eligible",
+            }, r
             assert r["reason"], r
 
 
@@ -113,33 +131,45 @@ def test_policy_cost_is_the_difference_of_two_optima(base_run: dict) -> None:
         assert abate > 0 and abate * abated == pytest.approx(cost)
     per_flow = {r["flow_id"]: r for r in base_run["flows"]}
     assert sum(float(r["rule_cost_cny"]) for r in per_flow.values()) == pytest.approx(
-        cost, abs=0.01 * len(per_flow))
+        cost, abs=0.01 * len(per_flow)
+    )
 
 
 def test_links_carry_the_tonnes_of_the_flows(base_run: dict) -> None:
     """Every tonne of a rail line haul appears on at least one rail link after."""
     feats = base_run["links"]["features"]
-    rail_after = max((f["properties"]["tonnes_with_rule"] for f in feats
-                      if f["properties"]["mode"] == "rail"), default=0.0)
-    biggest = max((float(r["tonnes"]) for r in base_run["flows"]
-                   if r["line_haul_mode"] == "rail"), default=0.0)
+    rail_after = max(
+        (f["properties"]["tonnes_with_rule"] for f in feats if f["properties"]["mode"] == "rail"),
+        default=0.0,
+    )
+    biggest = max(
+        (float(r["tonnes"]) for r in base_run["flows"] if r["line_haul_mode"] == "rail"),
+        default=0.0,
+    )
     assert rail_after >= biggest - 1e-6
     for f in feats:
         p = f["properties"]
         for x in ("baseline", "without_rule", "with_rule"):
-            assert math.isclose(sum(p[f"by_commodity_{x}"].values()), p[f"tonnes_{x}"],
-                                rel_tol=1e-9, abs_tol=1e-6)
+            assert math.isclose(
+                sum(p[f"by_commodity_{x}"].values()), p[f"tonnes_{x}"], rel_tol=1e-9, abs_tol=1e-6
+            )
 
 
 def test_map_and_report_show_the_runs_numbers(base_run: dict) -> None:
     from maps.modal_map import LAYER_NAMES
 
     html = (base_run["out"] / "map.html").read_text(encoding="utf-8")
-    for name in LAYER_NAMES.values():  # folium writes layer names as JSON escapes
-        assert json.dumps(name)[1:-1] in html, name
+    for name in LAYER_NAMES.values():  # in the layer switch's script, as JSON strings
+        assert json.dumps(name, ensure_ascii=False) in html, name
     # the heaviest rail link with the rule appears in a flow tooltip with its tonnes
-    top = max((f["properties"] for f in base_run["links"]["features"]
-               if f["properties"]["mode"] == "rail"), key=lambda p: p["tonnes_with_rule"])
+    top = max(
+        (
+            f["properties"]
+            for f in base_run["links"]["features"]
+            if f["properties"]["mode"] == "rail"
+        ),
+        key=lambda p: p["tonnes_with_rule"],
+    )
     assert f"{top['tonnes_with_rule']:,.0f}" in html
     assert "OpenStreetMap contributors" in html
     assert "http://" not in html.split("<body", 1)[0].replace("http://www.w3.org", "")
@@ -219,7 +249,8 @@ def test_planned_siding_takes_luxis_trucks_off_the_city_roads(other_runs: dict) 
     before = other_runs["liaocheng-after-exits"]["summary"]["states"]["with_rule"]
     after = other_runs["liaocheng-planned"]["summary"]["states"]["with_rule"]
     assert before["truck_trips"]["access"] - after["truck_trips"]["access"] == pytest.approx(
-        trips0 - trips1, rel=1e-6)
+        trips0 - trips1, rel=1e-6
+    )
     assert after["access"]["tkm"] < before["access"]["tkm"]
     by_station = after["access_by_station"]
     assert "sdg_luxi" not in by_station  # in-plant, not 短驳
@@ -227,8 +258,10 @@ def test_planned_siding_takes_luxis_trucks_off_the_city_roads(other_runs: dict) 
 
 def test_cli_input_error_exits_2_and_writes_nothing(tmp_path: Path, capsys) -> None:
     bad = tmp_path / "bad.toml"
-    bad.write_text(f'extends = "{default_scenario()}"\nname = "bad"\n[policy]\nthreshold = 3\n',
-                   encoding="utf-8")
+    bad.write_text(
+        f'extends = "{default_scenario()}"\nname = "bad"\n[policy]\nthreshold = 3\n',
+        encoding="utf-8",
+    )
     code = main(["run", str(bad), "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert code == 2
@@ -242,13 +275,20 @@ def test_validate_lists_table_and_geodata_problems_together(tmp_path: Path, caps
         '{"type":"FeatureCollection","features":['
         '{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[116,36]}},'
         '{"type":"Feature","properties":{},"geometry":{"type":"LineString",'
-        '"coordinates":[[500000,4000000],[500100,4000100]]}}]}', encoding="utf-8")
+        '"coordinates":[[500000,4000000],[500100,4000100]]}}]}',
+        encoding="utf-8",
+    )
     (tmp_path / "flows.csv").write_text(
         "id,commodity,origin,destination,tonnes_per_year,baseline_mode,shipper,source,note\n"
-        "X1,coal,nowhere,shp_xinfa,100,road,a,b,\n", encoding="utf-8")
+        "X1,coal,nowhere,shp_xinfa,100,road,a,b,\n",
+        encoding="utf-8",
+    )
     bad = tmp_path / "bad.toml"
-    bad.write_text(f'extends = "{default_scenario()}"\nname = "bad"\n[network]\n'
-                   'rail = "rail.geojson"\n[flows]\nfile = "flows.csv"\n', encoding="utf-8")
+    bad.write_text(
+        f'extends = "{default_scenario()}"\nname = "bad"\n[network]\n'
+        'rail = "rail.geojson"\n[flows]\nfile = "flows.csv"\n',
+        encoding="utf-8",
+    )
     assert main(["validate", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "flows.csv: row 2: field 'origin'" in err

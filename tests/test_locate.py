@@ -22,12 +22,20 @@ def _scenario(tmp_path: Path, station_lat: float) -> Path:
     ``station_lat`` north, and a passenger-only line at 36.06N."""
     toml = _write(tmp_path, rail_capacity_t=None, enforcement="hard")
     places = tmp_path / "places.csv"
-    places.write_text(places.read_text(encoding="utf-8").replace(
-        "t_east,东站,116.49,36.01", f"t_east,东站,116.49,{station_lat}"), encoding="utf-8")
+    places.write_text(
+        places.read_text(encoding="utf-8").replace(
+            "t_east,东站,116.49,36.01", f"t_east,东站,116.49,{station_lat}"
+        ),
+        encoding="utf-8",
+    )
     rail = json.loads((tmp_path / "rail.geojson").read_text(encoding="utf-8"))
-    rail["features"].append({"type": "Feature", "properties": {"freight": False, "name": "高铁"},
-                             "geometry": {"type": "LineString",
-                                          "coordinates": [[115.0, 36.06], [116.6, 36.06]]}})
+    rail["features"].append(
+        {
+            "type": "Feature",
+            "properties": {"freight": False, "name": "高铁"},
+            "geometry": {"type": "LineString", "coordinates": [[115.0, 36.06], [116.6, 36.06]]},
+        }
+    )
     (tmp_path / "rail.geojson").write_text(json.dumps(rail), encoding="utf-8")
     return toml
 
@@ -36,8 +44,13 @@ def _add_spur(folder: Path) -> None:
     """A north-south freight spur at 116.3E, 36.02-36.3N: at 36N the GCJ-02 shift is
     ~0.5 km east, which a line running north shows (one running east hides it)."""
     rail = json.loads((folder / "rail.geojson").read_text(encoding="utf-8"))
-    rail["features"].append({"type": "Feature", "properties": {}, "geometry": {
-        "type": "LineString", "coordinates": [[116.3, 36.02], [116.3, 36.3]]}})
+    rail["features"].append(
+        {
+            "type": "Feature",
+            "properties": {},
+            "geometry": {"type": "LineString", "coordinates": [[116.3, 36.02], [116.3, 36.3]]},
+        }
+    )
     (folder / "rail.geojson").write_text(json.dumps(rail), encoding="utf-8")
 
 
@@ -86,8 +99,9 @@ def test_locate_a_place_reports_its_own_links(tmp_path: Path, capsys) -> None:
     assert main(["locate", "东站", str(toml), "--json"]) == 0
     got = json.loads(capsys.readouterr().out)
     assert got["place"] == "t_east"
-    assert got["nearest"]["rail"]["km"] == pytest.approx(point_km(116.49, 36.01, 116.49, 36.02),
-                                                         rel=1e-4)
+    assert got["nearest"]["rail"]["km"] == pytest.approx(
+        point_km(116.49, 36.01, 116.49, 36.02), rel=1e-4
+    )
 
 
 @pytest.mark.parametrize("bad", ["36.05,116.2", "abc", "500000,4000000"])

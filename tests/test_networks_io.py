@@ -27,8 +27,10 @@ def _write(tmp_path: Path, gdf: gpd.GeoDataFrame, name: str) -> str:
 def _lines() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {"name": ["甲线", "乙线"], "capacity_t": [1e6, None], "freight": ["true", "false"]},
-        geometry=[LineString([(116.0, 36.0), (116.1, 36.0)]),
-                  LineString([(116.1, 36.0), (116.1, 36.1)])],
+        geometry=[
+            LineString([(116.0, 36.0), (116.1, 36.0)]),
+            LineString([(116.1, 36.0), (116.1, 36.1)]),
+        ],
         crs="EPSG:4326",
     )
 
@@ -41,22 +43,26 @@ def test_reads_every_format_the_same(tmp_path: Path, name: str) -> None:
     assert feats[0].freight is True and feats[1].freight is False
     # 0.1 deg of longitude at 36N is ~9.02 km
     assert geodesic_km(__import__("numpy").array(feats[0].parts[0].coords)) == pytest.approx(
-        9.02, abs=0.02)
+        9.02, abs=0.02
+    )
 
 
 def test_multilinestring_parts_are_lines(tmp_path: Path) -> None:
     gdf = gpd.GeoDataFrame(
         {"length_km": [12.5]},
         geometry=[MultiLineString([[(116, 36), (116.1, 36)], [(117, 36), (117.1, 36)]])],
-        crs="EPSG:4326")
+        crs="EPSG:4326",
+    )
     feats = read_line_layer(_write(tmp_path, gdf, "m.geojson"))
     assert len(feats[0].parts) == 2 and feats[0].length_km == 12.5
 
 
 def test_pipeline_commodities_default_to_oil(tmp_path: Path) -> None:
-    gdf = gpd.GeoDataFrame({"commodities": [None, "oil;chlorine"]},
-                           geometry=[LineString([(116, 36), (116.1, 36)]),
-                                     LineString([(116.1, 36), (116.2, 36)])], crs="EPSG:4326")
+    gdf = gpd.GeoDataFrame(
+        {"commodities": [None, "oil;chlorine"]},
+        geometry=[LineString([(116, 36), (116.1, 36)]), LineString([(116.1, 36), (116.2, 36)])],
+        crs="EPSG:4326",
+    )
     feats = read_line_layer(_write(tmp_path, gdf, "p.geojson"), mode="pipeline")
     assert feats[0].commodities == frozenset({"oil"})
     assert feats[1].commodities == frozenset({"oil", "chlorine"})
@@ -70,8 +76,9 @@ def _one_error(exc: pytest.ExceptionInfo[InputErrors], file: str, where: str, fi
 
 
 def test_points_in_line_layer(tmp_path: Path) -> None:
-    gdf = gpd.GeoDataFrame(geometry=[LineString([(116, 36), (116.1, 36)]), Point(116, 36)],
-                           crs="EPSG:4326")
+    gdf = gpd.GeoDataFrame(
+        geometry=[LineString([(116, 36), (116.1, 36)]), Point(116, 36)], crs="EPSG:4326"
+    )
     f = _write(tmp_path, gdf, "mixed.geojson")
     with pytest.raises(InputErrors) as exc:
         read_line_layer(f)
@@ -80,8 +87,10 @@ def test_points_in_line_layer(tmp_path: Path) -> None:
 
 def test_projected_coordinates_given_as_degrees(tmp_path: Path) -> None:
     f = tmp_path / "proj.geojson"
-    f.write_text('{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},'
-                 '"geometry":{"type":"LineString","coordinates":[[500000,4000000],[501000,4000000]]}}]}')
+    f.write_text(
+        '{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},'
+        '"geometry":{"type":"LineString","coordinates":[[500000,4000000],[501000,4000000]]}}]}'
+    )
     with pytest.raises(InputErrors) as exc:
         read_line_layer(f)
     assert "degrees" in _one_error(exc, str(f), "feature 1", "geometry")
@@ -127,15 +136,19 @@ def test_bad_capacity_is_named(tmp_path: Path) -> None:
 
 def _places(tmp_path: Path, rows: str) -> str:
     f = tmp_path / "places.csv"
-    f.write_text("id,name,lon,lat,kind,modes,handling_cny_per_t,capacity_t,source\n" + rows,
-                 encoding="utf-8")
+    f.write_text(
+        "id,name,lon,lat,kind,modes,handling_cny_per_t,capacity_t,source\n" + rows, encoding="utf-8"
+    )
     return str(f)
 
 
 def test_unknown_mode_and_duplicate_ids(tmp_path: Path) -> None:
-    f = _places(tmp_path, "a,甲,116,36,station,road;ship,,,x\n"
-                          "b,乙,116,36,station,rail,,,x\n"
-                          "b,丙,116,36,station,rail,,,x\n")
+    f = _places(
+        tmp_path,
+        "a,甲,116,36,station,road;ship,,,x\n"
+        "b,乙,116,36,station,rail,,,x\n"
+        "b,丙,116,36,station,rail,,,x\n",
+    )
     with pytest.raises(InputErrors) as exc:
         read_places(f)
     lines = str(exc.value).splitlines()
@@ -153,8 +166,11 @@ def test_place_coordinates_and_numbers(tmp_path: Path) -> None:
 
 
 def test_places_from_point_layer(tmp_path: Path) -> None:
-    gdf = gpd.GeoDataFrame({"id": ["a"], "name": ["甲"], "kind": ["port"], "modes": ["road;rail"]},
-                           geometry=[Point(116.5, 36.5)], crs="EPSG:4326")
+    gdf = gpd.GeoDataFrame(
+        {"id": ["a"], "name": ["甲"], "kind": ["port"], "modes": ["road;rail"]},
+        geometry=[Point(116.5, 36.5)],
+        crs="EPSG:4326",
+    )
     table = read_places(_write(tmp_path, gdf, "pts.gpkg"))
     p = table.places["a"]
     assert (p.lon, p.lat, p.modes) == (116.5, 36.5, ("road", "rail"))
@@ -163,8 +179,12 @@ def test_places_from_point_layer(tmp_path: Path) -> None:
 
 def test_terminal_far_from_rail_is_an_input_error(tmp_path: Path) -> None:
     f = _places(tmp_path, "far,远站,116.25,36.30,station,road;rail,,,x\n")  # 30 km N of rail
-    cfg = NetworkConfig(road=str(DATA / "toy_road.geojson"), rail=str(DATA / "toy_rail.geojson"),
-                        places=f, link_tolerance_km={"road": 50.0, "rail": 5.0, "pipeline": 5.0})
+    cfg = NetworkConfig(
+        road=str(DATA / "toy_road.geojson"),
+        rail=str(DATA / "toy_rail.geojson"),
+        places=f,
+        link_tolerance_km={"road": 50.0, "rail": 5.0, "pipeline": 5.0},
+    )
     with pytest.raises(InputErrors) as exc:
         build_network(cfg)
     line = _one_error(exc, f, "row 2", "modes")
@@ -173,8 +193,9 @@ def test_terminal_far_from_rail_is_an_input_error(tmp_path: Path) -> None:
 
 def test_all_problems_gathered_across_files(tmp_path: Path) -> None:
     f = _places(tmp_path, "a,甲,116,36,station,road;boat,,,x\n")
-    cfg = NetworkConfig(road=str(tmp_path / "missing.gpkg"), rail=str(DATA / "toy_rail.geojson"),
-                        places=f)
+    cfg = NetworkConfig(
+        road=str(tmp_path / "missing.gpkg"), rail=str(DATA / "toy_rail.geojson"), places=f
+    )
     with pytest.raises(InputErrors) as exc:
         build_network(cfg)
     assert len(exc.value.errors) == 2
@@ -194,8 +215,9 @@ def test_numeric_columns_parsed_at_once_give_the_same_values_and_errors(tmp_path
     f = _write(tmp_path, gdf, "num.geojson")
     with pytest.raises(InputErrors) as exc:
         read_line_layer(f)
-    assert str(exc.value) == (f"{f}: feature 1: field 'capacity_t': "
-                              "expected a number >= 0, got -5.0")
+    assert str(exc.value) == (
+        f"{f}: feature 1: field 'capacity_t': expected a number >= 0, got -5.0"
+    )
     gdf["capacity_t"] = [2e6, None]
     feats = read_line_layer(_write(tmp_path, gdf, "num2.geojson"))
     assert feats[0].capacity_t == 2e6 and math.isinf(feats[1].capacity_t)
@@ -216,9 +238,11 @@ def test_cached_network_is_the_built_one(tmp_path: Path) -> None:
 
     from networks.loading import load_network
 
-    config = NetworkConfig(road=str(DATA / "toy_road.geojson"),
-                           rail=str(DATA / "toy_rail.geojson"),
-                           places=(str(DATA / "toy_places.csv"),))
+    config = NetworkConfig(
+        road=str(DATA / "toy_road.geojson"),
+        rail=str(DATA / "toy_rail.geojson"),
+        places=(str(DATA / "toy_places.csv"),),
+    )
     built = load_network(config, cache_dir=tmp_path)
     assert list(tmp_path.glob("*.netcache"))
     cached = load_network(config, cache_dir=tmp_path)
@@ -229,6 +253,7 @@ def test_cached_network_is_the_built_one(tmp_path: Path) -> None:
         for (_, _, d), (_, _, e) in zip(G.edges(data=True), H.edges(data=True), strict=True):
             assert list(d) == list(e)  # the geometry keeps its place among the attributes
             assert shapely.equals_exact(d["geometry"], e["geometry"], tolerance=0.0)
-            assert {k: v for k, v in d.items() if k != "geometry"} == \
-                {k: v for k, v in e.items() if k != "geometry"}
+            assert {k: v for k, v in d.items() if k != "geometry"} == {
+                k: v for k, v in e.items() if k != "geometry"
+            }
     assert cached.links == built.links

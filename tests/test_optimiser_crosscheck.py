@@ -31,8 +31,9 @@ RATE = {"road": 3, "rail": 1, "pipeline": 1}
 ENTRY = {"road": 1, "rail": 4, "pipeline": 2}
 
 
-def random_instance(seed: int, *, n_flows: int, capacities: bool, one_origin: bool,
-                    reserved: bool = False):
+def random_instance(
+    seed: int, *, n_flows: int, capacities: bool, one_origin: bool, reserved: bool = False
+):
     """A random small instance; ``reserved``: some rail edges open only to shipper "A"
     (a private siding), flows shipped by "A" or "B" (drawn apart, so the instance is
     otherwise the one of the same seed without)."""
@@ -90,11 +91,22 @@ def random_instance(seed: int, *, n_flows: int, capacities: bool, one_origin: bo
         flows.append(Flow(f"f{i}", comm, o, d, float(rng.randint(1, 20))))
     if reserved:
         side = random.Random(seed + 1)
-        rail = [(u, v, km, {**attrs, "users": {"A"}}) if side.random() < 0.4
-                else (u, v, km, attrs) for u, v, km, attrs in rail]
+        rail = [
+            (u, v, km, {**attrs, "users": {"A"}}) if side.random() < 0.4 else (u, v, km, attrs)
+            for u, v, km, attrs in rail
+        ]
         net = tn.network(road=road, rail=rail, pipeline=pipe, places=places)
-        flows = [Flow(f.id, f.commodity, f.origin, f.destination, f.tonnes,
-                      shipper=side.choice(["A", "B"])) for f in flows]
+        flows = [
+            Flow(
+                f.id,
+                f.commodity,
+                f.origin,
+                f.destination,
+                f.tonnes,
+                shipper=side.choice(["A", "B"]),
+            )
+            for f in flows
+        ]
     policy = Policy(
         commodities=frozenset({"coal", "oil"}),
         threshold_km=float(rng.randint(3, 15)),
@@ -363,8 +375,7 @@ def test_uncapacitated_single_commodity_equals_networkx(seed):
 def test_capacitated_equals_arc_lp(enforcement, reserved, seed):
     """Private sidings: an edge with ``users`` is usable only by those shippers' flows,
     in the arc LP by leaving it out of the others' copies of the graph."""
-    prob = random_instance(seed, n_flows=4, capacities=True, one_origin=False,
-                           reserved=reserved)
+    prob = random_instance(seed, n_flows=4, capacities=True, one_origin=False, reserved=reserved)
     prob = tn.problem(
         prob.network,
         prob.flows,

@@ -120,9 +120,11 @@ def test_result_folder(tmp_path):
         assert trips["total"] == pytest.approx(trips["line_haul"] + trips["access"])
         assert st["access"]["trips"] == pytest.approx(trips["access"])
         assert sum(v["tonnes"] for v in st["access_by_station"].values()) == pytest.approx(
-            st["access"]["tonnes"])
+            st["access"]["tonnes"]
+        )
         assert sum(v["tkm"] for v in st["access_by_county"].values()) == pytest.approx(
-            st["access"]["tkm"])
+            st["access"]["tkm"]
+        )
         assert ("objective_cny" in st) == (name != "baseline")
 
     cols, rows = _read_csv(out / "flows.csv")
@@ -134,12 +136,15 @@ def test_result_folder(tmp_path):
     # flow-level columns repeat on each row of a flow: one value per flow id
     per_flow = {r["flow_id"]: r for r in rows}
     assert sum(float(r["rule_cost_cny"]) for r in per_flow.values()) == pytest.approx(
-        js["comparisons"]["policy_cost_cny"]["value"], abs=0.01 * len(per_flow))
+        js["comparisons"]["policy_cost_cny"]["value"], abs=0.01 * len(per_flow)
+    )
     assert sum(float(r["cost_cny_with_rule"]) for r in per_flow.values()) == pytest.approx(
-        on["objective_cny"], abs=0.01 * len(per_flow))
+        on["objective_cny"], abs=0.01 * len(per_flow)
+    )
     for r in per_flow.values():
         assert float(r["road_t_with_rule"]) == pytest.approx(
-            sum(float(x["road_t"]) for x in rows if x["flow_id"] == r["flow_id"]))
+            sum(float(x["road_t"]) for x in rows if x["flow_id"] == r["flow_id"])
+        )
     coal = [r for r in rows if r["flow_id"] == "coal1"]
     # rail 600 t (capacity) at 178 CNY/t; 400 t road at 160.4 + 30 penalty
     assert {r["line_haul_mode"]: float(r["tonnes"]) for r in coal} == pytest.approx(
@@ -183,6 +188,12 @@ def test_result_folder(tmp_path):
     assert rail["tonnes_with_rule"] == pytest.approx(600.0) and rail["binding"]
     assert rail["utilisation"] == pytest.approx(1.0) and rail["capacity_t"] == 600.0
     assert props[("road", 1, 2)]["capacity_t"] is None
+    # the flows on each link, per state: with the rule only coal (600 t) fits the rail edge
+    assert rail["flows_with_rule"] == ["coal1"]
+    assert rail["flows_baseline"] == []
+    for p in props.values():
+        for s in ("baseline", "without_rule", "with_rule"):
+            assert bool(p[f"flows_{s}"]) == (p[f"tonnes_{s}"] > 0)
     for p in props.values():
         assert set(p) == {
             "mode",
@@ -197,6 +208,9 @@ def test_result_folder(tmp_path):
             "by_commodity_baseline",
             "by_commodity_without_rule",
             "by_commodity_with_rule",
+            "flows_baseline",
+            "flows_without_rule",
+            "flows_with_rule",
             "access_t_baseline",
             "access_t_without_rule",
             "access_t_with_rule",

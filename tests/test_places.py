@@ -36,10 +36,12 @@ def test_link_is_the_nearest_point_on_the_line_not_a_vertex() -> None:
 def test_two_places_on_one_edge_both_split_it() -> None:
     G = _graph()
     before = total_km(G)
-    table = PlaceTable(places={
-        "a": Place("a", "甲", 116.05, 36.001, "county"),
-        "b": Place("b", "乙", 116.15, 35.999, "county"),
-    })
+    table = PlaceTable(
+        places={
+            "a": Place("a", "甲", 116.05, 36.001, "county"),
+            "b": Place("b", "乙", 116.15, 35.999, "county"),
+        }
+    )
     links = link_places({"road": G}, table, tolerance_km={"road": 5.0})
     assert G.number_of_edges() == 3 and total_km(G) == pytest.approx(before)
     xs = sorted(G.nodes[links[p]["road"].node]["x"] for p in "ab")
@@ -47,14 +49,18 @@ def test_two_places_on_one_edge_both_split_it() -> None:
 
 
 def test_rail_places_join_freight_track_only() -> None:
-    G = build_graph([
-        LineFeature(1, (LineString([(116.0, 36.0), (116.2, 36.0)]),), freight=False),
-        LineFeature(2, (LineString([(116.0, 36.03), (116.2, 36.03)]),)),
-    ], mode="rail")
+    G = build_graph(
+        [
+            LineFeature(1, (LineString([(116.0, 36.0), (116.2, 36.0)]),), freight=False),
+            LineFeature(2, (LineString([(116.0, 36.03), (116.2, 36.03)]),)),
+        ],
+        mode="rail",
+    )
     road = _graph()
     table = PlaceTable(places={"t": Place("t", "站", 116.1, 36.005, "station", ("road", "rail"))})
-    links = link_places({"road": road, "rail": G}, table, tolerance_km={"road": 5, "rail": 5},
-                        min_component_km=1.0)
+    links = link_places(
+        {"road": road, "rail": G}, table, tolerance_km={"road": 5, "rail": 5}, min_component_km=1.0
+    )
     assert G.nodes[links["t"]["rail"].node]["y"] == pytest.approx(36.03)
 
 
@@ -108,12 +114,25 @@ def test_batched_candidates_link_exactly_as_one_by_one() -> None:
     from networks.snapping import EdgeLocator
 
     rng = np.random.default_rng(3)
-    lines = [LineFeature(i + 1, (LineString([(116.0 + 0.05 * i, 36.0 + 0.02 * (i % 3)),
-                                             (116.05 + 0.05 * i, 36.05),
-                                             (116.1 + 0.05 * i, 36.0)]),))
-             for i in range(6)]
-    pts = [(float(x), float(y)) for x, y in zip(rng.uniform(115.95, 116.4, 40),
-                                                  rng.uniform(35.95, 36.1, 40), strict=True)]
+    lines = [
+        LineFeature(
+            i + 1,
+            (
+                LineString(
+                    [
+                        (116.0 + 0.05 * i, 36.0 + 0.02 * (i % 3)),
+                        (116.05 + 0.05 * i, 36.05),
+                        (116.1 + 0.05 * i, 36.0),
+                    ]
+                ),
+            ),
+        )
+        for i in range(6)
+    ]
+    pts = [
+        (float(x), float(y))
+        for x, y in zip(rng.uniform(115.95, 116.4, 40), rng.uniform(35.95, 36.1, 40), strict=True)
+    ]
     pts += pts[:5]  # the same points again, now next to nodes made by the first links
     G1, G2 = build_graph(lines, mode="road"), build_graph(lines, mode="road")
     one = EdgeLocator(G1)

@@ -160,9 +160,113 @@ def test_rule_and_parameters(report: dict) -> None:
     html, s = report["html"], report["s"]
     assert "400 km" in html and "soft" in html and "煤炭 Coal" in html
     rows = flatten_parameters(s["parameters"])
-    assert ("road.cny_per_tkm", "0.4", "交通运输部 2019") in rows
+    assert ("costs.road.cny_per_tkm", "0.4 CNY/t·km", "[S] 交通运输部 2019") in rows
     assert truck_payload_t(s) == 33.0
     assert "JT/T 1178 &lt;33 t&gt;" in html  # escaped, not markup
+
+
+def test_first_page_is_the_results(report: dict) -> None:
+    """The glance section holds the warning, the rule's figures, the three states with what
+    they mean, the maps, the modal split and tonnes by commodity -- and nothing else comes
+    before it; print puts it on a page of its own."""
+    html = report["html"]
+    body = html.split("<body>", 1)[1]
+    page1 = body[body.index('<section id="glance">'):body.index("</section>")]
+    for needle in ('id="warnings"', 'id="kpi-rule-road"', 'id="kpi-abatement"',
+                   "id='glance-states'", "class='note defs'", 'id="flow-maps"',
+                   'data-mode="rail" data-state="with_rule"',
+                   "id='glance-commodities'"):  # fmt: skip
+        assert needle in page1, needle
+    assert body.index("</section>") < body.index('id="sec-states"') < body.index('id="sec-1"')
+    assert body.index('id="sec-appendix"') > body.index('id="sec-9"')
+    assert "#glance { break-after: page; }" in html
+    assert "id='parameters'" not in page1 and "<h1>" in body[:body.index('<section id="glance">')]
+
+
+def test_glance_states_and_commodities_equal_the_summary(report: dict) -> None:
+    html, s = report["html"], report["s"]
+    st_ = s["states"]
+    rows = {"road": ("tonnes", "road", 1e4, 1), "rail": ("tonnes", "rail", 1e4, 1),
+            "trips": ("truck_trips", "total", 1e4, 1), "co2": ("co2_t", None, 1e4, 2),
+            "cost": ("cost_cny", None, 1e8, 2)}  # fmt: skip
+    for rid, (a, b, scale, d) in rows.items():
+        vals = [st_[x][a] if b is None else st_[x][a][b]
+                for x in ("baseline", "without_rule", "with_rule")]  # fmt: skip
+        cells = _cells(html, f"glance-{rid}")
+        assert cells[1:4] == [fmt_num(v / scale, digits=d) for v in vals], rid
+        assert cells[4] == fmt_num((vals[1] - vals[2]) / scale, digits=d), rid
+    assert 'id="glance-pipeline"' in html  # the fixture's oil goes by pipeline with the rule
+    for c in st_["with_rule"]["by_commodity"]:
+        cells = _cells(html, f"glance-commodity-{c}")
+        road = [st_[x]["by_commodity"].get(c, {}).get("road", 0.0)
+                for x in ("baseline", "without_rule", "with_rule")]  # fmt: skip
+        assert cells[2:5] == [fmt_num(r / 1e4, digits=1) for r in road]
+        assert cells[5] == fmt_num((road[1] - road[2]) / 1e4, digits=1)
+    assert "现状</b>：各货流今天的运输方式" in html and "Rule effect</b> = without − with" in html
+
+
+def test_static_maps_drawn_from_links(report: dict) -> None:
+    from maps.minimap import MAX_PX, extent, flow_maps, state_svg
+
+    html = report["html"]
+    links = json.loads((report["run"] / "links.geojson").read_text(encoding="utf-8"))
+    maps = re.search(r'<div class="maps" id="flow-maps">(.*?)</div>', html, re.S).group(1)  # type: ignore[union-attr]
+    states = re.findall(r'<svg [^>]*data-state="(\w+)"', maps)
+    # today all on the road, without the rule F1 and F2 partly by rail: the modal splits
+    # differ, so today gets a panel of its own
+    assert states == ["baseline", "without_rule", "with_rule"]
+    split = {"tonnes": {"road": 1.0, "rail": 2.0}}
+    same = {"states": {"baseline": split, "without_rule": split}}
+    two = flow_maps(links, [], summary=same)
+    assert re.findall(r'<svg [^>]*data-state="(\w+)"', two) == ["without_rule", "with_rule"]
+    assert "Today's modal split is the same as without the rule" in two
+    box = extent(links)
+    for x in ("baseline", "with_rule"):
+        svg = state_svg(links, [], x, box=box, top_t=1.2e6)
+        n = sum(int(k) for k in re.findall(r'data-links="(\d+)"', svg))
+        assert n == sum(1 for f in links["features"] if f["properties"][f"tonnes_{x}"] > 0)
+        widths = [float(w) for w in re.findall(r'stroke-width="([\d.]+)" fill="none"', svg)]
+        assert max(widths) <= MAX_PX
+    modes = set(re.findall(r'data-mode="(\w+)"', state_svg(links, [], "with_rule", box=box,
+                                                             top_t=1e6)))  # fmt: skip
+    assert modes == {"road", "rail", "pipeline"}
+    assert re.search(r"\d+ km</text>", maps)  # a km scale bar on each panel
+    # with the counties: their outline under the flows, said in the legend
+    ring = [[115.8, 36.3], [116.1, 36.3], [116.1, 36.6], [115.8, 36.3]]
+    county = {"type": "Feature", "properties": {},
+              "geometry": {"type": "Polygon", "coordinates": [ring]}}
+    counties = {"type": "FeatureCollection", "features": [county]}
+    out = flow_maps(links, [], counties=counties)
+    assert 'fill="#e8e8e8"' in out and "情景区县" in out
+
+
+def test_parameters_in_a_chinese_appendix(report: dict) -> None:
+    from maps.appendix import param_label, source_kinds
+
+    html = report["html"]
+    appendix = html[html.index('id="sec-appendix"'):]
+    table = appendix[appendix.index("id='parameters'"):]
+    keys = re.findall(r"<tr id='param-([^']+)'>", table)
+    # every parameter but the per-commodity costs of commodities not carried (steel)
+    assert set(keys) == set(report["s"]["parameters"]) - {"costs.rail.steel.cny_per_t"}
+    # grouped: the rule first, then road, rail, ...; the Chinese label, the key beside
+    groups = re.findall(r"<tr class='group'><th colspan='3'>(\S+) ", table)
+    assert groups == ["政策", "公路", "铁路", "管道", "装卸", "碳价、时间与投资"]
+    row = re.search(r"<tr id='param-costs.road.cny_per_tkm'>(.*?)</tr>", table).group(1)  # type: ignore[union-attr]
+    assert "公路运价（按吨公里）" in row and "costs.road.cny_per_tkm" in row
+    assert "0.4 元/吨公里 <small>CNY/t·km</small>" in row
+    assert "有公开出处" in row and "[S] 交通运输部 2019" in row
+    port = re.search(r"<tr id='param-costs.handling.port'>(.*?)</tr>", table).group(1)  # type: ignore[union-attr]
+    assert "装卸费 · 港口" in port and "校准值" in port and "29.1855" in port
+    assert "强制" not in table and "软约束 soft" in table
+    assert "煤炭 Coal、矿石 Ore" in table
+    assert param_label("costs.rail.coal.cny_per_t") == "铁路 · 煤炭 运价基价1（发到基价）"
+    assert param_label("network.link_tolerance_km.rail") == "铁路接入容差"
+    assert param_label("costs.something.new") == "costs.something.new"  # no word: the key
+    assert [zh for zh, _ in source_kinds("[D from M] x; [S] y")] == ["有公开出处",
+                                                                   "由有出处的数据推算"]
+    # the sources explained once, in both languages, above the table
+    assert "来源标记" in appendix and "Source tags" in appendix
 
 
 def test_modal_split_svg_proportional(report: dict) -> None:

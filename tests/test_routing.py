@@ -18,9 +18,12 @@ DATA = Path(__file__).parent / "data"
 def _config(tmp: Path | None = None) -> NetworkConfig:
     d = DATA if tmp is None else tmp
     return NetworkConfig(
-        road=str(d / "toy_road.geojson"), rail=str(d / "toy_rail.geojson"),
-        places=str(d / "toy_places.csv"), rail_lines=str(d / "toy_rail_lines.csv"),
-        rail_line_stations=str(d / "toy_rail_line_stations.csv"))
+        road=str(d / "toy_road.geojson"),
+        rail=str(d / "toy_rail.geojson"),
+        places=str(d / "toy_places.csv"),
+        rail_lines=str(d / "toy_rail_lines.csv"),
+        rail_line_stations=str(d / "toy_rail_line_stations.csv"),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +86,7 @@ def test_summary(net) -> None:
     for mode in ("road", "rail", "pipeline"):
         assert set(s[mode]) >= {"nodes", "edges", "km", "components", "places_linked"}
     assert s["road"]["places_linked"] == 4 and s["rail"]["places_linked"] == 3
-    assert s["pipeline"] == {"nodes": 0, "edges": 0, "km": 0.0, "components": 0,
-                             "places_linked": 0}
+    assert s["pipeline"] == {"nodes": 0, "edges": 0, "km": 0.0, "components": 0, "places_linked": 0}
     assert s["rail"]["components"] == 1
 
 
@@ -103,8 +105,9 @@ def test_cache_hit_and_invalidation(tmp_path: Path) -> None:
     assert len(list(cache.glob("*.netcache"))) == 1
     assert summarize(a) == summarize(b)
     places = src / "toy_places.csv"
-    places.write_text(places.read_text(encoding="utf-8").replace("116.26,35.97", "116.36,35.97"),
-                      encoding="utf-8")
+    places.write_text(
+        places.read_text(encoding="utf-8").replace("116.26,35.97", "116.36,35.97"), encoding="utf-8"
+    )
     c = load_network(cfg, cache_dir=cache)
     assert c.places["p_town"].lon == 116.36
     assert len(list(cache.glob("*.netcache"))) == 2

@@ -176,9 +176,7 @@ def test_off_run_warm_from_the_rule_masters_chains_same_optimum(tmp_path: Path) 
 
 
 @pytest.mark.parametrize("seed", [3, 4])
-def test_off_run_starts_from_the_rule_masters_rows_same_optimum(
-    seed: int, tmp_path: Path
-) -> None:
+def test_off_run_starts_from_the_rule_masters_rows_same_optimum(seed: int, tmp_path: Path) -> None:
     from dataclasses import replace
 
     from freight.solve import solve_policy_off

@@ -31,8 +31,9 @@ def _feature(coords: list[tuple[float, float]], **props: Any) -> dict:
     return _line(coords, **props)
 
 
-def _scenario(folder: Path, siding: dict | None = None, *, more_rail: list[dict] = (),
-              extra_flows: str = "") -> Path:
+def _scenario(
+    folder: Path, siding: dict | None = None, *, more_rail: list[dict] = (), extra_flows: str = ""
+) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     toml = _write(folder, rail_capacity_t=None, enforcement="hard")
     road = json.loads((folder / "road.geojson").read_text(encoding="utf-8"))
@@ -43,18 +44,24 @@ def _scenario(folder: Path, siding: dict | None = None, *, more_rail: list[dict]
         rail["features"].extend(more_rail)
         (folder / "rail.geojson").write_text(json.dumps(rail), encoding="utf-8")
     with open(folder / "places.csv", "a", encoding="utf-8") as fh:
-        fh.write("p_steel,钢厂,116.0,36.1,plant,road,,,test\n"
-                 "p_power,电厂,116.002,36.1,plant,road,,,test\n")
+        fh.write(
+            "p_steel,钢厂,116.0,36.1,plant,road,,,test\n"
+            "p_power,电厂,116.002,36.1,plant,road,,,test\n"
+        )
     with open(folder / "flows.csv", "a", encoding="utf-8") as fh:
-        fh.write("F2,coal,s_mine,p_steel,1000,road,钢厂,test,\n"
-                 "F3,coal,s_mine,p_power,1000,road,电厂,test,\n" + extra_flows)
+        fh.write(
+            "F2,coal,s_mine,p_steel,1000,road,钢厂,test,\n"
+            "F3,coal,s_mine,p_power,1000,road,电厂,test,\n" + extra_flows
+        )
     text = toml.read_text(encoding="utf-8").replace("threshold_km = 400", "threshold_km = 300")
     if siding is not None:
-        (folder / "sidings.geojson").write_text(json.dumps(
-            {"type": "FeatureCollection", "features": [siding]}, ensure_ascii=False),
-            encoding="utf-8")
-        text = text.replace('places = "places.csv"\n',
-                            'places = "places.csv"\nextra_lines = ["sidings.geojson"]\n')
+        (folder / "sidings.geojson").write_text(
+            json.dumps({"type": "FeatureCollection", "features": [siding]}, ensure_ascii=False),
+            encoding="utf-8",
+        )
+        text = text.replace(
+            'places = "places.csv"\n', 'places = "places.csv"\nextra_lines = ["sidings.geojson"]\n'
+        )
     toml.write_text(text, encoding="utf-8")
     return toml
 
@@ -71,16 +78,16 @@ def _run(toml: Path, out: Path) -> tuple[dict, dict[str, dict[str, str]]]:
     return s, rows
 
 
-def test_a_siding_without_a_gate_is_an_error_not_silently_unused(tmp_path: Path,
-                                                                   capsys) -> None:
+def test_a_siding_without_a_gate_is_an_error_not_silently_unused(tmp_path: Path, capsys) -> None:
     toml = _scenario(tmp_path, _siding())
     assert main(["validate", str(toml)]) == 2
     (line,) = [x for x in capsys.readouterr().err.splitlines() if "sidings.geojson" in x]
     assert "feature 1" in line and "one point only" in line and "needs `gate`" in line
 
 
-def test_a_siding_with_a_gate_makes_the_terminal_and_carries_the_coal(tmp_path: Path,
-                                                                       capsys) -> None:
+def test_a_siding_with_a_gate_makes_the_terminal_and_carries_the_coal(
+    tmp_path: Path, capsys
+) -> None:
     toml = _scenario(tmp_path, _siding(gate="g_steel", gate_handling_cny_per_t=5))
     assert main(["validate", str(toml)]) == 0
     out = capsys.readouterr().out
@@ -93,8 +100,9 @@ def test_a_siding_with_a_gate_makes_the_terminal_and_carries_the_coal(tmp_path: 
 
 
 def test_a_private_siding_is_used_only_by_its_users(tmp_path: Path) -> None:
-    s_res, res = _run(_scenario(tmp_path / "a", _siding(gate="g_steel", users="钢厂")),
-                      tmp_path / "a" / "out")
+    s_res, res = _run(
+        _scenario(tmp_path / "a", _siding(gate="g_steel", users="钢厂")), tmp_path / "a" / "out"
+    )
     _, none = _run(_scenario(tmp_path / "b"), tmp_path / "b" / "out")
     assert res["F2"]["lifts"].split(";")[-1] == "g_steel" and res["F2"]["eligible"] == "yes"
     # the power plant's coal may not pass the steel works' siding: it goes as it would
@@ -115,10 +123,16 @@ def test_users_are_matched_case_blind_and_listed_with_semicolons(tmp_path: Path)
 def test_planned_lines_leave_the_before_picture_alone(tmp_path: Path) -> None:
     rail_flow = "F4,coal,s_mine,p_steel,500,rail,钢厂,test,\n"
     s_none, _ = _run(_scenario(tmp_path / "a", extra_flows=rail_flow), tmp_path / "a" / "out")
-    s_plan, _ = _run(_scenario(tmp_path / "b", _siding(gate="g_steel"), extra_flows=rail_flow),
-                     tmp_path / "b" / "out")
-    s_have, _ = _run(_scenario(tmp_path / "c", _siding(gate="g_steel", status="existing"),
-                               extra_flows=rail_flow), tmp_path / "c" / "out")
+    s_plan, _ = _run(
+        _scenario(tmp_path / "b", _siding(gate="g_steel"), extra_flows=rail_flow),
+        tmp_path / "b" / "out",
+    )
+    s_have, _ = _run(
+        _scenario(
+            tmp_path / "c", _siding(gate="g_steel", status="existing"), extra_flows=rail_flow
+        ),
+        tmp_path / "c" / "out",
+    )
     base_plan, base_none = s_plan["states"]["baseline"], s_none["states"]["baseline"]
     for key in ("tonnes", "tkm", "co2_t", "cost_cny"):
         assert base_plan[key] == pytest.approx(base_none[key]), key
@@ -134,8 +148,9 @@ HSR = _feature([(115.5, 36.05), (116.5, 36.05)], freight=False, name="某高铁"
 
 
 def test_an_end_beside_a_high_speed_line_is_not_joined_to_it(tmp_path: Path, capsys) -> None:
-    siding = _feature([(116.2, 36.08), (116.2, 36.0502)], mode="rail", name="专用线",
-                      gate="g_x")  # 22 m from the passenger line, 3.35 km from freight track
+    siding = _feature(
+        [(116.2, 36.08), (116.2, 36.0502)], mode="rail", name="专用线", gate="g_x"
+    )  # 22 m from the passenger line, 3.35 km from freight track
     toml = _scenario(tmp_path, siding, more_rail=[HSR])
     assert main(["validate", str(toml)]) == 2
     (line,) = [x for x in capsys.readouterr().err.splitlines() if "sidings.geojson" in x]
@@ -143,10 +158,10 @@ def test_an_end_beside_a_high_speed_line_is_not_joined_to_it(tmp_path: Path, cap
     assert "3.35 km" in line and "116.200000,36.020000" in line and "某高铁" not in line
 
 
-def test_a_named_end_joins_the_freight_line_not_the_high_speed_one(tmp_path: Path,
-                                                                    capsys) -> None:
-    siding = _feature([(116.2, 36.08), (116.2, 36.0502)], mode="rail", name="专用线",
-                      gate="g_x", join="end")
+def test_a_named_end_joins_the_freight_line_not_the_high_speed_one(tmp_path: Path, capsys) -> None:
+    siding = _feature(
+        [(116.2, 36.08), (116.2, 36.0502)], mode="rail", name="专用线", gate="g_x", join="end"
+    )
     toml = _scenario(tmp_path, siding, more_rail=[HSR])
     assert main(["validate", str(toml)]) == 0
     out = capsys.readouterr().out
@@ -154,8 +169,9 @@ def test_a_named_end_joins_the_freight_line_not_the_high_speed_one(tmp_path: Pat
 
 
 def test_an_end_drawn_to_a_station_joins_the_track_there(tmp_path: Path, capsys) -> None:
-    siding = _feature([(116.45, 36.06), (116.4901, 36.0101)], mode="rail", name="专用线",
-                      gate="g_y")  # 14 m from t_east's point, 1.1 km from the track
+    siding = _feature(
+        [(116.45, 36.06), (116.4901, 36.0101)], mode="rail", name="专用线", gate="g_y"
+    )  # 14 m from t_east's point, 1.1 km from the track
     toml = _scenario(tmp_path, siding)
     assert main(["validate", str(toml)]) == 0
     out = capsys.readouterr().out

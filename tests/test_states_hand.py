@@ -64,8 +64,13 @@ def _problem(**policy):
             tn.place("O", {"road": (1, 0.0)}),
             tn.place("D", {"road": (2, 0.0)}, county="茌平区"),
             tn.place("E", {"road": (3, 0.0)}),
-            tn.place("TA", {"road": (4, 0.0), "rail": (11, 0.0)}, kind="station", handling=5.0,
-                     county="东昌府区"),  # fmt: skip
+            tn.place(
+                "TA",
+                {"road": (4, 0.0), "rail": (11, 0.0)},
+                kind="station",
+                handling=5.0,
+                county="东昌府区",
+            ),  # fmt: skip
             tn.place("TB", {"road": (5, 0.0), "rail": (12, 0.0)}, kind="station", handling=5.0),
             tn.place("TC", {"road": (6, 0.0), "rail": (13, 0.0)}, kind="station", handling=5.0),
         ],
@@ -246,7 +251,10 @@ def test_terminals_and_links_in_three_states(run: dict) -> None:
              f["properties"] for f in run["links"]["features"]}  # fmt: skip
     road = props[("road", 1, 2)]
     assert (road["tonnes_baseline"], road["tonnes_without_rule"], road["tonnes_with_rule"]) == (
-        pytest.approx(990), pytest.approx(990), 0.0)
+        pytest.approx(990),
+        pytest.approx(990),
+        0.0,
+    )
     acc = props[("road", 1, 4)]  # O → TA: access for both flows with the rule
     assert acc["access_t_with_rule"] == pytest.approx(1650)
     assert acc["access_t_without_rule"] == pytest.approx(660)

@@ -131,7 +131,10 @@ def test_self_intersection() -> None:
 
 def test_length_mismatches() -> None:
     assert find_length_mismatches([1.0, 1.0, 1.0, 1.0, 0.0], [1.6, 1.4, 0.6, None, 0.2]) == [
-        0, 2, 4]
+        0,
+        2,
+        4,
+    ]
     assert find_length_mismatches([1.0], [1.6], ratio=2.0) == []
 
 
@@ -150,11 +153,18 @@ def test_check_lines_counts_and_feature_numbers() -> None:
     cross = road((X0 + 0.01, north(-500)), (X0 + 0.01, north(500)))
     long = road((X0 + 1, Y0), (X0 + 1.6, Y0))
     geo = point_km(X0 + 1, Y0, X0 + 1.6, Y0)
-    r = check_lines([MAIN, spur, cross, long], ids=[11, 12, 13, 14],
-                    length_km=[None, None, None, 2 * geo])
+    r = check_lines(
+        [MAIN, spur, cross, long], ids=[11, 12, 13, 14], length_km=[None, None, None, 2 * geo]
+    )
     assert r.counts() == {
-        "features": 4, "dead_ends": 8, "near_miss_dead_ends": 1, "crossings": 1,
-        "overlaps": 0, "self_intersections": 0, "length_mismatches": 1, "long_segments": 1,
+        "features": 4,
+        "dead_ends": 8,
+        "near_miss_dead_ends": 1,
+        "crossings": 1,
+        "overlaps": 0,
+        "self_intersections": 0,
+        "length_mismatches": 1,
+        "long_segments": 1,
     }
     (m,) = r.near_misses
     assert (m.feature, m.end, m.other) == (12, "end", 11)
@@ -191,8 +201,9 @@ def test_check_features_groups_parts_under_the_feature_number() -> None:
 
 def test_format_reports_names_features_and_thresholds() -> None:
     spur = road((X0 + 0.01, north(2000)), (X0 + 0.01, north(50)))
-    text = "\n".join(format_reports({"road": check_lines([MAIN, spur])},
-                                    sources={"road": "roads.geojson"}))
+    text = "\n".join(
+        format_reports({"road": check_lines([MAIN, spur])}, sources={"road": "roads.geojson"})
+    )
     assert "[road] (roads.geojson): 2 features, 4 dead ends" in text
     assert "dead ends within 150 m of another line, not joined" in text
     assert "feature 2 end" in text and "is 50 m from feature 1" in text
@@ -216,8 +227,11 @@ def test_crossings_match_pairwise_predicates(segs: list[tuple[int, int, int, int
     # random segments on a 0.001 deg grid, with snap_m = 0 (only identical ends join):
     # a pair is listed exactly when shapely says their interiors meet at points (cross)
     # or along a stretch (overlap)
-    lines = [road((X0 + a / 1000, Y0 + b / 1000), (X0 + c / 1000, Y0 + d / 1000))
-             for a, b, c, d in segs if (a, b) != (c, d)]
+    lines = [
+        road((X0 + a / 1000, Y0 + b / 1000), (X0 + c / 1000, Y0 + d / 1000))
+        for a, b, c, d in segs
+        if (a, b) != (c, d)
+    ]
     found = {(i, j): kind for i, j, _, kind in find_crossings(lines, snap_m=0.0)}
     for i in range(len(lines)):
         for j in range(i + 1, len(lines)):
