@@ -54,6 +54,7 @@ ACCELERATORS: dict[str, dict[str, Any]] = {
     "workers": {"workers": 1},
     "prefetch": {"prefetch": False},
     "interior_point": {"interior_point": False},
+    "gc_pause": {"gc_pause": False},
 }
 
 

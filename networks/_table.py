@@ -15,10 +15,8 @@ chains walked from the same ends in the same order, lengths summed in the same o
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import math
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,22 +39,6 @@ KM_AT = "km_at"
 #: would put a joint of its features further than this from the km the features give
 #: (1 m: the precision the shipped layers give ``length_km`` in).
 MARK_TOL_KM = 1e-3
-
-
-@contextlib.contextmanager
-def no_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while many objects that are no cyclic garbage
-    are made (~10^5 edge dicts and geometries in a network build), restoring its state
-    after: allocating them triggers full collections, each walking every object of the
-    process (the share of a build it saves: benchmarks/README.md). The switch is
-    process-wide while it lasts, so it is kept to the network build. Also a decorator."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 @dataclass

@@ -30,7 +30,8 @@ import numpy as np
 import shapely
 from shapely.geometry import LineString
 
-from networks._table import KM_AT, EdgeTable, key_ids, no_gc
+from networks._table import KM_AT, EdgeTable, key_ids
+from networks.gc_pause import paused_gc
 from networks.io import (
     GEOD,
     PIPELINE_DEFAULT_COMMODITIES,
@@ -315,7 +316,7 @@ def build_graph(
     >>> build_graph(f, mode="road", snap_m=30).number_of_nodes()   # 11 m apart: joined
     3
     """
-    with no_gc():
+    with paused_gc():
         return graph_from_table(build_table(features, mode=mode, snap_m=snap_m, source=source))
 
 

@@ -32,8 +32,9 @@ import networkx as nx
 
 from networks import cache
 from networks._errors import InputError, InputErrors
-from networks._table import contract, no_gc
+from networks._table import contract
 from networks._types import MODES, Network, NetworkConfig
+from networks.gc_pause import paused_gc
 from networks.graph import build_table
 from networks.io import read_line_layer, validate_line_frame
 from networks.lines import match_lines, read_rail_lines
@@ -138,7 +139,7 @@ def load_network(
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     path = cache.entry_path(folder, key)
     try:
-        with no_gc():
+        with paused_gc():
             net = cache.read_entry(path, key)
         cache.touch(path)
         return net
@@ -153,7 +154,7 @@ def load_network(
 
 def _write_entry(folder: Path, path: Path, key: str, net: Network) -> None:
     try:
-        with no_gc():
+        with paused_gc():
             cache.write_entry(path, key, net)
         cache.evict(folder)
     except OSError:
@@ -213,7 +214,7 @@ def read_extra_lines(file: str) -> list[tuple[str, str, Any]]:
 
 def build_network(config: NetworkConfig) -> Network:
     """Build the network without the cache (see :func:`load_network`)."""
-    with no_gc():
+    with paused_gc():
         return _build_network(config)
 
 

@@ -15,7 +15,8 @@ from collections.abc import Collection, Sequence
 
 import networkx as nx
 
-from networks._table import MERGE_ATTRS, contract, no_gc, table_from_graph
+from networks._table import MERGE_ATTRS, contract, table_from_graph
+from networks.gc_pause import paused_gc
 
 __all__ = ["MERGE_ATTRS", "simplify_graph"]
 
@@ -57,5 +58,5 @@ def simplify_graph(
     >>> list(H.edges(data="length_km"))
     [(0, 2, 3.0)]
     """
-    with no_gc():
+    with paused_gc():
         return contract(table_from_graph(G, attrs=attrs, weight=weight), keep=keep)

@@ -39,7 +39,8 @@ so it is its optimum. Every accelerator below keeps this end test (each module s
 - :mod:`~freight.colgen.fast_pricing`: price general chains first among a few;
 - :mod:`~freight.colgen.workers`: price in two processes;
 - :mod:`~freight.colgen.prefetch`: build fast pricing's road trees in a helper process;
-- :mod:`~freight.colgen.interior_point`: re-solve large changes by interior point.
+- :mod:`~freight.colgen.interior_point`: re-solve large changes by interior point;
+- :mod:`networks.gc_pause`: no garbage-collector pass over a large solve's objects.
 
 Each round adds, of the columns that price out, each flow's most negative one and at most
 ``max_new`` of those, most negative first: a small master re-solves fast, and the loop still
@@ -50,6 +51,7 @@ warm primal simplex, no smoothing, no row deletion.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from dataclasses import replace
@@ -72,6 +74,7 @@ from freight.colgen.workers import Pricing
 from freight.expanded_graph import Column, MultimodalGraph
 from freight.problem import Problem, Solution, Status
 from freight.rule import check_flows, rules_for
+from networks.gc_pause import paused_gc
 
 _log = logging.getLogger(__name__)
 
@@ -118,7 +121,9 @@ def solve(
     opts = options if options is not None else SolveOptions()
     if workers is not None:
         opts = replace(opts, workers=workers)
-    return _ColumnGeneration(problem, graph, warm, export_lp, opts).run()
+    pause = paused_gc() if opts.pausing_gc(len(problem.flows)) else contextlib.nullcontext()
+    with pause:
+        return _ColumnGeneration(problem, graph, warm, export_lp, opts).run()
 
 
 def select_columns(master: Master, priced: Priced, limit: int) -> list[Column]:

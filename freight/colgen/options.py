@@ -75,6 +75,13 @@ class SolveOptions:
         process while this one checks the flows (:mod:`freight.colgen.prefetch`). Default:
         for problems of ``large_flows`` flows or more on two or more cores, unless
         ``fast_pricing`` is False or ``workers`` is 1.
+    gc_pause : bool, optional
+        Pause Python's cyclic garbage collector for the solve and restore it after
+        (:mod:`networks.gc_pause`: reference-counted, so overlapping solves in threads
+        end with it as it was): a large solve makes ~10^6 chains, columns and cache
+        entries, none of them cyclic garbage, and every full collection walks them all.
+        The pause is process-wide while it lasts. Default: for problems of
+        ``large_flows`` flows or more.
     interior_point : bool
         Re-solve the master by interior point and crossover when many columns or rows
         cutting the last solution off arrive at once, and for the first solve of a large
@@ -85,8 +92,8 @@ class SolveOptions:
     ipm_share : float
         ... when the new columns are also this share of those already in the master.
     large_flows : int
-        Flows from which the defaults above switch fast pricing, smoothing, workers and
-        prefetch on.
+        Flows from which the defaults above switch fast pricing, smoothing, workers,
+        prefetch and the garbage-collector pause on.
     large_smoothing : float
         The smoothing weight of a large master.
     bound_units : int
@@ -113,6 +120,7 @@ class SolveOptions:
     fast_pricing: bool | None = None
     workers: int | None = None
     prefetch: bool | None = None
+    gc_pause: bool | None = None
     interior_point: bool = True
     ipm_min_columns: int = 1000
     ipm_share: float = 0.05
@@ -132,6 +140,10 @@ class SolveOptions:
             and self.workers != 1
             and cores >= 2
         )
+
+    def pausing_gc(self, flows: int) -> bool:
+        """Whether a solve of ``flows`` flows pauses the garbage collector."""
+        return self.gc_pause if self.gc_pause is not None else flows >= self.large_flows
 
     def settling(self, *, exporting: bool) -> bool:
         """Whether flows are settled outside the LP (not when the LP is exported)."""

@@ -116,16 +116,18 @@ def child_main(conn: Any, parent: int) -> None:
     """The helper's side of :func:`start`: settle its signals, take what it is to compute,
     then run it.
 
-    What it was sent (the graph's arrays and caches: hundreds of MB of objects at a large
-    size) lives as long as the helper and holds no cyclic garbage, so it is moved out of
-    the cyclic collector's sight (``gc.freeze``): the helper's collections walk only what
-    it makes itself. The helper is its own process; nothing of the parent's changes."""
+    The helper's cyclic garbage collector is off: what it was sent (the graph's arrays
+    and caches, hundreds of MB of objects at a large size) and what it builds (chains,
+    columns, cache entries) hold no reference cycles and live as long as the helper, and
+    each full collection would walk them all, with the parent waiting for the answer. The
+    helper is its own process, ending with the parent's solve or graph; nothing of the
+    parent's changes."""
     in_child(parent)
     try:
         target, args = pickle.loads(conn.recv_bytes())
     except (EOFError, OSError):  # the parent is gone before it said what to do
         return
-    gc.freeze()
+    gc.disable()
     target(*args, conn, parent)
 
 
