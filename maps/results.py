@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -280,10 +279,3 @@ def finite(x: float | None) -> float | None:
         return None
     return x
 
-
-def group_dict(items: list[tuple[str, float]]) -> dict[str, float]:
-    """Sum ``(key, value)`` pairs by key."""
-    out: dict[str, float] = defaultdict(float)
-    for k, v in items:
-        out[k] += v
-    return dict(out)
