@@ -64,10 +64,12 @@ def peak_mb() -> float:
 
 
 def peak_workers_mb() -> float:
-    """Resident-set high-water mark of the largest ended child process (the solver's forks:
-    its pricing worker, the terminal trees), MB. A fork's resident set counts the pages it
-    still shares with this process, so ``peak_mb + peak_workers_mb`` bounds the two from
-    above."""
+    """Resident-set high-water mark of the largest ended child process (the solver's
+    helpers: its pricing worker, the prefetch of the terminals' road trees), MB. Only ended
+    children count, so the pricing worker kept on the graph is ended first
+    (:func:`freight.colgen.workers.end_kept`). The helpers are fresh interpreters: they share
+    no pages with this process, and ``peak_mb + peak_workers_mb`` is the pair's peak when
+    both peak at once."""
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
 
 
@@ -185,6 +187,12 @@ def bench(size: str, *, seed: int = 0, reference: bool = True, root: Path = INST
                                          "parameters": scenario_parameters(scenario)})
     total = time.perf_counter() - t_start
     pipeline_peak = peak_mb()
+    try:
+        from freight.colgen.workers import end_kept
+    except ImportError:  # a checkout from before workers were kept on the graph
+        pass
+    else:
+        end_kept(graph, problem.policy.max_access_km)
     order = ["load_scenario", "build_network", "build_problem", "expanded_graph",
              "solve_rule", "shortest_paths", "pricing", "lp_build", "lp_pass", "lp_solve",
              "solve_off",

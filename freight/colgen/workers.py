@@ -33,13 +33,16 @@ import traceback
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from freight.colgen import fast_pricing, processes
 from freight.colgen.pricing import FlowRule, Priced, Pricer
 from freight.problem import Flow
+
+if TYPE_CHECKING:
+    from freight.expanded_graph import MultimodalGraph
 
 _log = logging.getLogger(__name__)
 
@@ -53,6 +56,15 @@ class WorkerCache:
     def __getstate__(self) -> dict:
         """Pickled without the worker (a process of this process's)."""
         return {"worker": None}
+
+
+def end_kept(graph: MultimodalGraph, max_access_km: float) -> None:
+    """End the pricing worker kept on ``graph`` for ``max_access_km``, if there is one (the
+    next solve on the graph starts another). Without this it ends with the graph."""
+    kept = graph.derived(WorkerCache, max_access_km)
+    worker, kept.worker = kept.worker, None
+    if worker is not None:
+        worker.close()
 
 
 class Pricing:
