@@ -19,7 +19,7 @@ from freight.colgen import SolveOptions, fast_pricing, prefetch, processes
 from freight.colgen.caches import RoadCache, TreeCache
 from freight.colgen.pricing import Priced, Pricer
 from freight.colgen.seeds import free_start
-from freight.colgen.workers import Pricing
+from freight.colgen.workers import Pricing, WorkerCache, end_kept
 from freight.expanded_graph import MultimodalGraph
 from freight.problem import Status
 from freight.rule import check_flows, rules_for
@@ -257,3 +257,9 @@ def test_the_off_run_reuses_the_rule_runs_worker(
     off1 = solve_policy_off(prob, on1, graph=alone, options=one)
     assert on.objective_cny == pytest.approx(on1.objective_cny, rel=1e-9)
     assert off.objective_cny == pytest.approx(off1.objective_cny, rel=1e-9)
+    # the worker stays on the graph until the graph goes or end_kept ends it
+    kept = graph.derived(WorkerCache, prob.policy.max_access_km)
+    assert kept.worker is not None and kept.worker.proc.is_alive()
+    proc = kept.worker.proc
+    end_kept(graph, prob.policy.max_access_km)
+    assert kept.worker is None and not proc.is_alive()
