@@ -30,7 +30,12 @@ pytestmark = pytest.mark.skipif(
 _RUN = textwrap.dedent(
     """
     import functools
+    import signal
     import sys
+    # Ctrl-C as a terminal's foreground job has it: a job started in the background of a
+    # shell without job control (a CI script's `cmd &`) inherits SIGINT ignored, and
+    # Python then installs no KeyboardInterrupt handler
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     import freight.solve
     from freight.colgen import SolveOptions
     # start the helpers as at 4,000 flows and more
