@@ -18,8 +18,6 @@ import csv
 import json
 import os
 import re
-import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,15 +27,11 @@ import pytest
 
 from maps import render_map
 from maps.modal_map import BASE_LAYERS, HIDDEN_LAYERS, LAYER_NAMES
+from tests.chrome import headless_chrome
 from tests.fixtures_results import make_network, write_counties, write_result_folder
 
 pytestmark = pytest.mark.browser
 
-HEADLESS_FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--no-first-run", "--hide-scrollbars", "--window-size=1600,1000",
-)  # fmt: skip
 #: An A4 sheet at 96 px an inch (the report's @page: A4, 12 mm margins).
 A4_PX = (round(210 / 25.4 * 96), round(297 / 25.4 * 96))
 #: The map object of the page (folium names it map_<id>).
@@ -45,37 +39,10 @@ MAP_JS = ("const maps = Object.keys(window).filter(k => k.startsWith('map_') "
           "&& window[k] instanceof L.Map); const m = window[maps[0]];")  # fmt: skip
 
 
-def _browser_paths() -> tuple[str, str] | None:
-    chrome = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver")
-    return (chrome, driver) if chrome and driver else None
-
-
 @pytest.fixture(scope="module")
 def driver() -> Iterator[Any]:
-    paths = _browser_paths()
-    if paths is None:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail("CI is set but chromium/chromedriver are not installed")
-        pytest.skip(
-            "chromium + chromedriver not installed (apt-get install chromium chromium-driver)"
-        )
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    for flag in HEADLESS_FLAGS:
-        opts.add_argument(flag)
-    profile = tempfile.mkdtemp(prefix="chromium-profile-")
-    opts.add_argument(f"--user-data-dir={profile}")
-    opts.binary_location = paths[0]
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    drv = webdriver.Chrome(service=Service(paths[1]), options=opts)
-    try:
+    with headless_chrome() as drv:
         yield drv
-    finally:
-        drv.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.test_browser import HEADLESS_FLAGS, _browser_paths
+from tests.chrome import headless_chrome
 from workbench.devserver import LocalServer, add_users
 
 pytestmark = pytest.mark.browser
@@ -47,31 +47,8 @@ def downloads() -> Iterator[Path]:
 
 @pytest.fixture(scope="module")
 def driver(downloads: Path) -> Iterator[Any]:
-    paths = _browser_paths()
-    if paths is None:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail("CI is set but chromium/chromedriver are not installed")
-        pytest.skip("chromium + chromedriver not installed")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    for flag in HEADLESS_FLAGS:
-        opts.add_argument(flag)
-    profile = tempfile.mkdtemp(prefix="chromium-profile-")
-    opts.add_argument(f"--user-data-dir={profile}")
-    opts.binary_location = paths[0]
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    opts.add_experimental_option(
-        "prefs",
-        {"download.default_directory": str(downloads), "download.prompt_for_download": False},
-    )
-    drv = webdriver.Chrome(service=Service(paths[1]), options=opts)
-    try:
+    with headless_chrome(downloads=downloads) as drv:
         yield drv
-    finally:
-        drv.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
