@@ -34,6 +34,9 @@ search on two copies of the graph, before and after a rail or pipeline arc, so t
 path found uses one), and added where it violates its flow's row. The loop ends when none
 does: the solution is then feasible for the LP with every chain as an alternative, and
 optimal for it, since the restricted LPs are relaxations of it.
+
+(Over 500 lines on purpose: the inverse LP, its constraint generation, its report and its
+files are one argument, read top to bottom.)
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ feature, and field; also a result folder that may not or cannot be replaced); 3 
 capacities cannot carry the flows under the rule; 1 anything else (the solver ended
 without an optimum, another run is writing the folder); 130 interrupted (Ctrl-C), 143
 terminated (SIGTERM) -- one line, and no result folder half-written.
+
+(Over 500 lines: one short function per sub-command and the one parser for them all; the
+work of each command is in its own module.)
 """
 
 from __future__ import annotations

@@ -11,6 +11,9 @@ Every figure is given for the three states of a run -- ``baseline`` (today),
 of :mod:`freight.states` (tonnes by line-haul mode, t·km by leg mode, 短驳 access legs,
 truck trips line haul / access / total, ``cost_cny`` without penalties, ``objective_cny``
 with them).
+
+(Over 500 lines on purpose: the writers of the result folder's five files side by side,
+in the order of the schema they implement.)
 """
 
 from __future__ import annotations

@@ -14,6 +14,9 @@ Every function gathers all problems it finds and raises them together as
 Precedence of cost factors, most specific first: ``[costs.<mode>.<commodity>]`` in the
 scenario, ``[costs.<mode>]`` in the scenario, the commodity's rail tariff class (rail
 only), the mode's default.
+
+(Over 500 lines on purpose: every section of the scenario file -- its dataclass, its
+checks and their messages -- reads in one place; the TOML reading is :mod:`freight._toml`.)
 """
 
 from __future__ import annotations
