@@ -94,9 +94,7 @@ class Pricing:
                 return True
             except (EOFError, OSError) as exc:  # gone since: start another
                 _log.warning("pricing worker lost (%s); starting another", exc)
-        if worker is not None:
-            kept.worker = None
-            worker.close()
+        end_kept(pricer.g, pricer.max_access_km)  # one that serves other flows, or is gone
         try:
             worker = PricingWorker(pricer, there)
         except OSError as exc:
