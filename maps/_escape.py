@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 from typing import Any
 
 import folium
@@ -65,14 +66,27 @@ def js_json(value: Any) -> str:
     '{"name":"\\\\u003c/script\\\\u003e\\\\u007b\\\\u007bx\\\\u007d\\\\u007d"}'
     """
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False).translate(_JS_TABLE)
+        return _json_string(value).translate(_JS_TABLE)
     if isinstance(value, dict):
         return "{" + ",".join(f"{js_json(str(k))}:{js_json(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list | tuple):
         return "[" + ",".join(js_json(v) for v in value) + "]"
-    if value is None or isinstance(value, bool | int | float):
-        return json.dumps(value, allow_nan=False)
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return int.__repr__(value)  # as json writes it (an int subclass as the int)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"not JSON data: {value!r}")
+        return float.__repr__(value)  # as json writes it
     raise TypeError(f"not JSON data: {type(value).__name__}")
+
+
+#: One encoder, made once (``json.dumps`` with an argument builds one per call, and a
+#: map's data holds some 10^5 strings and numbers).
+_json_string = json.JSONEncoder(ensure_ascii=False).encode
 
 
 class Tooltip(folium.Tooltip):

@@ -8,6 +8,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from freight.cli import main
 from maps._escape import html_text, js_json, js_string
@@ -85,3 +87,40 @@ def test_no_hostile_name_reaches_a_page_raw(tmp_path: Path) -> None:
     html = (out / "map.html").read_text(encoding="utf-8")
     assert html.count("<title>") == 1 and html.count("</title>") == 1
     assert not re.search(r"bindTooltip\(\s*`", html)  # folium's template-literal tooltips
+
+
+def _js_json_by_dumps(value: object) -> str:
+    """The same literal by ``json.dumps`` piece by piece: an independent formulation."""
+    table = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027",
+                           "{": "\\u007b", "}": "\\u007d", "\u2028": "\\u2028",
+                           "\u2029": "\\u2029"})  # fmt: skip
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False).translate(table)
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{_js_json_by_dumps(str(k))}:{_js_json_by_dumps(v)}"
+                              for k, v in value.items()) + "}"  # fmt: skip
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(_js_json_by_dumps(v) for v in value) + "]"
+    return json.dumps(value, allow_nan=False)
+
+
+_JSON_DATA = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(_JSON_DATA)
+def test_js_json_writes_what_json_dumps_writes(value: object) -> None:
+    assert js_json(value) == _js_json_by_dumps(value)
+    assert json.loads(js_json(value)) == value
+
+
+@pytest.mark.parametrize("bad", [float("inf"), float("-inf"), float("nan")])
+def test_js_json_refuses_what_json_refuses(bad: float) -> None:
+    with pytest.raises(ValueError):
+        js_json([bad])
+    with pytest.raises(ValueError):
+        json.dumps(bad, allow_nan=False)
